@@ -1,0 +1,218 @@
+package corpus
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Problem is one thing wrong in a corpus file.
+type Problem struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+}
+
+func (p Problem) String() string { return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message) }
+
+// Problems is a list of problems in file and line order.
+type Problems []Problem
+
+// CheckError is returned by a Source whose corpus has problems.
+type CheckError struct{ Problems Problems }
+
+func (e *CheckError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "corpus has %d problem(s)", len(e.Problems))
+	for i, p := range e.Problems {
+		if i == 5 {
+			fmt.Fprintf(&b, "; …")
+			break
+		}
+		fmt.Fprintf(&b, "; %s", p)
+	}
+	return b.String()
+}
+
+// OnlineHosts is the allowlist of official hosts an online-handling link may
+// point to.
+var OnlineHosts = []string{
+	"zwdt.sh.gov.cn", "ywtb.sh.gov.cn", "www.shanghai.gov.cn", "www.shhk.gov.cn",
+	"mzj.sh.gov.cn", "rsj.sh.gov.cn", "ybj.sh.gov.cn", "fgj.sh.gov.cn", "wsjkw.sh.gov.cn",
+	"tyjrswj.sh.gov.cn", "edu.sh.gov.cn", "www.shdisabled.gov.cn", "www.12333sh.gov.cn",
+}
+
+// CheckOnlineURL reports why a link is not an allowed online-handling link.
+func CheckOnlineURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("online url %q does not parse: %v", raw, err)
+	}
+	if u.Scheme != "https" {
+		return fmt.Errorf("online url %q must use https", raw)
+	}
+	if u.User != nil || u.Port() != "" || !slices.Contains(OnlineHosts, u.Hostname()) {
+		return fmt.Errorf("online url host %q is not on the allowlist of official sites", u.Host)
+	}
+	return nil
+}
+
+// Limits on field sizes.
+const (
+	MaxTitle   = 60
+	MaxSummary = 200
+	MaxContent = 4000
+)
+
+// Check validates entries against the schema, the fixed lists, the declared
+// situation fields and the places. It also resolves each entry's places into
+// Locations.
+func Check(ps []*Policy, places map[string]Location) Problems {
+	var probs Problems
+	seen := map[string]string{}
+	today := time.Now()
+	for _, p := range ps {
+		report := func(path, format string, args ...any) {
+			probs = append(probs, Problem{File: p.Source, Line: p.line(path), Message: fmt.Sprintf(format, args...)})
+		}
+		if !slugRE.MatchString(p.ID) {
+			report("", "id %q must be lower-case letters, digits and '-'", p.ID)
+		}
+		if prev, dup := seen[p.ID]; dup {
+			report("", "id %q is used by %s too", p.ID, prev)
+		}
+		seen[p.ID] = p.Source
+
+		requireText(report, "title", p.Title, MaxTitle)
+		requireText(report, "summary", p.Summary, MaxSummary)
+		requireText(report, "content", p.Content, MaxContent)
+		requireText(report, "agency", p.Agency, MaxTitle)
+		requireText(report, "region", p.Region, MaxTitle)
+		oneOf(report, "kind", p.Kind, Kinds)
+		oneOf(report, "category", p.Category, Categories)
+		if len(p.Audiences) == 0 {
+			report("audiences", "audiences is empty")
+		}
+		for i, a := range p.Audiences {
+			oneOf(report, fmt.Sprintf("audiences[%d]", i), a, Audiences)
+			if slices.Index(p.Audiences, a) != i {
+				report(fmt.Sprintf("audiences[%d]", i), "audience %q is listed twice", a)
+			}
+		}
+		if len(p.Keywords) == 0 {
+			report("keywords", "keywords is empty")
+		}
+		for i, k := range p.Keywords {
+			requireText(report, fmt.Sprintf("keywords[%d]", i), k, 30)
+		}
+
+		if len(p.Basis) == 0 {
+			report("basis", "an entry needs at least one basis document")
+		}
+		for i, b := range p.Basis {
+			at := fmt.Sprintf("basis[%d]", i)
+			requireText(report, at+".title", b.Title, 120)
+			requireText(report, at+".number", b.Number, 120)
+			requireText(report, at+".issuer", b.Issuer, 120)
+			checkDate(report, at+".date", b.Date, true, true)
+		}
+
+		g := p.Guide
+		requireList(report, "guide.eligibility", g.Eligibility)
+		requireList(report, "guide.materials", g.Materials)
+		requireList(report, "guide.steps", g.Steps)
+		requireText(report, "guide.time_limit", g.TimeLimit, 200)
+		requireText(report, "guide.fee", g.Fee, 200)
+
+		if len(p.Places) == 0 {
+			report("places", "an entry needs at least one place that handles it")
+		}
+		p.Locations = p.Locations[:0]
+		for i, id := range p.Places {
+			loc, ok := places[id]
+			if !ok {
+				report(fmt.Sprintf("places[%d]", i), "unknown place %q (not in %s)", id, PlacesFile)
+				continue
+			}
+			p.Locations = append(p.Locations, loc)
+		}
+
+		if p.Online != nil {
+			if err := CheckOnlineURL(p.Online.URL); err != nil {
+				report("online.url", "%v", err)
+			}
+			requireText(report, "online.label", p.Online.Label, 20)
+		}
+
+		checkDate(report, "effective", p.Effective, false, true)
+		checkDate(report, "expires", p.Expires, false, true)
+		if p.Effective != "" && p.Expires != "" && p.Effective != Unknown && p.Expires != Unknown && p.Expires < p.Effective {
+			report("expires", "expires %s is before effective %s", p.Expires, p.Effective)
+		}
+		checkDate(report, "updated", p.Updated, true, false)
+		if t, err := time.Parse(DateLayout, p.Updated); err == nil && t.After(today) {
+			report("updated", "updated %s is in the future", p.Updated)
+		}
+
+		if p.Eligible == nil {
+			report("eligibility", "an entry needs eligibility conditions (at least one)")
+		} else {
+			p.Eligible.check(func(line int, format string, args ...any) {
+				probs = append(probs, Problem{File: p.Source, Line: line, Message: fmt.Sprintf(format, args...)})
+			})
+		}
+	}
+	slices.SortStableFunc(probs, func(a, b Problem) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		return a.Line - b.Line
+	})
+	return probs
+}
+
+type reporter func(path, format string, args ...any)
+
+func requireText(report reporter, path, v string, max int) {
+	switch n := utf8.RuneCountInString(strings.TrimSpace(v)); {
+	case n == 0:
+		report(path, "%s is empty", path)
+	case n > max:
+		report(path, "%s is %d characters long (at most %d)", path, n, max)
+	}
+}
+
+func requireList(report reporter, path string, items []string) {
+	if len(items) == 0 {
+		report(path, "%s is empty", path)
+	}
+	for i, it := range items {
+		requireText(report, fmt.Sprintf("%s[%d]", path, i), it, 500)
+	}
+}
+
+func oneOf(report reporter, path, v string, allowed []string) {
+	if !slices.Contains(allowed, v) {
+		report(path, "%s %q is not one of %s", path, v, strings.Join(allowed, ", "))
+	}
+}
+
+func checkDate(report reporter, path, v string, required, unknownOK bool) {
+	switch {
+	case v == "":
+		if required {
+			report(path, "%s is empty", path)
+		}
+	case v == Unknown:
+		if !unknownOK {
+			report(path, "%s must be a date, not %s", path, Unknown)
+		}
+	default:
+		if _, err := time.Parse(DateLayout, v); err != nil {
+			report(path, "%s %q is not a date of the form YYYY-MM-DD", path, v)
+		}
+	}
+}

@@ -1,0 +1,170 @@
+package corpus
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Operators a condition can use.
+const (
+	OpEq     = "eq"
+	OpNe     = "ne"
+	OpIn     = "in"
+	OpNotIn  = "not_in"
+	OpGte    = "gte"
+	OpGt     = "gt"
+	OpLte    = "lte"
+	OpLt     = "lt"
+	OpHas    = "has"
+	OpNotHas = "not_has"
+)
+
+var opsByKind = map[FieldKind][]string{
+	KindNumber: {OpEq, OpNe, OpGte, OpGt, OpLte, OpLt},
+	KindChoice: {OpEq, OpNe, OpIn, OpNotIn},
+	KindSet:    {OpHas, OpNotHas},
+}
+
+// Condition is either a test of one situation field (Field, Op, Values or
+// Number) or a group: All (every item holds) or Any (at least one holds).
+type Condition struct {
+	Field  string       `json:"field,omitempty"`
+	Op     string       `json:"op,omitempty"`
+	Values []string     `json:"values,omitempty"`
+	Number int          `json:"number,omitempty"`
+	All    []*Condition `json:"all,omitempty"`
+	Any    []*Condition `json:"any,omitempty"`
+	// Line is where the condition starts in its file, for error messages.
+	Line int `json:"-"`
+	// err records a shape problem found while decoding, reported by Check.
+	err string
+}
+
+// IsGroup reports whether the condition is an all-of or any-of group.
+func (c *Condition) IsGroup() bool { return c.All != nil || c.Any != nil }
+
+// UnmarshalYAML decodes a condition, keeping its line and accepting a
+// scalar or a list as the value.
+func (c *Condition) UnmarshalYAML(n *yaml.Node) error {
+	c.Line = n.Line
+	if n.Kind != yaml.MappingNode {
+		c.err = "a condition must be a mapping with field/op/value, all or any"
+		return nil
+	}
+	var valueNode *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		switch k.Value {
+		case "field":
+			c.Field = v.Value
+		case "op":
+			c.Op = v.Value
+		case "value":
+			valueNode = v
+		case "all", "any":
+			if v.Kind != yaml.SequenceNode {
+				c.err = fmt.Sprintf("%s must be a list of conditions", k.Value)
+				continue
+			}
+			items := make([]*Condition, len(v.Content))
+			for i, item := range v.Content {
+				items[i] = &Condition{}
+				if err := items[i].UnmarshalYAML(item); err != nil {
+					return err
+				}
+			}
+			if k.Value == "all" {
+				c.All = items
+			} else {
+				c.Any = items
+			}
+		default:
+			c.err = fmt.Sprintf("unknown key %q in condition", k.Value)
+		}
+	}
+	if valueNode != nil {
+		switch valueNode.Kind {
+		case yaml.ScalarNode:
+			c.Values = []string{valueNode.Value}
+		case yaml.SequenceNode:
+			for _, item := range valueNode.Content {
+				c.Values = append(c.Values, item.Value)
+			}
+		default:
+			c.err = "value must be a scalar or a list"
+		}
+	}
+	return nil
+}
+
+// check validates the condition against the declared situation fields.
+func (c *Condition) check(report func(line int, format string, args ...any)) {
+	if c.err != "" {
+		report(c.Line, "%s", c.err)
+		return
+	}
+	if c.IsGroup() {
+		if c.Field != "" || c.Op != "" || c.Values != nil {
+			report(c.Line, "a condition is either a test (field, op, value) or a group (all/any), not both")
+		}
+		if c.All != nil && c.Any != nil {
+			report(c.Line, "use all or any in one group, not both")
+		}
+		items := append(slices.Clone(c.All), c.Any...)
+		if len(items) == 0 {
+			report(c.Line, "empty condition group")
+		}
+		for _, it := range items {
+			it.check(report)
+		}
+		return
+	}
+	f, ok := FieldByName(c.Field)
+	if !ok {
+		report(c.Line, "unknown situation field %q (want one of %s)", c.Field, fieldNames())
+		return
+	}
+	if !slices.Contains(opsByKind[f.Kind], c.Op) {
+		report(c.Line, "operator %q does not apply to field %s (want one of %s)",
+			c.Op, f.Name, strings.Join(opsByKind[f.Kind], ", "))
+		return
+	}
+	if len(c.Values) == 0 {
+		report(c.Line, "condition on %s has no value", f.Name)
+		return
+	}
+	switch f.Kind {
+	case KindNumber:
+		if len(c.Values) != 1 {
+			report(c.Line, "field %s takes one number", f.Name)
+			return
+		}
+		n, err := strconv.Atoi(c.Values[0])
+		if err != nil || n < f.Min || n > f.Max {
+			report(c.Line, "value %q of %s is not a whole number in %d..%d", c.Values[0], f.Name, f.Min, f.Max)
+			return
+		}
+		c.Number = n
+	default:
+		if (c.Op == OpEq || c.Op == OpNe) && len(c.Values) != 1 {
+			report(c.Line, "operator %s takes one value; use in or not_in for a list", c.Op)
+		}
+		for _, v := range c.Values {
+			if !f.HasOption(v) {
+				report(c.Line, "value %q is not an option of %s (want one of %s)", v, f.Name, strings.Join(f.Options, ", "))
+			}
+		}
+	}
+}
+
+func fieldNames() string {
+	names := make([]string, len(Fields))
+	for i, f := range Fields {
+		names[i] = f.Name
+	}
+	return strings.Join(names, ", ")
+}

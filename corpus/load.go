@@ -1,0 +1,254 @@
+package corpus
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Source provides a corpus: a directory of files today, a shared database
+// later. Load validates what it reads; a corpus with any problem is an error
+// of type *CheckError and yields no corpus at all.
+type Source interface {
+	Load(ctx context.Context) (*Corpus, error)
+	// String names the source for logs and status pages.
+	String() string
+}
+
+// PoliciesDir and PlacesFile are the layout of a corpus directory.
+const (
+	PoliciesDir = "policies"
+	PlacesFile  = "places.yaml"
+)
+
+//go:embed policies/*.yaml places.yaml
+var embedded embed.FS
+
+// Embedded returns the corpus built into the binary.
+func Embedded() Source { return &DirSource{FS: embedded, Name: "embedded", Prefix: "corpus"} }
+
+// Dir returns the corpus in a directory laid out like the embedded one:
+// DIR/places.yaml and DIR/policies/*.yaml.
+func Dir(dir string) Source { return &DirSource{FS: os.DirFS(dir), Name: dir, Prefix: dir} }
+
+// DirSource reads a corpus from a file system.
+type DirSource struct {
+	FS   fs.FS
+	Name string
+	// Prefix is put before file names in problems, so they name a path a
+	// person can open.
+	Prefix string
+}
+
+func (s *DirSource) String() string { return s.Name }
+
+// Load reads, resolves and checks every file.
+func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
+	var probs Problems
+	sum := sha256.New()
+
+	places, err := s.loadPlaces(sum, &probs)
+	if err != nil {
+		return nil, err
+	}
+	names, err := fs.Glob(s.FS, PoliciesDir+"/*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", s.Name, err)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("corpus %s: no files match %s/*.yaml", s.Name, PoliciesDir)
+	}
+	slices.Sort(names)
+	var ps []*Policy
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		data, err := fs.ReadFile(s.FS, name)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		sum.Write([]byte(name))
+		sum.Write(data)
+		id := strings.TrimSuffix(path.Base(name), ".yaml")
+		p, fileProbs := ParsePolicy(path.Join(s.Prefix, name), id, data)
+		probs = append(probs, fileProbs...)
+		if p != nil {
+			ps = append(ps, p)
+		}
+	}
+	probs = append(probs, Check(ps, places)...)
+	if len(probs) > 0 {
+		return nil, &CheckError{Problems: probs}
+	}
+	return NewCorpus(ps, hex.EncodeToString(sum.Sum(nil))[:16]), nil
+}
+
+func (s *DirSource) loadPlaces(sum interface{ Write([]byte) (int, error) }, probs *Problems) (map[string]Location, error) {
+	data, err := fs.ReadFile(s.FS, PlacesFile)
+	if err != nil {
+		return nil, fmt.Errorf("read %s in %s: %w", PlacesFile, s.Name, err)
+	}
+	sum.Write(data)
+	places, ps := ParsePlaces(path.Join(s.Prefix, PlacesFile), data)
+	*probs = append(*probs, ps...)
+	return places, nil
+}
+
+// ParsePlaces decodes a places file: a mapping from place id to its facts.
+func ParsePlaces(file string, data []byte) (map[string]Location, Problems) {
+	var probs Problems
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, Problems{yamlProblem(file, err)}
+	}
+	places := map[string]Location{}
+	if len(doc.Content) == 0 {
+		return places, Problems{{File: file, Line: 1, Message: "no places"}}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, Problems{{File: file, Line: root.Line, Message: "places must be a mapping from id to place"}}
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		var loc Location
+		if err := decodeStrict(v, &loc); err != nil {
+			probs = append(probs, Problem{File: file, Line: v.Line, Message: err.Error()})
+			continue
+		}
+		loc.ID = k.Value
+		if !slugRE.MatchString(k.Value) {
+			probs = append(probs, Problem{File: file, Line: k.Line, Message: fmt.Sprintf("place id %q must be lower-case letters, digits and '-'", k.Value)})
+		}
+		if _, dup := places[k.Value]; dup {
+			probs = append(probs, Problem{File: file, Line: k.Line, Message: fmt.Sprintf("place %q defined twice", k.Value)})
+		}
+		for _, f := range []struct{ name, val string }{{"name", loc.Name}, {"address", loc.Address}, {"hours", loc.Hours}, {"phone", loc.Phone}} {
+			if strings.TrimSpace(f.val) == "" {
+				probs = append(probs, Problem{File: file, Line: v.Line, Message: fmt.Sprintf("place %s: %s is empty (write %s if it is not known)", k.Value, f.name, Unknown)})
+			}
+		}
+		if loc.Name == Unknown {
+			probs = append(probs, Problem{File: file, Line: v.Line, Message: fmt.Sprintf("place %s: the name must be known", k.Value)})
+		}
+		places[k.Value] = loc
+	}
+	return places, probs
+}
+
+// decodeStrict decodes a node, refusing keys the target does not have.
+func decodeStrict(n *yaml.Node, v any) error {
+	out, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(out))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		// Line numbers in this error are relative to the node; drop them.
+		return errors.New(lineRE.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n  "), ""))
+	}
+	return nil
+}
+
+var (
+	slugRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	lineRE = regexp.MustCompile(`line (\d+): `)
+)
+
+// ParsePolicy decodes one entry. It returns nil and the problems when the
+// file cannot be decoded at all; field-level checks are done by Check.
+func ParsePolicy(file, id string, data []byte) (*Policy, Problems) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, Problems{yamlProblem(file, err)}
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, Problems{{File: file, Line: 1, Message: "an entry must be a YAML mapping of fields"}}
+	}
+	var p Policy
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&p); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			var probs Problems
+			for _, msg := range te.Errors {
+				probs = append(probs, lineProblem(file, msg))
+			}
+			return nil, probs
+		}
+		return nil, Problems{yamlProblem(file, err)}
+	}
+	if p.ID != "" && p.ID != id {
+		return nil, Problems{{File: file, Line: 1, Message: fmt.Sprintf("id %q differs from the file name %q", p.ID, id)}}
+	}
+	p.ID = id
+	p.Source = file
+	p.lines = map[string]int{}
+	collectLines(doc.Content[0], "", p.lines)
+	return &p, nil
+}
+
+// collectLines records the line of every value under a dotted path such as
+// "basis[1].number".
+func collectLines(n *yaml.Node, prefix string, lines map[string]int) {
+	lines[prefix] = n.Line
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			if prefix != "" {
+				key = prefix + "." + key
+			}
+			lines[key] = n.Content[i].Line
+			collectLines(n.Content[i+1], key, lines)
+			lines[key] = n.Content[i].Line
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			collectLines(c, fmt.Sprintf("%s[%d]", prefix, i), lines)
+		}
+	}
+}
+
+// line returns the line of a path, or of its nearest recorded parent.
+func (p *Policy) line(path string) int {
+	for {
+		if l, ok := p.lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			return 1
+		}
+		path = path[:i]
+	}
+}
+
+func yamlProblem(file string, err error) Problem {
+	return lineProblem(file, strings.TrimPrefix(err.Error(), "yaml: "))
+}
+
+func lineProblem(file, msg string) Problem {
+	line := 1
+	if m := lineRE.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = strings.Replace(msg, m[0], "", 1)
+	}
+	return Problem{File: file, Line: line, Message: msg}
+}

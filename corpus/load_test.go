@@ -1,0 +1,175 @@
+package corpus
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+const testPlaces = `
+center:
+  name: 欧阳路街道社区事务受理服务中心
+  address: unknown
+  hours: 周一至周五 9:00-17:00
+  phone: unknown
+`
+
+const goodEntry = `title: 老年综合津贴
+kind: 政策类
+category: 养老服务
+audiences: [老年人]
+summary: 本市户籍65周岁以上老人按月领取津贴。
+content: 按年龄分档发放。
+basis:
+  - title: 上海市老年综合津贴暂行办法
+    number: unknown
+    issuer: 上海市人民政府
+    date: 2016-03-01
+guide:
+  eligibility: [本市户籍，年满65周岁]
+  materials: [身份证]
+  steps: [到受理中心申请]
+  time_limit: 当场受理
+  fee: 不收费
+places: [center]
+agency: 虹口区民政局
+region: 上海市
+updated: 2026-11-01
+keywords: [老年津贴]
+eligibility:
+  all:
+    - {field: age, op: gte, value: 65}
+    - {field: hukou, op: eq, value: 本市户籍}
+`
+
+func load(t *testing.T, files map[string]string) (*Corpus, error) {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for name, data := range files {
+		fsys[name] = &fstest.MapFile{Data: []byte(data)}
+	}
+	return (&DirSource{FS: fsys, Name: "test", Prefix: "c"}).Load(context.Background())
+}
+
+func TestLoadGood(t *testing.T) {
+	c, err := load(t, map[string]string{"places.yaml": testPlaces, "policies/laonian-jintie.yaml": goodEntry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := c.Get("laonian-jintie")
+	if !ok {
+		t.Fatal("entry not found by its file name")
+	}
+	if len(p.Locations) != 1 || p.Locations[0].Name != "欧阳路街道社区事务受理服务中心" || p.Locations[0].Address != Unknown {
+		t.Errorf("locations = %+v", p.Locations)
+	}
+	if p.Basis[0].Date != "2016-03-01" {
+		t.Errorf("basis date = %q", p.Basis[0].Date)
+	}
+	if got := p.Eligible.All[0]; got.Field != "age" || got.Number != 65 || got.Line != 25 {
+		t.Errorf("first condition = %+v", got)
+	}
+}
+
+func TestLoadReportsFileAndLine(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(string) string
+		want string
+	}{
+		{"unknown category", func(s string) string { return strings.Replace(s, "category: 养老服务", "category: 养老", 1) },
+			`c/policies/x.yaml:3: category "养老" is not one of`},
+		{"unknown field", func(s string) string { return s + "colour: red\n" },
+			`c/policies/x.yaml:27: field colour not found`},
+		{"yaml syntax", func(s string) string { return strings.Replace(s, "kind: 政策类", "kind: [政策类", 1) },
+			`c/policies/x.yaml:`},
+		{"unknown place", func(s string) string { return strings.Replace(s, "places: [center]", "places: [nowhere]", 1) },
+			`c/policies/x.yaml:18: unknown place "nowhere"`},
+		{"bad basis date", func(s string) string { return strings.Replace(s, "date: 2016-03-01", "date: 2016-3-1", 1) },
+			`c/policies/x.yaml:11: basis[0].date "2016-3-1" is not a date`},
+		{"missing steps", func(s string) string { return strings.Replace(s, "  steps: [到受理中心申请]\n", "", 1) },
+			`guide.steps is empty`},
+		{"unknown situation field", func(s string) string { return strings.Replace(s, "field: age", "field: height", 1) },
+			`c/policies/x.yaml:25: unknown situation field "height"`},
+		{"unknown option", func(s string) string { return strings.Replace(s, "value: 本市户籍", "value: 上海户口", 1) },
+			`c/policies/x.yaml:26: value "上海户口" is not an option of hukou`},
+		{"operator of another kind", func(s string) string { return strings.Replace(s, "op: gte", "op: has", 1) },
+			`c/policies/x.yaml:25: operator "has" does not apply to field age`},
+		{"online off the allowlist", func(s string) string {
+			return s + "online:\n  url: https://example.com/apply\n  label: 一网通办\n"
+		}, `c/policies/x.yaml:28: online url host "example.com" is not on the allowlist`},
+		{"online over http", func(s string) string {
+			return s + "online:\n  url: http://zwdt.sh.gov.cn/x\n  label: 一网通办\n"
+		}, `must use https`},
+		{"no eligibility", func(s string) string { return s[:strings.Index(s, "eligibility:\n  all")] },
+			`eligibility conditions`},
+		{"future updated date", func(s string) string { return strings.Replace(s, "updated: 2026-11-01", "updated: 2999-01-01", 1) },
+			`c/policies/x.yaml:21: updated 2999-01-01 is in the future`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := load(t, map[string]string{"places.yaml": testPlaces, "policies/x.yaml": tt.edit(goodEntry)})
+			var ce *CheckError
+			if !errors.As(err, &ce) {
+				t.Fatalf("Load = %v, want a CheckError", err)
+			}
+			var all []string
+			for _, p := range ce.Problems {
+				all = append(all, p.String())
+			}
+			if !strings.Contains(strings.Join(all, "\n"), tt.want) {
+				t.Errorf("problems:\n%s\nwant one containing %q", strings.Join(all, "\n"), tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadBadPlaces(t *testing.T) {
+	_, err := load(t, map[string]string{
+		"places.yaml":     "center:\n  name: 中心\n  address: \"\"\n  hours: unknown\n  phone: unknown\n",
+		"policies/x.yaml": goodEntry,
+	})
+	var ce *CheckError
+	if !errors.As(err, &ce) || !strings.Contains(ce.Problems[0].String(), "c/places.yaml:2: place center: address is empty") {
+		t.Fatalf("Load = %v", err)
+	}
+}
+
+func TestEmbeddedCorpusChecks(t *testing.T) {
+	c, err := Embedded().Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Policies) == 0 {
+		t.Fatal("embedded corpus is empty")
+	}
+	c2, _ := Embedded().Load(context.Background())
+	if c.Fingerprint != c2.Fingerprint {
+		t.Error("fingerprint differs between two loads of the same files")
+	}
+}
+
+func FuzzParsePolicy(f *testing.F) {
+	f.Add([]byte(goodEntry))
+	f.Add([]byte("title: [\n"))
+	f.Add([]byte("eligibility:\n  all:\n    - any: []\n"))
+	f.Add([]byte("eligibility: {field: age, op: gte, value: [1, 2]}\n"))
+	places, _ := ParsePlaces("places.yaml", []byte(testPlaces))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, probs := ParsePolicy("x.yaml", "x", data)
+		for _, pr := range probs {
+			if pr.Line < 1 {
+				t.Fatalf("problem without a line: %v", pr)
+			}
+		}
+		if p != nil {
+			for _, pr := range Check([]*Policy{p}, places) {
+				if pr.Line < 1 || pr.File != "x.yaml" {
+					t.Fatalf("bad problem position: %v", pr)
+				}
+			}
+		}
+	})
+}

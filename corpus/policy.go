@@ -1,0 +1,147 @@
+// Package corpus defines what a policy entry is, reads a corpus of them from
+// a directory of YAML files (the embedded default) or a JSONL export, and
+// checks every entry, reporting each problem as file:line: message.
+package corpus
+
+import (
+	"slices"
+	"time"
+)
+
+// Unknown marks a fact that could not be confirmed. The data says so rather
+// than guessing; pages show it as 「暂未核实」.
+const Unknown = "unknown"
+
+// Kinds of entry.
+const (
+	KindPolicy  = "政策类"
+	KindService = "服务类"
+)
+
+// Kinds lists the kinds of entry.
+var Kinds = []string{KindPolicy, KindService}
+
+// Categories is the fixed list of categories, in the order pages show them.
+var Categories = []string{
+	"社会救助", "养老服务", "助残服务", "就业创业", "医疗保障",
+	"住房保障", "教育", "生育与儿童", "退役军人与优抚", "生活服务",
+}
+
+// Audiences is the fixed list of situation tags an entry may be aimed at.
+var Audiences = []string{
+	"老年人", "残疾人", "困难家庭", "失业人员", "就业创业者", "退役军人",
+	"优抚对象", "孕产妇", "婴幼儿家庭", "儿童青少年", "学生", "来沪人员",
+	"全体居民", "照护者",
+}
+
+// Policy is one entry of the corpus: a policy (政策类) or a service (服务类).
+type Policy struct {
+	// ID is the stable slug of the entry; for files it is the file name.
+	ID        string   `json:"id" yaml:"id,omitempty"`
+	Title     string   `json:"title" yaml:"title"`
+	Kind      string   `json:"kind" yaml:"kind"`
+	Category  string   `json:"category" yaml:"category"`
+	Audiences []string `json:"audiences" yaml:"audiences"`
+	Summary   string   `json:"summary" yaml:"summary"`
+	Content   string   `json:"content" yaml:"content"`
+	Basis     []Basis  `json:"basis" yaml:"basis"`
+	Guide     Guide    `json:"guide" yaml:"guide"`
+	// Places names entries of the places file; Locations holds them resolved.
+	Places    []string   `json:"-" yaml:"places"`
+	Locations []Location `json:"locations" yaml:"-"`
+	Online    *Online    `json:"online,omitempty" yaml:"online,omitempty"`
+	Agency    string     `json:"agency" yaml:"agency"`
+	Region    string     `json:"region" yaml:"region"`
+	Effective string     `json:"effective,omitempty" yaml:"effective,omitempty"`
+	Expires   string     `json:"expires,omitempty" yaml:"expires,omitempty"`
+	Updated   string     `json:"updated" yaml:"updated"`
+	Keywords  []string   `json:"keywords" yaml:"keywords"`
+	Eligible  *Condition `json:"eligibility,omitempty" yaml:"eligibility,omitempty"`
+	Source    string     `json:"-" yaml:"-"`
+	lines     map[string]int
+}
+
+// Basis is one document a policy rests on (政策依据).
+type Basis struct {
+	Title    string `json:"title" yaml:"title"`
+	Number   string `json:"number" yaml:"number"`
+	Issuer   string `json:"issuer" yaml:"issuer"`
+	Date     string `json:"date" yaml:"date"`
+	Articles string `json:"articles,omitempty" yaml:"articles,omitempty"`
+}
+
+// Guide is the service guide (办事指南) of an entry.
+type Guide struct {
+	Eligibility []string `json:"eligibility" yaml:"eligibility"`
+	Materials   []string `json:"materials" yaml:"materials"`
+	Steps       []string `json:"steps" yaml:"steps"`
+	TimeLimit   string   `json:"time_limit" yaml:"time_limit"`
+	Fee         string   `json:"fee" yaml:"fee"`
+}
+
+// Location is a place that handles an entry.
+type Location struct {
+	ID      string `json:"id" yaml:"-"`
+	Name    string `json:"name" yaml:"name"`
+	Address string `json:"address" yaml:"address"`
+	Hours   string `json:"hours" yaml:"hours"`
+	Phone   string `json:"phone" yaml:"phone"`
+	Note    string `json:"note,omitempty" yaml:"note,omitempty"`
+}
+
+// Online is where an entry can be handled online (阅办联动).
+type Online struct {
+	URL   string `json:"url" yaml:"url"`
+	Label string `json:"label" yaml:"label"`
+}
+
+// DateLayout is the layout of every date in the corpus.
+const DateLayout = "2006-01-02"
+
+// Expired reports whether the entry's expiry date is before now.
+func (p *Policy) Expired(now time.Time) bool {
+	if p.Expires == "" || p.Expires == Unknown {
+		return false
+	}
+	t, err := time.Parse(DateLayout, p.Expires)
+	if err != nil {
+		return false
+	}
+	return now.After(t.AddDate(0, 0, 1))
+}
+
+// HasOnline reports whether the entry can be handled online.
+func (p *Policy) HasOnline() bool { return p.Online != nil && p.Online.URL != "" }
+
+// Corpus is a validated set of entries, ordered by ID.
+type Corpus struct {
+	Policies []*Policy
+	// Fingerprint identifies the content, so two loads of the same
+	// files give the same value.
+	Fingerprint string
+	byID        map[string]*Policy
+}
+
+// NewCorpus orders the policies by ID and indexes them.
+func NewCorpus(ps []*Policy, fingerprint string) *Corpus {
+	slices.SortFunc(ps, func(a, b *Policy) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	c := &Corpus{Policies: ps, Fingerprint: fingerprint, byID: make(map[string]*Policy, len(ps))}
+	for _, p := range ps {
+		c.byID[p.ID] = p
+	}
+	return c
+}
+
+// Get returns the entry with that ID.
+func (c *Corpus) Get(id string) (*Policy, bool) {
+	p, ok := c.byID[id]
+	return p, ok
+}

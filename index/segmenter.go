@@ -1,0 +1,65 @@
+package index
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/go-ego/gse"
+)
+
+// policyDict is the policy-term user dictionary: one term a line, with a
+// frequency. It is loaded before gse's embedded dictionary, so its
+// frequencies win for words both contain.
+//
+//go:embed dict/policy.txt
+var policyDict string
+
+// PolicyTerms returns the terms of the policy-term user dictionary.
+func PolicyTerms() []string {
+	var terms []string
+	for _, line := range strings.Split(policyDict, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		terms = append(terms, strings.Fields(line)[0])
+	}
+	return terms
+}
+
+// sharedSegmenter is the process's one segmenter: the dictionary takes about
+// a second and a few hundred megabytes to load, and gse is safe for
+// concurrent cutting once loaded.
+var sharedSegmenter = sync.OnceValues(func() (*gse.Segmenter, error) {
+	seg := &gse.Segmenter{SkipLog: true}
+	if err := seg.LoadDictStr(userDict()); err != nil {
+		return nil, fmt.Errorf("load policy dictionary: %w", err)
+	}
+	if err := seg.LoadDictEmbed("zh_s"); err != nil {
+		return nil, fmt.Errorf("load gse dictionary: %w", err)
+	}
+	if seg.Dict == nil || seg.Dict.NumTokens() < 100000 {
+		return nil, fmt.Errorf("gse dictionary is missing or empty (built with -tags ne?)")
+	}
+	return seg, nil
+})
+
+// userDict renders the policy dictionary in gse's "word freq" form, giving
+// terms without a frequency a high one.
+func userDict() string {
+	var b strings.Builder
+	for _, line := range strings.Split(policyDict, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		freq := "50000"
+		if len(f) > 1 {
+			freq = f[1]
+		}
+		fmt.Fprintf(&b, "%s %s\n", f[0], freq)
+	}
+	return b.String()
+}

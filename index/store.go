@@ -1,0 +1,258 @@
+package index
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+
+	"yicha/corpus"
+)
+
+// ErrLocked is returned when another process holds the data directory.
+var ErrLocked = errors.New("data directory is in use by another yicha process")
+
+// Manifest records which index directory is active. It is written
+// atomically, only after the index it names is complete.
+type Manifest struct {
+	Dir            string    `json:"dir"`
+	MappingVersion int       `json:"mapping_version"`
+	Fingerprint    string    `json:"fingerprint"`
+	Docs           uint64    `json:"docs"`
+	BuiltAt        time.Time `json:"built_at"`
+	BuildSeconds   float64   `json:"build_seconds"`
+	// ValidUntil is when the first entry in the index expires; the
+	// expired flags in the index are stale after it.
+	ValidUntil *time.Time `json:"valid_until,omitempty"`
+}
+
+const (
+	manifestName = "manifest.json"
+	lockName     = "lock"
+	indexPrefix  = "idx-"
+)
+
+// Store is a data directory holding built indexes and the manifest naming
+// the active one. Only one process may use a data directory at a time.
+type Store struct {
+	dir  string
+	lock *os.File
+}
+
+// OpenStore creates dir if needed and locks it for this process.
+func OpenStore(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%s: %w", dir, ErrLocked)
+		}
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return &Store{dir: dir, lock: f}, nil
+}
+
+// Close releases the data directory.
+func (s *Store) Close() error { return s.lock.Close() }
+
+// Dir returns the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Manifest reads the manifest; it returns nil when there is none.
+func (s *Store) Manifest() (*Manifest, error) {
+	data, err := os.ReadFile(filepath.Join(s.dir, manifestName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", filepath.Join(s.dir, manifestName), err)
+	}
+	return &m, nil
+}
+
+func (s *Store) writeManifest(m *Manifest) error {
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(s.dir, manifestName+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(s.dir, manifestName)); err != nil {
+		return err
+	}
+	return syncDir(s.dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Current opens the active index if it was built from the corpus with this
+// fingerprint by this mapping version, and still has fresh expiry flags. It
+// returns nil, nil when the index must be (re)built.
+func (s *Store) Current(fingerprint string, now time.Time) (bleve.Index, *Manifest, error) {
+	m, err := s.Manifest()
+	if err != nil || m == nil {
+		return nil, nil, err
+	}
+	if m.MappingVersion != MappingVersion || m.Fingerprint != fingerprint ||
+		(m.ValidUntil != nil && now.After(*m.ValidUntil)) {
+		return nil, nil, nil
+	}
+	idx, err := bleve.Open(filepath.Join(s.dir, m.Dir))
+	if err != nil {
+		return nil, nil, fmt.Errorf("open index %s: %w", m.Dir, err)
+	}
+	return idx, m, nil
+}
+
+// Progress is told how many documents have been indexed so far.
+type Progress func(done, total int)
+
+// Build indexes the corpus into a new directory, checks it and makes it the
+// active index in the manifest. It returns the new index, open. Older index
+// directories are left for the caller to remove with Clean once nothing
+// reads them.
+func (s *Store) Build(ctx context.Context, c *corpus.Corpus, now time.Time, progress Progress) (bleve.Index, *Manifest, error) {
+	start := time.Now()
+	name := fmt.Sprintf("%s%d", indexPrefix, start.UnixNano())
+	path := filepath.Join(s.dir, name)
+	idx, err := BuildAt(ctx, path, c, now, progress)
+	if err != nil {
+		os.RemoveAll(path)
+		return nil, nil, err
+	}
+	m := &Manifest{
+		Dir:            name,
+		MappingVersion: MappingVersion,
+		Fingerprint:    c.Fingerprint,
+		Docs:           uint64(len(c.Policies)),
+		BuiltAt:        start.UTC(),
+		BuildSeconds:   time.Since(start).Seconds(),
+		ValidUntil:     nextExpiry(c, now),
+	}
+	if err := s.writeManifest(m); err != nil {
+		idx.Close()
+		os.RemoveAll(path)
+		return nil, nil, fmt.Errorf("write manifest: %w", err)
+	}
+	return idx, m, nil
+}
+
+// BuildAt builds a complete index of the corpus at path and checks it.
+func BuildAt(ctx context.Context, path string, c *corpus.Corpus, now time.Time, progress Progress) (bleve.Index, error) {
+	idx, err := bleve.NewUsing(path, NewMapping(), scorch.Name, scorch.Name, nil)
+	if err != nil {
+		return nil, fmt.Errorf("create index: %w", err)
+	}
+	fail := func(err error) (bleve.Index, error) {
+		idx.Close()
+		return nil, err
+	}
+	const batchSize = 500
+	batch := idx.NewBatch()
+	for i, p := range c.Policies {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		if err := batch.Index(p.ID, Document(p, now)); err != nil {
+			return fail(fmt.Errorf("index %s: %w", p.ID, err))
+		}
+		if batch.Size() >= batchSize || i == len(c.Policies)-1 {
+			if err := idx.Batch(batch); err != nil {
+				return fail(fmt.Errorf("index batch: %w", err))
+			}
+			batch.Reset()
+			if progress != nil {
+				progress(i+1, len(c.Policies))
+			}
+		}
+	}
+	n, err := idx.DocCount()
+	if err != nil {
+		return fail(err)
+	}
+	if n != uint64(len(c.Policies)) {
+		return fail(fmt.Errorf("index holds %d documents, corpus has %d", n, len(c.Policies)))
+	}
+	return idx, nil
+}
+
+// Clean removes index directories other than the active one, and any
+// temporary files left by an interrupted build.
+func (s *Store) Clean() error {
+	m, err := s.Manifest()
+	if err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range entries {
+		name := e.Name()
+		stale := strings.HasPrefix(name, manifestName+".tmp-") ||
+			(strings.HasPrefix(name, indexPrefix) && (m == nil || name != m.Dir))
+		if stale {
+			errs = append(errs, os.RemoveAll(filepath.Join(s.dir, name)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func nextExpiry(c *corpus.Corpus, now time.Time) *time.Time {
+	var next *time.Time
+	for _, p := range c.Policies {
+		if p.Expires == "" || p.Expires == corpus.Unknown || p.Expired(now) {
+			continue
+		}
+		t, err := time.Parse(corpus.DateLayout, p.Expires)
+		if err != nil {
+			continue
+		}
+		t = t.AddDate(0, 0, 1)
+		if next == nil || t.Before(*next) {
+			next = &t
+		}
+	}
+	return next
+}

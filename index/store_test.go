@@ -1,0 +1,139 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"yicha/corpus"
+)
+
+func embeddedCorpus(t testing.TB) *corpus.Corpus {
+	t.Helper()
+	c, err := corpus.Embedded().Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestStoreBuildReopenAndRebuild(t *testing.T) {
+	dir := t.TempDir()
+	c := embeddedCorpus(t)
+	now := time.Now()
+
+	s, err := OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx, _, err := s.Current(c.Fingerprint, now); err != nil || idx != nil {
+		t.Fatalf("Current on an empty store = %v, %v; want nothing", idx, err)
+	}
+	idx, m, err := s.Build(context.Background(), c, now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := idx.DocCount(); n != uint64(len(c.Policies)) || m.Docs != n {
+		t.Fatalf("built %d docs (manifest %d), corpus has %d", n, m.Docs, len(c.Policies))
+	}
+	idx.Close()
+
+	// A second process cannot take the directory while it is held.
+	if _, err := OpenStore(dir); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second OpenStore = %v, want ErrLocked", err)
+	}
+
+	// The same corpus reopens the same index.
+	idx, m2, err := s.Current(c.Fingerprint, now)
+	if err != nil || idx == nil {
+		t.Fatalf("Current = %v, %v", idx, err)
+	}
+	if m2.Dir != m.Dir {
+		t.Fatalf("reopened %s, built %s", m2.Dir, m.Dir)
+	}
+	idx.Close()
+
+	// Another fingerprint, or another mapping version, is not reused.
+	if idx, _, _ := s.Current("other", now); idx != nil {
+		t.Fatal("an index of another corpus was reused")
+	}
+	m2.MappingVersion = MappingVersion + 1
+	if err := s.writeManifest(m2); err != nil {
+		t.Fatal(err)
+	}
+	if idx, _, _ := s.Current(c.Fingerprint, now); idx != nil {
+		t.Fatal("an index of another mapping version was reused")
+	}
+
+	// A rebuild makes a new directory; Clean removes the old one and leftovers.
+	leftover := filepath.Join(dir, indexPrefix+"123")
+	if err := os.Mkdir(leftover, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	idx, m3, err := s.Build(context.Background(), c, now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	if err := s.Clean(); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	if len(dirs) != 1 || dirs[0] != m3.Dir {
+		t.Fatalf("after Clean the data directory holds %v, want only %s", dirs, m3.Dir)
+	}
+	s.Close()
+	if s2, err := OpenStore(dir); err != nil {
+		t.Fatalf("OpenStore after Close: %v", err)
+	} else {
+		s2.Close()
+	}
+}
+
+func TestStoreRebuildsWhenAnEntryExpires(t *testing.T) {
+	c := embeddedCorpus(t)
+	p := *c.Policies[0]
+	p.Expires = "2030-01-31"
+	c2 := corpus.NewCorpus([]*corpus.Policy{&p}, "fp")
+	s, err := OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	before := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	idx, m, err := s.Build(context.Background(), c2, before, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx.Close()
+	if m.ValidUntil == nil || !m.ValidUntil.Equal(time.Date(2030, 2, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("ValidUntil = %v", m.ValidUntil)
+	}
+	if idx, _, _ := s.Current("fp", before); idx == nil {
+		t.Fatal("index not reused before the expiry")
+	} else {
+		idx.Close()
+	}
+	if idx, _, _ := s.Current("fp", time.Date(2030, 2, 2, 0, 0, 0, 0, time.UTC)); idx != nil {
+		idx.Close()
+		t.Fatal("index with stale expiry flags reused")
+	}
+}
+
+func TestNormalizeDocNumber(t *testing.T) {
+	want := NormalizeDocNumber("沪府规〔2021〕3号")
+	for _, in := range []string{"沪府规[2021]3号", "沪府规（2021）3号", "沪府规 〔2021〕 3号", "沪府规［２０２１］３号"} {
+		if got := NormalizeDocNumber(in); got != want {
+			t.Errorf("NormalizeDocNumber(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

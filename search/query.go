@@ -1,0 +1,131 @@
+package search
+
+import (
+	"slices"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"yicha/index"
+)
+
+// FieldBoosts weighs where a word is found: a match in the title or the
+// keywords says more than one in the body text.
+var FieldBoosts = map[string]float64{
+	index.FieldTitle:    3,
+	index.FieldKeywords: 2.5,
+	index.FieldSummary:  1.5,
+	index.FieldBasis:    1,
+	index.FieldContent:  1,
+	index.FieldGuide:    0.5,
+}
+
+// fillers are words of a question that say nothing about its subject
+// (question words, politeness, pronouns). They are left out of the query
+// unless nothing else is left. Negations (不, 没有) are kept.
+var fillers = map[string]bool{
+	"请问": true, "请": true, "问": true, "问一下": true, "一下": true, "你好": true, "您好": true, "谢谢": true,
+	"怎么": true, "怎么样": true, "怎样": true, "如何": true, "什么": true, "啥": true, "哪里": true, "哪儿": true,
+	"哪些": true, "哪个": true, "多少": true, "几": true, "吗": true, "呢": true, "吧": true, "啊": true, "呀": true,
+	"的": true, "了": true, "地": true, "得": true, "着": true, "我": true, "我们": true, "你": true, "您": true,
+	"他": true, "她": true, "可以": true, "可": true, "能": true, "能否": true, "能不能": true, "是否": true,
+	"是不是": true, "有没有": true, "想": true, "要": true, "会": true, "是": true, "有": true, "在": true,
+	"和": true, "与": true, "及": true, "或": true, "都": true, "也": true, "就": true, "还": true, "这": true,
+	"那": true, "个": true, "一个": true, "这个": true, "那个": true, "给": true, "让": true, "该": true,
+}
+
+// QueryBuilder turns a person's words and filters into a bleve query. It
+// never uses the query-string syntax: every word is a plain term.
+type QueryBuilder struct {
+	tok analysis.Tokenizer
+}
+
+// NewQueryBuilder returns a builder using the index's tokenizer.
+func NewQueryBuilder() (*QueryBuilder, error) {
+	tok, err := index.NewTokenizer()
+	if err != nil {
+		return nil, err
+	}
+	return &QueryBuilder{tok: tok}, nil
+}
+
+// Terms returns the distinct terms of a question that are searched for, in
+// order of appearance.
+func (b *QueryBuilder) Terms(text string) []string {
+	var all, content []string
+	for _, t := range b.tok.Tokenize([]byte(text)) {
+		term := string(t.Term)
+		if slices.Contains(all, term) {
+			continue
+		}
+		all = append(all, term)
+		if !fillers[term] {
+			content = append(content, term)
+		}
+	}
+	if len(content) == 0 {
+		return all
+	}
+	return content
+}
+
+// Build returns the query for text and filters. Empty text with filters
+// lists the filtered entries; empty text without filters lists everything.
+func (b *QueryBuilder) Build(text string, f Filters) query.Query {
+	var must []query.Query
+	if terms := b.Terms(text); len(terms) > 0 {
+		must = append(must, b.textQuery(terms))
+	}
+	must = append(must, filterQueries(f)...)
+	switch len(must) {
+	case 0:
+		return query.NewMatchAllQuery()
+	case 1:
+		return must[0]
+	}
+	return query.NewConjunctionQuery(must)
+}
+
+func (b *QueryBuilder) textQuery(terms []string) query.Query {
+	fields := make([]query.Query, 0, len(index.TextFields))
+	for _, field := range index.TextFields {
+		tq := make([]query.Query, 0, len(terms))
+		for _, term := range terms {
+			q := query.NewTermQuery(term)
+			q.SetField(field)
+			tq = append(tq, q)
+		}
+		d := query.NewDisjunctionQuery(tq)
+		d.SetBoost(FieldBoosts[field])
+		fields = append(fields, d)
+	}
+	return query.NewDisjunctionQuery(fields)
+}
+
+func filterQueries(f Filters) []query.Query {
+	var qs []query.Query
+	add := func(field string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		alts := make([]query.Query, len(vals))
+		for i, v := range vals {
+			q := query.NewTermQuery(v)
+			q.SetField(field)
+			alts[i] = q
+		}
+		if len(alts) == 1 {
+			qs = append(qs, alts[0])
+			return
+		}
+		qs = append(qs, query.NewDisjunctionQuery(alts))
+	}
+	add(index.FieldCategory, f.Category)
+	add(index.FieldKind, f.Kind)
+	add(index.FieldAudience, f.Audience)
+	add(index.FieldAgency, f.Agency)
+	if f.Online {
+		add(index.FieldOnline, []string{index.True})
+	}
+	return qs
+}

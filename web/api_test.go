@@ -1,0 +1,222 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"yicha/corpus"
+	"yicha/index"
+	"yicha/search"
+)
+
+var _ Searcher = (*search.Engine)(nil)
+
+type testServer struct {
+	*httptest.Server
+	corpus *corpus.Corpus
+	logs   *bytes.Buffer
+}
+
+// newTestServer serves the embedded corpus from a real index on disk
+// through a real HTTP server.
+func newTestServer(t testing.TB) *testServer {
+	t.Helper()
+	c, err := corpus.Embedded().Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := index.OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	idx, _, err := store.Build(context.Background(), c, time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	eng, err := search.New(idx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &bytes.Buffer{}
+	srv := httptest.NewServer(NewServer(Config{Searcher: eng, Logger: slog.New(slog.NewTextHandler(logs, nil))}))
+	t.Cleanup(srv.Close)
+	return &testServer{Server: srv, corpus: c, logs: logs}
+}
+
+func (s *testServer) get(t testing.TB, path string, out any) int {
+	t.Helper()
+	resp, err := http.Get(s.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("GET %s: content type %q", path, ct)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	return resp.StatusCode
+}
+
+func TestAPISearch(t *testing.T) {
+	s := newTestServer(t)
+	var simp, trad SearchResponse
+	if code := s.get(t, "/api/search?q="+url.QueryEscape("残疾人补贴"), &simp); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	s.get(t, "/api/search?q="+url.QueryEscape("殘疾人補貼"), &trad)
+	if simp.Total == 0 || len(simp.Hits) == 0 {
+		t.Fatal("残疾人补贴 found nothing")
+	}
+	hitIDs := func(r SearchResponse) []string {
+		var out []string
+		for _, h := range r.Hits {
+			out = append(out, h.ID)
+		}
+		return out
+	}
+	if simp.Total != trad.Total || !slices.Equal(hitIDs(simp), hitIDs(trad)) {
+		t.Errorf("simplified %v, traditional %v", hitIDs(simp), hitIDs(trad))
+	}
+	h := simp.Hits[0]
+	if h.ID == "" || h.Title == "" || h.Category == "" || h.Kind == "" || h.Summary == "" || h.Snippet == "" || h.Score <= 0 {
+		t.Errorf("incomplete hit: %+v", h)
+	}
+	for _, f := range []string{"category", "kind", "audience", "agency"} {
+		if len(simp.Facets[f]) == 0 {
+			t.Errorf("facet %s missing", f)
+		}
+	}
+
+	// A category filter narrows, and the category counts add up to total.
+	cat := simp.Facets["category"][0].Value
+	var narrowed SearchResponse
+	s.get(t, "/api/search?q="+url.QueryEscape("残疾人补贴")+"&category="+url.QueryEscape(cat), &narrowed)
+	if narrowed.Total >= simp.Total || narrowed.Total == 0 {
+		t.Errorf("category %s: %d of %d", cat, narrowed.Total, simp.Total)
+	}
+	sum := 0
+	for _, f := range simp.Facets["category"] {
+		sum += f.Count
+	}
+	if uint64(sum) != simp.Total {
+		t.Errorf("category counts add up to %d, total %d", sum, simp.Total)
+	}
+
+	// The policy of a hit has its basis, guide and locations.
+	var p struct {
+		ID        string            `json:"id"`
+		Title     string            `json:"title"`
+		Basis     []corpus.Basis    `json:"basis"`
+		Guide     corpus.Guide      `json:"guide"`
+		Locations []corpus.Location `json:"locations"`
+	}
+	if code := s.get(t, "/api/policies/"+h.ID, &p); code != 200 {
+		t.Fatalf("policy status %d", code)
+	}
+	if p.ID != h.ID || len(p.Basis) == 0 || p.Basis[0].Title == "" || len(p.Guide.Steps) == 0 || len(p.Locations) == 0 || p.Locations[0].Name == "" {
+		t.Errorf("policy %s incomplete: %+v", h.ID, p)
+	}
+}
+
+func TestAPIErrors(t *testing.T) {
+	s := newTestServer(t)
+	tests := []struct {
+		path   string
+		status int
+		code   string
+	}{
+		{"/api/policies/no-such-policy", 404, "not_found"},
+		{"/api/policies/" + url.PathEscape("../../etc/passwd"), 404, "not_found"},
+		{"/api/search?q=" + strings.Repeat("补", 201), 400, "bad_request"},
+		{"/api/search?size=0", 400, "bad_request"},
+		{"/api/search?size=1000", 400, "bad_request"},
+		{"/api/search?category=" + url.QueryEscape("不存在"), 400, "bad_request"},
+		{"/api/search?agency=" + url.QueryEscape("不存在的局"), 400, "bad_request"},
+		{"/api/search?online=maybe", 400, "bad_request"},
+		{"/api/search?page=-1", 400, "bad_request"},
+		{"/api/search?q=%ff", 400, "bad_request"},
+		{"/api/nothing-here", 404, "not_found"},
+	}
+	for _, tt := range tests {
+		var body struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		if code := s.get(t, tt.path, &body); code != tt.status || body.Error.Code != tt.code || body.Error.Message == "" {
+			t.Errorf("GET %s = %d %+v, want %d %s", tt.path, code, body, tt.status, tt.code)
+		}
+	}
+	var health map[string]string
+	if code := s.get(t, "/healthz", &health); code != 200 || health["status"] != "ok" {
+		t.Errorf("healthz = %d %v", code, health)
+	}
+}
+
+func TestAPIOnlineAndBrowse(t *testing.T) {
+	s := newTestServer(t)
+	var all, online SearchResponse
+	s.get(t, "/api/search?size=50", &all)
+	if all.Total != uint64(len(s.corpus.Policies)) {
+		t.Errorf("empty query lists %d of %d", all.Total, len(s.corpus.Policies))
+	}
+	s.get(t, "/api/search?online=true&size=50", &online)
+	want := 0
+	for _, p := range s.corpus.Policies {
+		if p.HasOnline() {
+			want++
+		}
+	}
+	if online.Total != uint64(want) {
+		t.Errorf("online=true lists %d, corpus has %d online entries", online.Total, want)
+	}
+	for _, h := range online.Hits {
+		if !h.Online {
+			t.Errorf("hit %s not online", h.ID)
+		}
+	}
+}
+
+// TestAccessLogHasNoQuery checks that what a person types never reaches the log.
+func TestAccessLogHasNoQuery(t *testing.T) {
+	s := newTestServer(t)
+	var r SearchResponse
+	s.get(t, "/api/search?q="+url.QueryEscape("我叫张三住在曲阳路"), &r)
+	logs := s.logs.String()
+	if !strings.Contains(logs, "/api/search") {
+		t.Fatalf("no access log line: %q", logs)
+	}
+	for _, secret := range []string{"张三", url.QueryEscape("张三"), "q="} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("log contains %q: %s", secret, logs)
+		}
+	}
+}
+
+func FuzzAPISearch(f *testing.F) {
+	s := newTestServer(f)
+	for _, q := range []string{"q=残疾人补贴", "q=%22&size=3", "category=社会救助&page=2", "q=*?:&online=true", "sort=date&q=低保"} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, rawQuery string) {
+		resp, err := http.Get(s.URL + "/api/search?" + rawQuery)
+		if err != nil {
+			return // the client refused to send it
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 500 {
+			t.Fatalf("GET /api/search?%s = %d", rawQuery, resp.StatusCode)
+		}
+	})
+}

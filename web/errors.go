@@ -1,0 +1,78 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"yicha/search"
+)
+
+// errorBody is the JSON shape of every error: {"error": {"code", "message"}}.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// handleError is the one place errors become statuses.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, code, msg := http.StatusInternalServerError, "internal", "内部错误，请稍后再试"
+	var he *echo.HTTPError
+	switch {
+	case errors.Is(err, search.ErrBadRequest):
+		status, code, msg = http.StatusBadRequest, "bad_request", err.Error()
+	case errors.Is(err, search.ErrNotFound):
+		status, code, msg = http.StatusNotFound, "not_found", err.Error()
+	case errors.Is(err, context.DeadlineExceeded):
+		status, code, msg = http.StatusServiceUnavailable, "timeout", "查询超时，请稍后再试"
+	case errors.Is(err, context.Canceled):
+		status, code, msg = 499, "canceled", "request canceled"
+	case errors.As(err, &he):
+		status = he.Code
+		code = codeForStatus(status)
+		msg = http.StatusText(status)
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		}
+	}
+	if status >= 500 && status != http.StatusServiceUnavailable {
+		s.cfg.Logger.LogAttrs(c.Request().Context(), slog.LevelError, "handler error",
+			slog.String("id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			slog.String("path", c.Request().URL.Path),
+			slog.String("error", err.Error()))
+	}
+	if c.Request().Method == http.MethodHead {
+		c.NoContent(status)
+		return
+	}
+	c.JSON(status, errorBody{Error: errorDetail{Code: code, Message: msg}})
+}
+
+func codeForStatus(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusRequestEntityTooLarge:
+		return "too_large"
+	case http.StatusTooManyRequests:
+		return "rate_limited"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	}
+	if status >= 500 {
+		return "internal"
+	}
+	return "bad_request"
+}

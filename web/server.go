@@ -1,0 +1,99 @@
+// Package web serves yicha over HTTP with echo: the JSON API and health
+// endpoints, with errors mapped to statuses in one place.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"yicha/corpus"
+	"yicha/search"
+)
+
+// Searcher is what the web layer needs of the search engine.
+type Searcher interface {
+	Search(ctx context.Context, r search.Request) (*search.Result, error)
+	Policy(id string) (*corpus.Policy, error)
+}
+
+// Config holds what NewServer needs.
+type Config struct {
+	Searcher Searcher
+	Logger   *slog.Logger
+	// SearchTimeout bounds one search; zero means 5 seconds.
+	SearchTimeout time.Duration
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is the HTTP face of yicha.
+type Server struct {
+	cfg  Config
+	echo *echo.Echo
+}
+
+// NewServer wires routes and middleware.
+func NewServer(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.SearchTimeout == 0 {
+		cfg.SearchTimeout = 5 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, echo: echo.New()}
+	e := s.echo
+	e.HideBanner = true
+	e.HidePort = true
+	// The peer address is the client; forwarded headers are not trusted.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.RequestID())
+	e.Use(s.logRequests)
+	e.Use(middleware.Recover())
+	e.Use(middleware.BodyLimit("64K"))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/api/search", s.apiSearch)
+	e.GET("/api/policies/:id", s.apiPolicy)
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// logRequests writes one line per request: method, path (never the query
+// string, which may hold a person's words or situation), status, duration.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		status := c.Response().Status
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		s.cfg.Logger.LogAttrs(c.Request().Context(), level, "request",
+			slog.String("id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			slog.String("method", c.Request().Method),
+			slog.String("path", c.Request().URL.Path),
+			slog.Int("status", status),
+			slog.Duration("took", time.Since(start)),
+		)
+		return nil
+	}
+}
