@@ -1,7 +1,9 @@
 package index
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
@@ -62,4 +64,12 @@ func userDict() string {
 		fmt.Fprintf(&b, "%s %s\n", f[0], freq)
 	}
 	return b.String()
+}
+
+// AnalysisFingerprint identifies how text is cut into terms: the mapping
+// version and the policy dictionary. An index built under another
+// fingerprint is rebuilt, since its terms may differ.
+func AnalysisFingerprint() string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%d\n%s", MappingVersion, policyDict)))
+	return hex.EncodeToString(sum[:8])
 }

@@ -24,12 +24,14 @@ var ErrLocked = errors.New("data directory is in use by another yicha process")
 // Manifest records which index directory is active. It is written
 // atomically, only after the index it names is complete.
 type Manifest struct {
-	Dir            string    `json:"dir"`
-	MappingVersion int       `json:"mapping_version"`
-	Fingerprint    string    `json:"fingerprint"`
-	Docs           uint64    `json:"docs"`
-	BuiltAt        time.Time `json:"built_at"`
-	BuildSeconds   float64   `json:"build_seconds"`
+	Dir            string `json:"dir"`
+	MappingVersion int    `json:"mapping_version"`
+	// Analysis identifies the analysis (dictionary) the index was built with.
+	Analysis     string    `json:"analysis"`
+	Fingerprint  string    `json:"fingerprint"`
+	Docs         uint64    `json:"docs"`
+	BuiltAt      time.Time `json:"built_at"`
+	BuildSeconds float64   `json:"build_seconds"`
 	// ValidUntil is when the first entry in the index expires; the
 	// expired flags in the index are stale after it.
 	ValidUntil *time.Time `json:"valid_until,omitempty"`
@@ -133,7 +135,7 @@ func (s *Store) Current(fingerprint string, now time.Time) (bleve.Index, *Manife
 	if err != nil || m == nil {
 		return nil, nil, err
 	}
-	if m.MappingVersion != MappingVersion || m.Fingerprint != fingerprint ||
+	if m.MappingVersion != MappingVersion || m.Analysis != AnalysisFingerprint() || m.Fingerprint != fingerprint ||
 		(m.ValidUntil != nil && now.After(*m.ValidUntil)) {
 		return nil, nil, nil
 	}
@@ -163,6 +165,7 @@ func (s *Store) Build(ctx context.Context, c *corpus.Corpus, now time.Time, prog
 	m := &Manifest{
 		Dir:            name,
 		MappingVersion: MappingVersion,
+		Analysis:       AnalysisFingerprint(),
 		Fingerprint:    c.Fingerprint,
 		Docs:           uint64(len(c.Policies)),
 		BuiltAt:        start.UTC(),

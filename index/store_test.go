@@ -137,3 +137,25 @@ func TestNormalizeDocNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestStoreRebuildsWhenTheDictionaryChanges(t *testing.T) {
+	c := embeddedCorpus(t)
+	s, err := OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	idx, m, err := s.Build(context.Background(), c, time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx.Close()
+	m.Analysis = "built-with-another-dictionary"
+	if err := s.writeManifest(m); err != nil {
+		t.Fatal(err)
+	}
+	if idx, _, _ := s.Current(c.Fingerprint, time.Now()); idx != nil {
+		idx.Close()
+		t.Fatal("an index built with another dictionary was reused")
+	}
+}

@@ -1,7 +1,10 @@
 package search
 
 import (
+	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -37,16 +40,48 @@ var fillers = map[string]bool{
 // QueryBuilder turns a person's words and filters into a bleve query. It
 // never uses the query-string syntax: every word is a plain term.
 type QueryBuilder struct {
-	tok analysis.Tokenizer
+	tok      analysis.Tokenizer
+	fold     *index.Folder
+	synonyms index.Synonyms
 }
 
-// NewQueryBuilder returns a builder using the index's tokenizer.
+// SynonymBoost weighs a synonym of a word below the word itself.
+const SynonymBoost = 0.7
+
+// NewQueryBuilder returns a builder using the index's tokenizer and the
+// embedded synonym groups; a synonym file with problems is an error.
 func NewQueryBuilder() (*QueryBuilder, error) {
 	tok, err := index.NewTokenizer()
 	if err != nil {
 		return nil, err
 	}
-	return &QueryBuilder{tok: tok}, nil
+	fold, err := index.NewFolder()
+	if err != nil {
+		return nil, err
+	}
+	syn, probs := index.LoadSynonyms(tok)
+	if len(probs) > 0 {
+		return nil, fmt.Errorf("synonyms: %s", probs[0])
+	}
+	return &QueryBuilder{tok: tok, fold: fold, synonyms: syn}, nil
+}
+
+// ageRE finds an age a person gives in a question: 「我70岁了」, 「75周岁」.
+var ageRE = regexp.MustCompile(`(\d{1,3})\s*(?:周岁|岁)`)
+
+// ElderlyAge is the age from which a question about oneself is taken to be
+// about elderly people's policies.
+const ElderlyAge = 60
+
+// hints returns words a question implies without saying them: an age of 60
+// or more points to the elderly.
+func (b *QueryBuilder) hints(text string) []string {
+	for _, m := range ageRE.FindAllStringSubmatch(b.fold.String(text), -1) {
+		if n, err := strconv.Atoi(m[1]); err == nil && n >= ElderlyAge && n <= 130 {
+			return []string{"老年人"}
+		}
+	}
+	return nil
 }
 
 // Terms returns the distinct terms of a question that are searched for, in
@@ -65,6 +100,11 @@ func (b *QueryBuilder) Terms(text string) []string {
 	}
 	if len(content) == 0 {
 		return all
+	}
+	for _, h := range b.hints(text) {
+		if !slices.Contains(content, h) {
+			content = append(content, h)
+		}
 	}
 	return content
 }
@@ -91,15 +131,34 @@ func (b *QueryBuilder) textQuery(terms []string) query.Query {
 	for _, field := range index.TextFields {
 		tq := make([]query.Query, 0, len(terms))
 		for _, term := range terms {
-			q := query.NewTermQuery(term)
-			q.SetField(field)
-			tq = append(tq, q)
+			tq = append(tq, b.termQuery(field, term))
 		}
 		d := query.NewDisjunctionQuery(tq)
 		d.SetBoost(FieldBoosts[field])
 		fields = append(fields, d)
 	}
 	return query.NewDisjunctionQuery(fields)
+}
+
+// termQuery matches a term, or any word of its synonym group (weighed a
+// little lower) in one field.
+func (b *QueryBuilder) termQuery(field, term string) query.Query {
+	q := query.NewTermQuery(term)
+	q.SetField(field)
+	syns := b.synonyms[term]
+	if len(syns) == 0 {
+		return q
+	}
+	alts := []query.Query{q}
+	for _, s := range syns {
+		sq := query.NewTermQuery(s)
+		sq.SetField(field)
+		sq.SetBoost(SynonymBoost)
+		alts = append(alts, sq)
+	}
+	d := query.NewDisjunctionQuery(alts)
+	d.SetMin(0)
+	return d
 }
 
 func filterQueries(f Filters) []query.Query {

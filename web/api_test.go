@@ -220,3 +220,22 @@ func FuzzAPISearch(f *testing.F) {
 		}
 	})
 }
+
+func TestAPIEmptyQueryShowsEveryCategoryAndOnlineEntries(t *testing.T) {
+	s := newTestServer(t)
+	var online, all SearchResponse
+	s.get(t, "/api/search?q=&online=true&size=50", &online)
+	if online.Total < 16 || len(online.Hits) < 16 {
+		t.Errorf("q=&online=true lists %d entries, want at least 16", online.Total)
+	}
+	s.get(t, "/api/search?q=", &all)
+	var cats []string
+	for _, f := range all.Facets["category"] {
+		cats = append(cats, f.Value)
+	}
+	for _, c := range corpus.Categories {
+		if !slices.Contains(cats, c) {
+			t.Errorf("category %s missing from the facet of an empty query: %v", c, cats)
+		}
+	}
+}

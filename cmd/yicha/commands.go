@@ -100,9 +100,20 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	vocab, err := index.CheckVocabulary()
+	if err != nil {
+		return err
+	}
+	for _, p := range vocab {
+		fmt.Fprintln(stderr, p)
+	}
 	corp, err := c.loadCorpus(ctx, stderr)
 	if err != nil {
 		return err
+	}
+	if len(vocab) > 0 {
+		fmt.Fprintf(stderr, "%d problem(s) in the vocabulary\n", len(vocab))
+		return errExit
 	}
 	fmt.Fprintf(stdout, "ok: %d entries in corpus %s\n", len(corp.Policies), c.source())
 	return nil
