@@ -27,6 +27,15 @@ type Field struct {
 	Max     int       `json:"max,omitempty"`
 	Options []string  `json:"options,omitempty"`
 	Help    string    `json:"help,omitempty"`
+	// NoneWith names a field and its value that mean this field has no
+	// value at all: no disability, so no disability type.
+	NoneWith *FieldValue `json:"none_with,omitempty"`
+}
+
+// FieldValue is a value of a named field.
+type FieldValue struct {
+	Field string `json:"field"`
+	Value string `json:"value"`
 }
 
 // Residence options: Hongkou's subdistricts, and everywhere else.
@@ -45,7 +54,8 @@ var Fields = []Field{
 		Options: []string{"无", "一级", "二级", "三级", "四级"},
 		Help:    "持有残疾人证的，按证上的等级选择"},
 	{Name: "disability_type", Label: "残疾类别", Kind: KindChoice,
-		Options: []string{"视力残疾", "听力残疾", "言语残疾", "肢体残疾", "智力残疾", "精神残疾", "多重残疾"}},
+		Options:  []string{"视力残疾", "听力残疾", "言语残疾", "肢体残疾", "智力残疾", "精神残疾", "多重残疾"},
+		NoneWith: &FieldValue{Field: "disability", Value: "无"}},
 	{Name: "economic", Label: "家庭经济状况", Kind: KindChoice,
 		Options: []string{"低保", "低收入", "特困供养", "无"},
 		Help:    "已被认定的低保、低收入或特困供养家庭"},

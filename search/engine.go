@@ -12,6 +12,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	hlhtml "github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
+	"github.com/blevesearch/bleve/v2/search/query"
 
 	"yicha/corpus"
 	"yicha/index"
@@ -82,6 +83,8 @@ type Hit struct {
 	Score   float64
 	Snippet template.HTML
 	Expired bool
+	// Match is how the request's situation meets the entry, if one was given.
+	Match *corpus.Match
 }
 
 // FacetValue is one value of a facet and how many hits have it.
@@ -100,9 +103,12 @@ type Result struct {
 	Hits    []Hit
 	Facets  map[string][]FacetValue
 	Took    time.Duration
+	// Match is the situation's outcome over the whole corpus, if one was given.
+	Match *MatchResult
 }
 
-// Search runs a validated request.
+// Search runs a validated request. With a situation, only entries it may
+// qualify for are searched, those it meets fully ranked before the others.
 func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	s := e.snap.Load()
 	for _, a := range r.Filters.Agency {
@@ -110,8 +116,78 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 			return nil, badRequest("unknown agency %q", a)
 		}
 	}
-	q := e.query.Build(r.Query, r.Filters)
-	req := bleve.NewSearchRequestOptions(q, r.Size, r.From(), false)
+	now := e.now()
+	base := e.query.Build(r.Query, r.Filters)
+	out := &Result{Request: r, Facets: map[string][]FacetValue{}}
+	if r.Situation.Empty() {
+		res, err := e.run(ctx, s, r, base, r.From(), r.Size, true)
+		if err != nil {
+			return nil, err
+		}
+		out.Total, out.Took = res.Total, res.Took
+		if err := e.collect(out, s, res, nil, now); err != nil {
+			return nil, err
+		}
+		out.Facets = facets(res)
+		return out, nil
+	}
+
+	// With a situation: the eligible entries, then the maybe ones, each
+	// group in the request's order, paged as one list.
+	m := match(s.corpus, r.Situation, now)
+	out.Match = m
+	outcomes := map[string]corpus.Match{}
+	var eligible, maybe []string
+	for _, x := range m.Eligible {
+		eligible = append(eligible, x.Policy.ID)
+		outcomes[x.Policy.ID] = x.Match
+	}
+	for _, x := range m.Maybe {
+		maybe = append(maybe, x.Policy.ID)
+		outcomes[x.Policy.ID] = x.Match
+	}
+	if len(eligible)+len(maybe) == 0 {
+		for _, f := range FacetFields {
+			out.Facets[f] = []FacetValue{}
+		}
+		return out, nil
+	}
+	within := func(ids []string) query.Query {
+		return query.NewConjunctionQuery([]query.Query{base, query.NewDocIDQuery(ids)})
+	}
+	all, err := e.run(ctx, s, r, within(append(slices.Clone(eligible), maybe...)), 0, 0, true)
+	if err != nil {
+		return nil, err
+	}
+	out.Total, out.Facets = all.Total, facets(all)
+	var first *bleve.SearchResult
+	firstTotal := uint64(0)
+	if len(eligible) > 0 {
+		if first, err = e.run(ctx, s, r, within(eligible), r.From(), r.Size, false); err != nil {
+			return nil, err
+		}
+		firstTotal = first.Total
+		if err := e.collect(out, s, first, outcomes, now); err != nil {
+			return nil, err
+		}
+	}
+	if len(out.Hits) < r.Size && len(maybe) > 0 {
+		from := max(0, r.From()-int(firstTotal))
+		rest, err := e.run(ctx, s, r, within(maybe), from, r.Size-len(out.Hits), false)
+		if err != nil {
+			return nil, err
+		}
+		if err := e.collect(out, s, rest, outcomes, now); err != nil {
+			return nil, err
+		}
+	}
+	out.Took = all.Took
+	return out, nil
+}
+
+// run executes one bleve search of q in the request's order.
+func (e *Engine) run(ctx context.Context, s *snapshot, r Request, q query.Query, from, size int, withFacets bool) (*bleve.SearchResult, error) {
+	req := bleve.NewSearchRequestOptions(q, size, from, false)
 	switch {
 	case r.Sort == SortDate:
 		req.SortBy([]string{index.FieldExpired, "-" + index.FieldUpdated, "_id"})
@@ -120,27 +196,41 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	default:
 		req.SortBy([]string{index.FieldExpired, "-_score", "_id"})
 	}
-	if r.Query != "" {
+	if r.Query != "" && size > 0 {
 		req.Highlight = bleve.NewHighlightWithStyle(hlhtml.Name)
 		req.Highlight.AddField(index.FieldContent)
 		req.Highlight.AddField(index.FieldSummary)
 	}
-	for _, f := range FacetFields {
-		req.AddFacet(f, bleve.NewFacetRequest(f, 100))
+	if withFacets {
+		for _, f := range FacetFields {
+			req.AddFacet(f, bleve.NewFacetRequest(f, 100))
+		}
 	}
 	res, err := s.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("search %q: %w", r.Query, err)
 	}
-	now := e.now()
-	out := &Result{Request: r, Total: res.Total, Took: res.Took, Facets: map[string][]FacetValue{}}
+	return res, nil
+}
+
+// collect appends the hits of res to out.
+func (e *Engine) collect(out *Result, s *snapshot, res *bleve.SearchResult, outcomes map[string]corpus.Match, now time.Time) error {
 	for _, h := range res.Hits {
 		p, ok := s.corpus.Get(h.ID)
 		if !ok {
-			return nil, fmt.Errorf("search %q: hit %q is not in the corpus", r.Query, h.ID)
+			return fmt.Errorf("search: hit %q is not in the corpus", h.ID)
 		}
-		out.Hits = append(out.Hits, Hit{Policy: p, Score: h.Score, Snippet: snippet(h.Fragments, p), Expired: p.Expired(now)})
+		hit := Hit{Policy: p, Score: h.Score, Snippet: snippet(h.Fragments, p), Expired: p.Expired(now)}
+		if m, ok := outcomes[h.ID]; ok {
+			hit.Match = &m
+		}
+		out.Hits = append(out.Hits, hit)
 	}
+	return nil
+}
+
+func facets(res *bleve.SearchResult) map[string][]FacetValue {
+	out := map[string][]FacetValue{}
 	for _, f := range FacetFields {
 		vals := []FacetValue{}
 		if fr, ok := res.Facets[f]; ok && fr.Terms != nil {
@@ -154,9 +244,9 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 			}
 			return facetOrder(f, a.Value) - facetOrder(f, b.Value)
 		})
-		out.Facets[f] = vals
+		out[f] = vals
 	}
-	return out, nil
+	return out
 }
 
 // facetOrder orders values of equal count by their place in the fixed list.

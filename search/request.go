@@ -60,6 +60,9 @@ type Request struct {
 	Page    int
 	Size    int
 	Sort    string
+	// Situation, when not empty, keeps the entries it may qualify for,
+	// those it meets fully first.
+	Situation corpus.Situation
 }
 
 // From is the offset of the first hit of the page.
@@ -124,6 +127,9 @@ func ParseRequest(v url.Values) (Request, error) {
 	}
 	if r.Size, err = intParam(v, "size", DefaultSize, 1, MaxSize); err != nil {
 		return r, err
+	}
+	if r.Situation, err = corpus.ParseSituation(v); err != nil {
+		return r, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	if s, err := single(v, "sort"); err != nil {
 		return r, err

@@ -51,6 +51,10 @@ func TestParseRequest(t *testing.T) {
 			t.Errorf("ParseRequest(%s) error = %v", tt.query, err)
 			continue
 		}
+		if !got.Situation.Empty() {
+			t.Errorf("ParseRequest(%s) found a situation: %v", tt.query, got.Situation.Query())
+		}
+		got.Situation = tt.want.Situation
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("ParseRequest(%s) = %+v, want %+v", tt.query, got, tt.want)
 		}

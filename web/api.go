@@ -30,6 +30,10 @@ type SearchHit struct {
 	Score    float64 `json:"score"`
 	Online   bool    `json:"online"`
 	Expired  bool    `json:"expired"`
+	// Eligibility and Reasons are set when the request gave a situation.
+	Eligibility string          `json:"eligibility,omitempty"`
+	Reasons     []corpus.Reason `json:"reasons,omitempty"`
+	Missing     []string        `json:"missing,omitempty"`
 }
 
 // PolicyResponse is the JSON answer of /api/policies/{id}: the whole entry.
@@ -52,10 +56,16 @@ func (s *Server) apiSearch(c echo.Context) error {
 	out := SearchResponse{Total: res.Total, Page: req.Page, Size: req.Size, Hits: []SearchHit{}, Facets: res.Facets}
 	for _, h := range res.Hits {
 		p := h.Policy
-		out.Hits = append(out.Hits, SearchHit{
+		hit := SearchHit{
 			ID: p.ID, Title: p.Title, Category: p.Category, Kind: p.Kind, Summary: p.Summary,
 			Snippet: string(h.Snippet), Score: h.Score, Online: p.HasOnline(), Expired: h.Expired,
-		})
+		}
+		if h.Match != nil {
+			hit.Eligibility = h.Match.Outcome.String()
+			hit.Reasons = h.Match.Reasons
+			hit.Missing = h.Match.Missing
+		}
+		out.Hits = append(out.Hits, hit)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -66,4 +76,54 @@ func (s *Server) apiPolicy(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, PolicyResponse{Policy: p, Expired: p.Expired(s.cfg.Now())})
+}
+
+// SituationResponse is the JSON answer of /api/situation: every field a
+// client needs to draw the situation form.
+type SituationResponse struct {
+	Fields []corpus.Field `json:"fields"`
+	// NoneOption is the value of a set field meaning "none of these".
+	NoneOption string `json:"none_option"`
+}
+
+func (s *Server) apiSituation(c echo.Context) error {
+	return c.JSON(http.StatusOK, SituationResponse{Fields: corpus.Fields, NoneOption: corpus.NoneOption})
+}
+
+// MatchResponse is the JSON answer of /api/match.
+type MatchResponse struct {
+	Eligible        []MatchedEntry `json:"eligible"`
+	Maybe           []MatchedEntry `json:"maybe"`
+	IneligibleCount int            `json:"ineligible_count"`
+}
+
+// MatchedEntry is one entry of a MatchResponse with the reason for each
+// of its conditions and, for maybe entries, the facts that are missing.
+type MatchedEntry struct {
+	ID       string          `json:"id"`
+	Title    string          `json:"title"`
+	Category string          `json:"category"`
+	Kind     string          `json:"kind"`
+	Summary  string          `json:"summary"`
+	Online   bool            `json:"online"`
+	Reasons  []corpus.Reason `json:"reasons"`
+	Missing  []string        `json:"missing,omitempty"`
+}
+
+func (s *Server) apiMatch(c echo.Context) error {
+	sit, err := corpus.ParseSituation(c.QueryParams())
+	if err != nil {
+		return err
+	}
+	m := s.cfg.Searcher.Match(sit)
+	conv := func(ms []search.Matched) []MatchedEntry {
+		out := []MatchedEntry{}
+		for _, x := range ms {
+			p := x.Policy
+			out = append(out, MatchedEntry{ID: p.ID, Title: p.Title, Category: p.Category, Kind: p.Kind,
+				Summary: p.Summary, Online: p.HasOnline(), Reasons: x.Match.Reasons, Missing: x.Match.Missing})
+		}
+		return out
+	}
+	return c.JSON(http.StatusOK, MatchResponse{Eligible: conv(m.Eligible), Maybe: conv(m.Maybe), IneligibleCount: m.Ineligible})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"yicha/corpus"
 	"yicha/search"
 )
 
@@ -29,7 +30,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	status, code, msg := http.StatusInternalServerError, "internal", "内部错误，请稍后再试"
 	var he *echo.HTTPError
 	switch {
-	case errors.Is(err, search.ErrBadRequest):
+	case errors.Is(err, search.ErrBadRequest), errors.Is(err, corpus.ErrBadSituation):
 		status, code, msg = http.StatusBadRequest, "bad_request", err.Error()
 	case errors.Is(err, search.ErrNotFound):
 		status, code, msg = http.StatusNotFound, "not_found", err.Error()

@@ -19,6 +19,7 @@ import (
 type Searcher interface {
 	Search(ctx context.Context, r search.Request) (*search.Result, error)
 	Policy(id string) (*corpus.Policy, error)
+	Match(s corpus.Situation) *search.MatchResult
 }
 
 // Config holds what NewServer needs.
@@ -63,6 +64,8 @@ func NewServer(cfg Config) *Server {
 	e.GET("/healthz", s.healthz)
 	e.GET("/api/search", s.apiSearch)
 	e.GET("/api/policies/:id", s.apiPolicy)
+	e.GET("/api/situation", s.apiSituation)
+	e.GET("/api/match", s.apiMatch)
 	return s
 }
 

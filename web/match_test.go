@@ -1,0 +1,124 @@
+package web
+
+import (
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestAPISituation(t *testing.T) {
+	s := newTestServer(t)
+	var r SituationResponse
+	if code := s.get(t, "/api/situation", &r); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	names := []string{}
+	for _, f := range r.Fields {
+		names = append(names, f.Name)
+		if f.Label == "" {
+			t.Errorf("field %s has no label", f.Name)
+		}
+		if f.Kind != "number" && len(f.Options) == 0 {
+			t.Errorf("field %s has no options", f.Name)
+		}
+	}
+	for _, want := range []string{"age", "hukou", "residence", "disability", "disability_type", "economic", "employment", "identity"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("field %s missing from %v", want, names)
+		}
+	}
+}
+
+func TestAPIMatch(t *testing.T) {
+	s := newTestServer(t)
+	var old MatchResponse
+	if code := s.get(t, "/api/match?age=75&hukou="+url.QueryEscape("本市户籍"), &old); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	var found *MatchedEntry
+	for i := range old.Eligible {
+		if old.Eligible[i].ID == "laonian-zonghe-jintie" {
+			found = &old.Eligible[i]
+		}
+	}
+	if found == nil {
+		t.Fatalf("老年综合津贴 not eligible for a 75-year-old: %+v", old.Eligible)
+	}
+	var texts []string
+	for _, r := range found.Reasons {
+		texts = append(texts, r.Text)
+	}
+	if !strings.Contains(strings.Join(texts, "|"), "年龄 75 岁，满足 65 周岁以上") {
+		t.Errorf("reasons %v", texts)
+	}
+	for _, m := range old.Maybe {
+		if len(m.Missing) == 0 {
+			t.Errorf("maybe %s without missing facts", m.ID)
+		}
+	}
+
+	var young MatchResponse
+	s.get(t, "/api/match?age=30&employment="+url.QueryEscape("在职"), &young)
+	for _, list := range [][]MatchedEntry{young.Eligible, young.Maybe} {
+		for _, m := range list {
+			if m.ID == "laonian-zonghe-jintie" {
+				t.Errorf("a 30-year-old in work gets 老年综合津贴 (%+v)", m)
+			}
+		}
+	}
+
+	var bad struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	for _, q := range []string{"age=-3", "hukou=火星", "identity=无&identity=独居", "age=1&age=2"} {
+		if code := s.get(t, "/api/match?"+q, &bad); code != 400 || bad.Error.Code != "bad_request" {
+			t.Errorf("/api/match?%s = %d %+v", q, code, bad)
+		}
+	}
+}
+
+func TestAPISearchWithSituation(t *testing.T) {
+	s := newTestServer(t)
+	var r SearchResponse
+	s.get(t, "/api/search?q="+url.QueryEscape("老人补贴")+"&age=80&hukou="+url.QueryEscape("本市户籍")+"&category="+url.QueryEscape("养老服务"), &r)
+	if len(r.Hits) == 0 {
+		t.Fatal("no hits")
+	}
+	if r.Hits[0].Eligibility != "符合" || len(r.Hits[0].Reasons) == 0 {
+		t.Errorf("first hit %+v", r.Hits[0])
+	}
+	for _, h := range r.Hits {
+		if h.Category != "养老服务" || (h.Eligibility != "符合" && h.Eligibility != "可能符合") {
+			t.Errorf("hit %s: %s %s", h.ID, h.Category, h.Eligibility)
+		}
+	}
+}
+
+// TestSituationNeverLogged runs matches and searches with a situation and
+// checks that the server's log holds none of the values.
+func TestSituationNeverLogged(t *testing.T) {
+	s := newTestServer(t)
+	var m MatchResponse
+	var r SearchResponse
+	situation := "age=87&hukou=" + url.QueryEscape("本市户籍") + "&residence=" + url.QueryEscape("曲阳路街道") +
+		"&disability=" + url.QueryEscape("二级") + "&economic=" + url.QueryEscape("低收入") + "&identity=" + url.QueryEscape("独居")
+	s.get(t, "/api/match?"+situation, &m)
+	s.get(t, "/api/search?q="+url.QueryEscape("补贴")+"&"+situation, &r)
+	s.get(t, "/api/match?age=999", &struct{}{}) // an error path logs too
+	logs := s.logs.String()
+	if !strings.Contains(logs, "/api/match") {
+		t.Fatalf("no log lines: %q", logs)
+	}
+	for _, n := range []string{"87", "999"} {
+		if regexp.MustCompile(`(^|[^0-9.])` + n + `([^0-9.]|$)`).MatchString(logs) {
+			t.Errorf("log contains the number %s:\n%s", n, logs)
+		}
+	}
+	for _, v := range []string{"本市户籍", "曲阳路", "二级", "低收入", "独居", "age=", "hukou", "residence", "%E6"} {
+		if strings.Contains(logs, v) {
+			t.Errorf("log contains %q:\n%s", v, logs)
+		}
+	}
+}
