@@ -5,7 +5,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= data
 FUZZTIME ?= 5s
 
-.PHONY: build run test check-format vet unit fuzz-short bench
+.PHONY: build run test deps check-format vet unit fuzz-short bench
 
 build:
 	$(GO) build -o $(BIN) ./cmd/yicha
@@ -13,7 +13,15 @@ build:
 run: build
 	./$(BIN) serve --addr $(ADDR) --data $(DATA)
 
-test: check-format vet unit fuzz-short
+test: deps check-format vet unit fuzz-short
+
+# What the tests need beyond Go: Debian's Chromium for the browser tests and
+# CJK fonts so its screenshots show Chinese. Installed only when missing.
+deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then \
+		echo "installing chromium and fonts-noto-cjk"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
 
 check-format:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -22,8 +30,10 @@ check-format:
 vet:
 	$(GO) vet ./...
 
+# Browser tests fail instead of skipping when Chromium is missing; their
+# screenshots land in artifacts/screenshots.
 unit:
-	$(GO) test -race -count=1 ./...
+	YICHA_REQUIRE_BROWSER=1 $(GO) test -race -count=1 ./...
 
 # A few seconds of each fuzz target on top of its seed corpus.
 fuzz-short:

@@ -370,3 +370,36 @@ func actual(f Field, vals []string) string {
 }
 
 func startsWithDigit(s string) bool { return s != "" && s[0] >= '0' && s[0] <= '9' }
+
+// Describe says in words what a condition tree asks for, one line per
+// condition; alternatives are introduced by 「满足以下之一」.
+func Describe(c *Condition) []string {
+	var out []string
+	var walk func(c *Condition, indent string)
+	walk = func(c *Condition, indent string) {
+		if c == nil {
+			return
+		}
+		if c.IsGroup() {
+			if c.Any != nil {
+				out = append(out, indent+"满足以下之一：")
+				for _, it := range c.Any {
+					walk(it, indent+"　")
+				}
+				return
+			}
+			for _, it := range c.All {
+				walk(it, indent)
+			}
+			return
+		}
+		f, _ := FieldByName(c.Field)
+		d := describe(f, c)
+		if startsWithDigit(d) {
+			d = f.Label + " " + d
+		}
+		out = append(out, indent+d)
+	}
+	walk(c, "")
+	return out
+}

@@ -28,9 +28,10 @@ type Engine struct {
 }
 
 type snapshot struct {
-	idx      bleve.Index
-	corpus   *corpus.Corpus
-	agencies []string
+	idx       bleve.Index
+	corpus    *corpus.Corpus
+	agencies  []string
+	suggester *Suggester
 }
 
 // New returns an engine over an index built from c.
@@ -48,7 +49,7 @@ func New(idx bleve.Index, c *corpus.Corpus) (*Engine, error) {
 // it replaces (nil the first time), for the caller to close when searches
 // in flight are done.
 func (e *Engine) Swap(idx bleve.Index, c *corpus.Corpus) bleve.Index {
-	s := &snapshot{idx: idx, corpus: c}
+	s := &snapshot{idx: idx, corpus: c, suggester: NewSuggester(c, e.query.synonyms, e.query.fold)}
 	for _, p := range c.Policies {
 		if !slices.Contains(s.agencies, p.Agency) {
 			s.agencies = append(s.agencies, p.Agency)
@@ -64,6 +65,14 @@ func (e *Engine) Swap(idx bleve.Index, c *corpus.Corpus) bleve.Index {
 
 // Corpus returns the corpus the engine currently serves.
 func (e *Engine) Corpus() *corpus.Corpus { return e.snap.Load().corpus }
+
+// Suggest completes what a person is typing from the current corpus.
+func (e *Engine) Suggest(q string, limit int) []Suggestion {
+	return e.snap.Load().suggester.Suggest(q, limit)
+}
+
+// Terms returns the words of a question that are searched for.
+func (e *Engine) Terms(q string) []string { return e.query.Terms(q) }
 
 // Agencies returns the agencies of the current corpus, sorted.
 func (e *Engine) Agencies() []string { return e.snap.Load().agencies }

@@ -186,5 +186,28 @@ func filterQueries(f Filters) []query.Query {
 	if f.Online {
 		add(index.FieldOnline, []string{index.True})
 	}
+	if f.ExcludeExpired {
+		add(index.FieldExpired, []string{index.False})
+	}
+	if f.Phrase != "" {
+		var alts []query.Query
+		for _, field := range []string{index.FieldTitle, index.FieldSummary, index.FieldContent, index.FieldBasis, index.FieldGuide} {
+			q := query.NewMatchPhraseQuery(f.Phrase)
+			q.SetField(field)
+			alts = append(alts, q)
+		}
+		qs = append(qs, query.NewDisjunctionQuery(alts))
+	}
+	if f.Title != "" {
+		q := query.NewMatchQuery(f.Title)
+		q.SetField(index.FieldTitle)
+		q.SetOperator(query.MatchQueryOperatorAnd)
+		qs = append(qs, q)
+	}
+	if f.DocNumber != "" {
+		q := query.NewPrefixQuery(index.NormalizeDocNumber(f.DocNumber))
+		q.SetField(index.FieldBasisNumber)
+		qs = append(qs, q)
+	}
 	return qs
 }

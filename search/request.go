@@ -46,11 +46,22 @@ type Filters struct {
 	Agency   []string
 	// Online, when true, keeps only entries that can be handled online.
 	Online bool
+	// Phrase keeps entries whose text holds these words in this order.
+	Phrase string
+	// Title keeps entries whose title holds every word given.
+	Title string
+	// DocNumber keeps entries whose basis has a document number (文号)
+	// starting with this, in any bracket style.
+	DocNumber string
+	// ExcludeExpired leaves out entries past their expiry date; without it
+	// they are listed after the current ones.
+	ExcludeExpired bool
 }
 
 // Empty reports whether no filter is set.
 func (f Filters) Empty() bool {
-	return len(f.Category) == 0 && len(f.Kind) == 0 && len(f.Audience) == 0 && len(f.Agency) == 0 && !f.Online
+	return len(f.Category) == 0 && len(f.Kind) == 0 && len(f.Audience) == 0 && len(f.Agency) == 0 && !f.Online &&
+		f.Phrase == "" && f.Title == "" && f.DocNumber == "" && !f.ExcludeExpired
 }
 
 // Request is a validated search request.
@@ -89,6 +100,20 @@ func ParseRequest(v url.Values) (Request, error) {
 		return r, badRequest("q is %d characters long; at most %d are allowed", n, MaxQueryRunes)
 	}
 	r.Query = q
+	for _, t := range []struct {
+		name string
+		dst  *string
+	}{{"phrase", &r.Filters.Phrase}, {"title", &r.Filters.Title}, {"number", &r.Filters.DocNumber}} {
+		val, err := single(v, t.name)
+		if err != nil {
+			return r, err
+		}
+		val = strings.TrimSpace(val)
+		if !utf8.ValidString(val) || utf8.RuneCountInString(val) > 100 {
+			return r, badRequest("%s must be valid text of at most 100 characters", t.name)
+		}
+		*t.dst = val
+	}
 
 	lists := []struct {
 		name    string
@@ -113,15 +138,18 @@ func ParseRequest(v url.Values) (Request, error) {
 		*l.dst = vals
 	}
 
-	if s, err := single(v, "online"); err != nil {
+	if r.Filters.Online, err = boolParam(v, "online"); err != nil {
+		return r, err
+	}
+	expired := true
+	if s, err := single(v, "expired"); err != nil {
 		return r, err
 	} else if s != "" {
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return r, badRequest("online must be true or false, not %q", s)
+		if expired, err = boolParam(v, "expired"); err != nil {
+			return r, err
 		}
-		r.Filters.Online = b
 	}
+	r.Filters.ExcludeExpired = !expired
 	if r.Page, err = intParam(v, "page", 1, 1, MaxPage); err != nil {
 		return r, err
 	}
@@ -183,4 +211,16 @@ func intParam(v url.Values, name string, def, min, max int) (int, error) {
 		return def, badRequest("%s must be a whole number from %d to %d, not %q", name, min, max, s)
 	}
 	return n, nil
+}
+
+func boolParam(v url.Values, name string) (bool, error) {
+	s, err := single(v, name)
+	if err != nil || s == "" {
+		return false, err
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, badRequest("%s must be true or false, not %q", name, s)
+	}
+	return b, nil
 }

@@ -49,7 +49,11 @@ func newTestServer(t testing.TB) *testServer {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	srv := httptest.NewServer(NewServer(Config{Searcher: eng, Logger: slog.New(slog.NewTextHandler(logs, nil))}))
+	handler, err := NewServer(Config{Searcher: eng, Suggester: eng, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, corpus: c, logs: logs}
 }

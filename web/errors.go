@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -56,7 +57,29 @@ func (s *Server) handleError(err error, c echo.Context) {
 		c.NoContent(status)
 		return
 	}
+	if path := c.Request().URL.Path; !strings.HasPrefix(path, "/api/") && path != "/healthz" {
+		s.htmlError(c, status, pageMessage(status))
+		return
+	}
 	c.JSON(status, errorBody{Error: errorDetail{Code: code, Message: msg}})
+}
+
+// pageMessage is what an error page tells a person.
+func pageMessage(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "没有找到这个页面，可能链接有误或这条信息已下线。"
+	case http.StatusBadRequest:
+		return "查询条件有误，请检查后重新搜索。"
+	case http.StatusServiceUnavailable:
+		return "查询超时，请稍后再试。"
+	case http.StatusTooManyRequests:
+		return "访问太频繁，请稍后再试。"
+	}
+	if status >= 500 {
+		return "系统出了点问题，请稍后再试。"
+	}
+	return "请求无法完成。"
 }
 
 func codeForStatus(status int) string {

@@ -20,12 +20,20 @@ type Searcher interface {
 	Search(ctx context.Context, r search.Request) (*search.Result, error)
 	Policy(id string) (*corpus.Policy, error)
 	Match(s corpus.Situation) *search.MatchResult
+	// Terms returns the words of a question that are searched for.
+	Terms(q string) []string
+	// Agencies returns the agencies of the corpus, for filters.
+	Agencies() []string
 }
 
 // Config holds what NewServer needs.
 type Config struct {
 	Searcher Searcher
-	Logger   *slog.Logger
+	// Suggester completes what a person is typing, pinyin included.
+	Suggester interface {
+		Suggest(q string, limit int) []search.Suggestion
+	}
+	Logger *slog.Logger
 	// SearchTimeout bounds one search; zero means 5 seconds.
 	SearchTimeout time.Duration
 	// Now returns the current time; nil means time.Now.
@@ -34,12 +42,14 @@ type Config struct {
 
 // Server is the HTTP face of yicha.
 type Server struct {
-	cfg  Config
-	echo *echo.Echo
+	cfg    Config
+	echo   *echo.Echo
+	render *renderer
 }
 
-// NewServer wires routes and middleware.
-func NewServer(cfg Config) *Server {
+// NewServer wires routes and middleware. It fails only if the embedded
+// templates do not parse.
+func NewServer(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -49,7 +59,11 @@ func NewServer(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, echo: echo.New()}
+	r, err := newRenderer()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, echo: echo.New(), render: r}
 	e := s.echo
 	e.HideBanner = true
 	e.HidePort = true
@@ -61,12 +75,20 @@ func NewServer(cfg Config) *Server {
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("64K"))
 
+	e.GET("/", s.home)
+	e.GET("/search", s.searchPage)
+	e.GET("/policies/:id", s.policyPage)
+	e.GET("/match", s.matchPage)
+	e.GET("/advanced", s.advancedPage)
+	e.GET("/prefs", s.setPrefs)
+	e.GET("/static/*", staticHandler())
 	e.GET("/healthz", s.healthz)
 	e.GET("/api/search", s.apiSearch)
 	e.GET("/api/policies/:id", s.apiPolicy)
 	e.GET("/api/situation", s.apiSituation)
 	e.GET("/api/match", s.apiMatch)
-	return s
+	e.GET("/api/suggest", s.apiSuggest)
+	return s, nil
 }
 
 // ServeHTTP implements http.Handler.

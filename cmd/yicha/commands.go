@@ -228,9 +228,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		idx.Close()
 		return err
 	}
+	handler, err := web.NewServer(web.Config{Searcher: eng, Suggester: eng, Logger: log})
+	if err != nil {
+		idx.Close()
+		return err
+	}
 	srv := &http.Server{
 		Addr:              addr,
-		Handler:           web.NewServer(web.Config{Searcher: eng, Logger: log}),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,

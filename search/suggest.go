@@ -1,0 +1,249 @@
+package search
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mozillazg/go-pinyin"
+
+	"yicha/corpus"
+	"yicha/index"
+)
+
+// DefaultSuggestLimit is how many suggestions Suggest returns when no limit
+// is given.
+const DefaultSuggestLimit = 8
+
+// Suggestion is one completion of what a person is typing.
+type Suggestion struct {
+	Text string `json:"text"`
+	// ID is the entry's id when Text is an entry's title.
+	ID string `json:"id,omitempty"`
+}
+
+// Suggester completes a partial question from the words of a corpus: entry
+// titles, keywords and the synonyms found in the entries. It matches Chinese
+// text, full pinyin without tones (gaolingjintie) and pinyin initials
+// (gljt). Everything is computed when it is built; a Suggester is safe for
+// concurrent use.
+type Suggester struct {
+	fold  *index.Folder
+	items []suggestItem // ordered: titles first, then shorter, then by text
+}
+
+type suggestItem struct {
+	Suggestion
+	folded string // Text folded, for matching Chinese input
+	// syllables holds, per character, its readings without tones: every
+	// reading of a character with several (长: chang, zhang) is accepted.
+	syllables [][]string
+}
+
+// NewSuggester builds a suggester from every entry's title and keywords and
+// from each word of the synonym groups that occurs in an entry's title,
+// keywords, summary or content.
+func NewSuggester(c *corpus.Corpus, syn index.Synonyms, fold *index.Folder) *Suggester {
+	s := &Suggester{fold: fold}
+	seen := map[string]bool{}
+	add := func(text, id string) {
+		text = strings.TrimSpace(text)
+		folded := fold.String(text)
+		if text == "" || seen[folded] {
+			return
+		}
+		seen[folded] = true
+		s.items = append(s.items, suggestItem{
+			Suggestion: Suggestion{Text: text, ID: id},
+			folded:     folded, syllables: syllablesOf(folded),
+		})
+	}
+	// Titles first, so that a keyword equal to a title keeps the title's id.
+	for _, p := range c.Policies {
+		add(p.Title, p.ID)
+	}
+	var text strings.Builder
+	for _, p := range c.Policies {
+		for _, k := range p.Keywords {
+			add(k, "")
+		}
+		text.WriteString(p.Title)
+		text.WriteByte('\n')
+		text.WriteString(strings.Join(p.Keywords, "\n"))
+		text.WriteByte('\n')
+		text.WriteString(p.Summary)
+		text.WriteByte('\n')
+		text.WriteString(p.Content)
+		text.WriteByte('\n')
+	}
+	haystack := fold.String(text.String())
+	words := make([]string, 0, len(syn))
+	for w := range syn {
+		words = append(words, w)
+	}
+	slices.Sort(words)
+	for _, w := range words {
+		if strings.Contains(haystack, fold.String(w)) {
+			add(w, "")
+		}
+	}
+	slices.SortStableFunc(s.items, func(a, b suggestItem) int {
+		if at, bt := a.ID != "", b.ID != ""; at != bt {
+			if at {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(
+			cmp.Compare(utf8.RuneCountInString(a.Text), utf8.RuneCountInString(b.Text)),
+			strings.Compare(a.Text, b.Text),
+		)
+	})
+	return s
+}
+
+// pinyinArgs turns Han characters into toneless pinyin with every reading,
+// keeping ASCII letters and digits and dropping everything else.
+var pinyinArgs = func() pinyin.Args {
+	a := pinyin.NewArgs()
+	a.Style = pinyin.Normal
+	a.Heteronym = true
+	a.Fallback = func(r rune, _ pinyin.Args) []string {
+		if isASCIIAlnum(r) {
+			return []string{strings.ToLower(string(r))}
+		}
+		return nil
+	}
+	return a
+}()
+
+// syllablesOf returns the readings of each character of folded text.
+func syllablesOf(folded string) [][]string {
+	var out [][]string
+	for _, readings := range pinyin.Pinyin(folded, pinyinArgs) {
+		var rs []string
+		for _, r := range readings {
+			if r != "" && !slices.Contains(rs, r) {
+				rs = append(rs, r)
+			}
+		}
+		if len(rs) > 0 {
+			out = append(out, rs)
+		}
+	}
+	return out
+}
+
+// matchPinyin reports whether q spells the start of the syllables (prefix)
+// or all of them (exact), as full pinyin or as initials, in any of the
+// characters' readings.
+func matchPinyin(syls [][]string, q string) (exact, prefix bool) {
+	var walk func(i, j int, initials bool)
+	walk = func(i, j int, initials bool) {
+		if exact {
+			return
+		}
+		if j == len(q) {
+			prefix = true
+			exact = exact || i == len(syls)
+			return
+		}
+		if i == len(syls) {
+			return
+		}
+		for _, r := range syls[i] {
+			switch {
+			case initials:
+				if r[0] == q[j] {
+					walk(i+1, j+1, true)
+				}
+			case strings.HasPrefix(q[j:], r):
+				walk(i+1, j+len(r), false)
+			case strings.HasPrefix(r, q[j:]):
+				prefix = true
+			}
+		}
+	}
+	walk(0, 0, false)
+	walk(0, 0, true)
+	return exact, prefix
+}
+
+func isASCIIAlnum(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+}
+
+// Match tiers, best first.
+const (
+	tierExact = iota
+	tierPrefix
+	tierInfix
+	numTiers
+)
+
+// Suggest returns at most limit suggestions for q (DefaultSuggestLimit when
+// limit ≤ 0). Input of only ASCII letters and digits (spaces and
+// apostrophes aside) is read as pinyin: it matches texts whose full pinyin or
+// initials start with it. Other input is folded (traditional to simplified,
+// width, case) and matches texts containing it. Exact matches come first,
+// then prefix matches, then infix ones; within each, entry titles, then
+// shorter texts, then texts in order.
+func (s *Suggester) Suggest(q string, limit int) []Suggestion {
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return nil
+	}
+	if limit <= 0 {
+		limit = DefaultSuggestLimit
+	}
+	q = s.fold.String(q)
+	py := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\'' || r == '’' {
+			return -1
+		}
+		return r
+	}, q)
+	isPinyin := py != "" && strings.IndexFunc(py, func(r rune) bool { return !isASCIIAlnum(r) }) < 0
+
+	// Items are already in rank order within a tier, so the first limit
+	// matches of each tier are all that can be returned.
+	var tiers [numTiers][]int
+	for i := range s.items {
+		it := &s.items[i]
+		t := -1
+		if isPinyin {
+			switch exact, prefix := matchPinyin(it.syllables, py); {
+			case exact:
+				t = tierExact
+			case prefix:
+				t = tierPrefix
+			}
+		} else {
+			switch {
+			case it.folded == q:
+				t = tierExact
+			case strings.HasPrefix(it.folded, q):
+				t = tierPrefix
+			case strings.Contains(it.folded, q):
+				t = tierInfix
+			}
+		}
+		if t >= 0 && len(tiers[t]) < limit {
+			tiers[t] = append(tiers[t], i)
+			if t == tierExact && len(tiers[t]) == limit {
+				break
+			}
+		}
+	}
+	var out []Suggestion
+	for _, idx := range tiers {
+		for _, i := range idx {
+			if len(out) == limit {
+				return out
+			}
+			out = append(out, s.items[i].Suggestion)
+		}
+	}
+	return out
+}

@@ -1,0 +1,62 @@
+// yicha: conveniences only. Every flow works without this script.
+(function () {
+  "use strict";
+  function debounce(fn, ms) {
+    var t;
+    return function () { var a = arguments, self = this; clearTimeout(t); t = setTimeout(function () { fn.apply(self, a); }, ms); };
+  }
+  function setupSuggest(input) {
+    var list = document.getElementById(input.id + "-suggestions");
+    if (!list) { return; }
+    var items = [], active = -1, last = "";
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-controls", list.id);
+    input.setAttribute("aria-expanded", "false");
+    function close() { list.hidden = true; list.innerHTML = ""; items = []; active = -1; input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant"); }
+    function show(suggestions) {
+      list.innerHTML = "";
+      items = suggestions.map(function (s, i) {
+        var li = document.createElement("li");
+        var a = document.createElement("a");
+        a.id = list.id + "-" + i;
+        a.setAttribute("role", "option");
+        a.href = s.id ? "/policies/" + encodeURIComponent(s.id) : "/search?q=" + encodeURIComponent(s.text);
+        a.textContent = s.text;
+        li.appendChild(a);
+        list.appendChild(li);
+        return a;
+      });
+      list.hidden = items.length === 0;
+      input.setAttribute("aria-expanded", items.length ? "true" : "false");
+    }
+    function move(d) {
+      if (!items.length) { return; }
+      if (active >= 0) { items[active].removeAttribute("aria-selected"); }
+      active = (active + d + items.length) % items.length;
+      items[active].setAttribute("aria-selected", "true");
+      input.setAttribute("aria-activedescendant", items[active].id);
+    }
+    var fetchSuggest = debounce(function () {
+      var q = input.value.trim();
+      if (!q || q === last) { if (!q) { close(); } return; }
+      last = q;
+      fetch(input.getAttribute("data-suggest") + "?q=" + encodeURIComponent(q), { headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : { suggestions: [] }; })
+        .then(function (d) { if (input.value.trim() === q) { show(d.suggestions || []); } })
+        .catch(close);
+    }, 150);
+    input.addEventListener("input", function () { last = last === input.value.trim() ? last : ""; fetchSuggest(); });
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "ArrowDown") { move(1); e.preventDefault(); }
+      else if (e.key === "ArrowUp") { move(-1); e.preventDefault(); }
+      else if (e.key === "Escape") { close(); }
+      else if (e.key === "Enter" && active >= 0) { e.preventDefault(); window.location = items[active].href; }
+    });
+    input.addEventListener("blur", function () { setTimeout(close, 200); });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var inputs = document.querySelectorAll("input[data-suggest]");
+    for (var i = 0; i < inputs.length; i++) { setupSuggest(inputs[i]); }
+  });
+})();
