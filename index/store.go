@@ -8,11 +8,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 
 	"yicha/corpus"
@@ -180,8 +183,13 @@ func (s *Store) Build(ctx context.Context, c *corpus.Corpus, now time.Time, prog
 	return idx, m, nil
 }
 
-// BuildAt builds a complete index of the corpus at path and checks it.
+// BuildAt builds a complete index of the corpus at path, stores the
+// collection statistics with it, and checks it.
 func BuildAt(ctx context.Context, path string, c *corpus.Corpus, now time.Time, progress Progress) (bleve.Index, error) {
+	an, err := NewAnalyzer()
+	if err != nil {
+		return nil, err
+	}
 	idx, err := bleve.NewUsing(path, NewMapping(), scorch.Name, scorch.Name, nil)
 	if err != nil {
 		return nil, fmt.Errorf("create index: %w", err)
@@ -190,24 +198,51 @@ func BuildAt(ctx context.Context, path string, c *corpus.Corpus, now time.Time, 
 		idx.Close()
 		return nil, err
 	}
+	stats := Stats{Tokens: map[string]int64{}}
 	const batchSize = 500
-	batch := idx.NewBatch()
-	for i, p := range c.Policies {
+	workers := max(1, runtime.GOMAXPROCS(0))
+	for start := 0; start < len(c.Policies); start += batchSize {
 		if err := ctx.Err(); err != nil {
 			return fail(err)
 		}
-		if err := batch.Index(p.ID, Document(p, now)); err != nil {
-			return fail(fmt.Errorf("index %s: %w", p.ID, err))
+		part := c.Policies[start:min(start+batchSize, len(c.Policies))]
+		docs := make([]*document.Document, len(part))
+		lengths := make([]Lengths, len(part))
+		// Segmenting is the costly part: spread it over the cores.
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < len(part); i += workers {
+					docs[i], lengths[i] = an.Document(part[i], now)
+				}
+			}()
 		}
-		if batch.Size() >= batchSize || i == len(c.Policies)-1 {
-			if err := idx.Batch(batch); err != nil {
-				return fail(fmt.Errorf("index batch: %w", err))
+		wg.Wait()
+		batch := idx.NewBatch()
+		for i, d := range docs {
+			if err := batch.IndexAdvanced(d); err != nil {
+				return fail(fmt.Errorf("index %s: %w", part[i].ID, err))
 			}
-			batch.Reset()
-			if progress != nil {
-				progress(i+1, len(c.Policies))
+			for f, n := range lengths[i] {
+				stats.Tokens[f] += int64(n)
 			}
 		}
+		if err := idx.Batch(batch); err != nil {
+			return fail(fmt.Errorf("index batch: %w", err))
+		}
+		if progress != nil {
+			progress(start+len(part), len(c.Policies))
+		}
+	}
+	stats.Docs = len(c.Policies)
+	data, err := json.Marshal(stats)
+	if err != nil {
+		return fail(err)
+	}
+	if err := idx.SetInternal([]byte(statsKey), data); err != nil {
+		return fail(fmt.Errorf("store statistics: %w", err))
 	}
 	n, err := idx.DocCount()
 	if err != nil {
@@ -217,6 +252,24 @@ func BuildAt(ctx context.Context, path string, c *corpus.Corpus, now time.Time, 
 		return fail(fmt.Errorf("index holds %d documents, corpus has %d", n, len(c.Policies)))
 	}
 	return idx, nil
+}
+
+const statsKey = "yicha.stats"
+
+// ReadStats returns the collection statistics stored with an index.
+func ReadStats(idx bleve.Index) (*Stats, error) {
+	data, err := idx.GetInternal([]byte(statsKey))
+	if err != nil {
+		return nil, fmt.Errorf("read statistics: %w", err)
+	}
+	if data == nil {
+		return nil, errors.New("the index has no statistics; rebuild it")
+	}
+	var s Stats
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("read statistics: %w", err)
+	}
+	return &s, nil
 }
 
 // Clean removes index directories other than the active one, and any

@@ -3,7 +3,6 @@ package search
 import (
 	"context"
 	"fmt"
-	"html"
 	"html/template"
 	"slices"
 	"sync/atomic"
@@ -11,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
-	hlhtml "github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"yicha/corpus"
@@ -29,6 +27,7 @@ type Engine struct {
 
 type snapshot struct {
 	idx       bleve.Index
+	stats     *index.Stats
 	corpus    *corpus.Corpus
 	agencies  []string
 	suggester *Suggester
@@ -41,15 +40,21 @@ func New(idx bleve.Index, c *corpus.Corpus) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{query: qb, now: time.Now}
-	e.Swap(idx, c)
+	if _, err := e.Swap(idx, c); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
 // Swap makes idx and c the engine's index and corpus and returns the index
 // it replaces (nil the first time), for the caller to close when searches
-// in flight are done.
-func (e *Engine) Swap(idx bleve.Index, c *corpus.Corpus) bleve.Index {
-	s := &snapshot{idx: idx, corpus: c, suggester: NewSuggester(c, e.query.synonyms, e.query.fold)}
+// in flight are done. An index without statistics is refused.
+func (e *Engine) Swap(idx bleve.Index, c *corpus.Corpus) (bleve.Index, error) {
+	stats, err := index.ReadStats(idx)
+	if err != nil {
+		return nil, err
+	}
+	s := &snapshot{idx: idx, stats: stats, corpus: c, suggester: NewSuggester(c, e.query.synonyms, e.query.fold)}
 	for _, p := range c.Policies {
 		if !slices.Contains(s.agencies, p.Agency) {
 			s.agencies = append(s.agencies, p.Agency)
@@ -58,9 +63,9 @@ func (e *Engine) Swap(idx bleve.Index, c *corpus.Corpus) bleve.Index {
 	slices.Sort(s.agencies)
 	old := e.snap.Swap(s)
 	if old == nil {
-		return nil
+		return nil, nil
 	}
-	return old.idx
+	return old.idx, nil
 }
 
 // Corpus returns the corpus the engine currently serves.
@@ -126,15 +131,19 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		}
 	}
 	now := e.now()
-	base := e.query.Build(r.Query, r.Filters)
+	build := func(restrict []string) query.Query { return e.query.Build(r.Query, r.Filters, s.stats, restrict) }
+	terms := e.query.Terms(r.Query)
+	if r.Query == "" {
+		terms = nil
+	}
 	out := &Result{Request: r, Facets: map[string][]FacetValue{}}
 	if r.Situation.Empty() {
-		res, err := e.run(ctx, s, r, base, r.From(), r.Size, true)
+		res, err := e.run(ctx, s, r, build(nil), r.From(), r.Size, true)
 		if err != nil {
 			return nil, err
 		}
 		out.Total, out.Took = res.Total, res.Took
-		if err := e.collect(out, s, res, nil, now); err != nil {
+		if err := e.collect(out, s, res, nil, terms, now); err != nil {
 			return nil, err
 		}
 		out.Facets = facets(res)
@@ -161,9 +170,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		}
 		return out, nil
 	}
-	within := func(ids []string) query.Query {
-		return query.NewConjunctionQuery([]query.Query{base, query.NewDocIDQuery(ids)})
-	}
+	within := build
 	all, err := e.run(ctx, s, r, within(append(slices.Clone(eligible), maybe...)), 0, 0, true)
 	if err != nil {
 		return nil, err
@@ -176,7 +183,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 			return nil, err
 		}
 		firstTotal = first.Total
-		if err := e.collect(out, s, first, outcomes, now); err != nil {
+		if err := e.collect(out, s, first, outcomes, terms, now); err != nil {
 			return nil, err
 		}
 	}
@@ -186,7 +193,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := e.collect(out, s, rest, outcomes, now); err != nil {
+		if err := e.collect(out, s, rest, outcomes, terms, now); err != nil {
 			return nil, err
 		}
 	}
@@ -203,12 +210,9 @@ func (e *Engine) run(ctx context.Context, s *snapshot, r Request, q query.Query,
 	case r.Query == "":
 		req.SortBy([]string{index.FieldExpired, "_id"})
 	default:
-		req.SortBy([]string{index.FieldExpired, "-_score", "_id"})
-	}
-	if r.Query != "" && size > 0 {
-		req.Highlight = bleve.NewHighlightWithStyle(hlhtml.Name)
-		req.Highlight.AddField(index.FieldContent)
-		req.Highlight.AddField(index.FieldSummary)
+		// Expired entries are scored down by the query itself; equal
+		// scores keep the index's order.
+		req.SortBy([]string{"-_score"})
 	}
 	if withFacets {
 		for _, f := range FacetFields {
@@ -223,13 +227,13 @@ func (e *Engine) run(ctx context.Context, s *snapshot, r Request, q query.Query,
 }
 
 // collect appends the hits of res to out.
-func (e *Engine) collect(out *Result, s *snapshot, res *bleve.SearchResult, outcomes map[string]corpus.Match, now time.Time) error {
+func (e *Engine) collect(out *Result, s *snapshot, res *bleve.SearchResult, outcomes map[string]corpus.Match, terms []string, now time.Time) error {
 	for _, h := range res.Hits {
 		p, ok := s.corpus.Get(h.ID)
 		if !ok {
 			return fmt.Errorf("search: hit %q is not in the corpus", h.ID)
 		}
-		hit := Hit{Policy: p, Score: h.Score, Snippet: snippet(h.Fragments, p), Expired: p.Expired(now)}
+		hit := Hit{Policy: p, Score: h.Score, Snippet: e.query.Snippet(p, terms), Expired: p.Expired(now)}
 		if m, ok := outcomes[h.ID]; ok {
 			hit.Match = &m
 		}
@@ -278,22 +282,4 @@ func facetOrder(field, v string) int {
 func firstRune(s string) rune {
 	r, _ := utf8.DecodeRuneInString(s)
 	return r
-}
-
-const snippetRunes = 120
-
-// snippet returns the highlighted fragment of the content or summary, or,
-// when no words matched there, the start of the summary. The text is
-// escaped; only <mark> is markup.
-func snippet(fragments map[string][]string, p *corpus.Policy) template.HTML {
-	for _, f := range []string{index.FieldContent, index.FieldSummary} {
-		if fr := fragments[f]; len(fr) > 0 {
-			return template.HTML(fr[0]) // escaped by bleve's html formatter
-		}
-	}
-	s := p.Summary
-	if utf8.RuneCountInString(s) > snippetRunes {
-		s = string([]rune(s)[:snippetRunes]) + "…"
-	}
-	return template.HTML(html.EscapeString(s))
 }

@@ -3,7 +3,6 @@ package search
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -12,15 +11,36 @@ import (
 	"yicha/index"
 )
 
-// FieldBoosts weighs where a word is found: a match in the title or the
-// keywords says more than one in the body text.
-var FieldBoosts = map[string]float64{
-	index.FieldTitle:    3,
-	index.FieldKeywords: 2.5,
-	index.FieldSummary:  1.5,
-	index.FieldBasis:    1,
-	index.FieldContent:  1,
-	index.FieldGuide:    0.5,
+// Ranking holds the weights and BM25 parameters of the scoring. The
+// defaults were chosen on the development halves of the evaluation sets
+// (make eval); change them only with the figures.
+type Ranking struct {
+	// Head, Text and Bigram weigh a word's match in the title and
+	// keywords, a word's match anywhere in the text, and a character
+	// bigram's match in the text.
+	Head, Text, Bigram float64
+	// Unigram weighs a single character of the question found in the text.
+	Unigram float64
+	// SubWord weighs a shorter word found inside a longer word of the
+	// question, relative to the longer word.
+	SubWord float64
+	// Synonym weighs a synonym of a word relative to the word; Hint weighs
+	// words a question implies (an age of 60 or more implies 老年人).
+	Synonym, Hint float64
+	// Params are the BM25 parameters of each scored field.
+	Params map[string]BM25Params
+}
+
+// DefaultRanking is the production ranking.
+var DefaultRanking = Ranking{
+	Head: 0.5, Text: 1.0, Bigram: 0.7, Unigram: 0.6,
+	SubWord: 0.5, Synonym: 0.7, Hint: 0.5,
+	Params: map[string]BM25Params{
+		index.FieldHead:    {K1: 1.2, B: 0.75},
+		index.FieldText:    {K1: 1.2, B: 0.75},
+		index.FieldBigram:  {K1: 1.2, B: 0.75},
+		index.FieldUnigram: {K1: 2.0, B: 0.75},
+	},
 }
 
 // fillers are words of a question that say nothing about its subject
@@ -35,18 +55,31 @@ var fillers = map[string]bool{
 	"是不是": true, "有没有": true, "想": true, "要": true, "会": true, "是": true, "有": true, "在": true,
 	"和": true, "与": true, "及": true, "或": true, "都": true, "也": true, "就": true, "还": true, "这": true,
 	"那": true, "个": true, "一个": true, "这个": true, "那个": true, "给": true, "让": true, "该": true,
+	"怎么办": true, "咋办": true, "咋": true, "谁": true, "何": true, "为什么": true, "么": true, "嘛": true,
+	"可以吗": true, "行吗": true, "好吗": true, "请教": true, "想问": true, "想知道": true, "他们": true,
 }
+
+// lightWords say little on their own in a resident's message (the
+// formulas of message boards, generic verbs); they count at LightWeight.
+var lightWords = map[string]bool{
+	"咨询": true, "请求": true, "希望": true, "关于": true, "问题": true, "反映": true, "建议": true, "了解": true,
+	"知道": true, "需要": true, "办理": true, "申请": true, "相关": true, "有关": true, "情况": true, "事宜": true,
+	"进行": true, "应当": true, "应该": true, "规定": true, "现在": true, "目前": true, "已经": true, "就是": true,
+}
+
+// LightWeight is the weight of a light word relative to other words.
+const LightWeight = 0.3
 
 // QueryBuilder turns a person's words and filters into a bleve query. It
 // never uses the query-string syntax: every word is a plain term.
 type QueryBuilder struct {
 	tok      analysis.Tokenizer
+	bigrams  analysis.Tokenizer
+	unigrams analysis.Tokenizer
 	fold     *index.Folder
 	synonyms index.Synonyms
+	ranking  Ranking
 }
-
-// SynonymBoost weighs a synonym of a word below the word itself.
-const SynonymBoost = 0.7
 
 // NewQueryBuilder returns a builder using the index's tokenizer and the
 // embedded synonym groups; a synonym file with problems is an error.
@@ -59,11 +92,17 @@ func NewQueryBuilder() (*QueryBuilder, error) {
 	if err != nil {
 		return nil, err
 	}
+	bg, err := index.NewBigramTokenizer()
+	if err != nil {
+		return nil, err
+	}
 	syn, probs := index.LoadSynonyms(tok)
 	if len(probs) > 0 {
 		return nil, fmt.Errorf("synonyms: %s", probs[0])
 	}
-	return &QueryBuilder{tok: tok, fold: fold, synonyms: syn}, nil
+	ug := *bg
+	ug.Unigrams = true
+	return &QueryBuilder{tok: tok, bigrams: bg, unigrams: &ug, fold: fold, synonyms: syn, ranking: DefaultRanking}, nil
 }
 
 // ageRE finds an age a person gives in a question: 「我70岁了」, 「75周岁」.
@@ -87,78 +126,143 @@ func (b *QueryBuilder) hints(text string) []string {
 // Terms returns the distinct terms of a question that are searched for, in
 // order of appearance.
 func (b *QueryBuilder) Terms(text string) []string {
-	var all, content []string
+	ws := b.words(text)
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = w.term
+	}
+	return out
+}
+
+// qword is a searched word of a question; sub marks a shorter word found
+// inside a longer one.
+type qword struct {
+	term string
+	sub  bool
+}
+
+func (b *QueryBuilder) words(text string) []qword {
+	var all, content []qword
+	seen := map[string]bool{}
+	lastPos := -1
 	for _, t := range b.tok.Tokenize([]byte(text)) {
 		term := string(t.Term)
-		if slices.Contains(all, term) {
+		sub := t.Position == lastPos
+		lastPos = t.Position
+		if seen[term] {
 			continue
 		}
-		all = append(all, term)
+		seen[term] = true
+		w := qword{term, sub}
+		all = append(all, w)
 		if !fillers[term] {
-			content = append(content, term)
+			content = append(content, w)
 		}
 	}
 	if len(content) == 0 {
 		return all
 	}
-	for _, h := range b.hints(text) {
-		if !slices.Contains(content, h) {
-			content = append(content, h)
-		}
-	}
 	return content
 }
 
-// Build returns the query for text and filters. Empty text with filters
-// lists the filtered entries; empty text without filters lists everything.
-func (b *QueryBuilder) Build(text string, f Filters) query.Query {
-	var must []query.Query
-	if terms := b.Terms(text); len(terms) > 0 {
-		must = append(must, b.textQuery(terms))
-	}
-	must = append(must, filterQueries(f)...)
-	switch len(must) {
-	case 0:
-		return query.NewMatchAllQuery()
-	case 1:
-		return must[0]
-	}
-	return query.NewConjunctionQuery(must)
-}
-
-func (b *QueryBuilder) textQuery(terms []string) query.Query {
-	fields := make([]query.Query, 0, len(index.TextFields))
-	for _, field := range index.TextFields {
-		tq := make([]query.Query, 0, len(terms))
-		for _, term := range terms {
-			tq = append(tq, b.termQuery(field, term))
+// Clauses returns the scored clauses of a question: each word in the
+// head and text fields, its synonyms and the words it implies at lower
+// weights, and its character bigrams.
+func (b *QueryBuilder) Clauses(text string) []Clause {
+	rk := b.ranking
+	var out []Clause
+	seen := map[string]bool{}
+	addWord := func(term string, w float64) {
+		if seen[term] {
+			return
 		}
-		d := query.NewDisjunctionQuery(tq)
-		d.SetBoost(FieldBoosts[field])
-		fields = append(fields, d)
+		seen[term] = true
+		out = append(out, Clause{Field: index.FieldHead, Term: term, Weight: w * rk.Head}, Clause{Field: index.FieldText, Term: term, Weight: w * rk.Text})
 	}
-	return query.NewDisjunctionQuery(fields)
+	words := b.words(text)
+	for _, t := range words {
+		w := 1.0
+		if lightWords[t.term] {
+			w = LightWeight
+		}
+		if t.sub {
+			w *= rk.SubWord
+		}
+		addWord(t.term, w)
+	}
+	for _, t := range words {
+		for _, s := range b.synonyms[t.term] {
+			addWord(s, rk.Synonym)
+		}
+	}
+	for _, h := range b.hints(text) {
+		addWord(h, rk.Hint)
+	}
+	if rk.Unigram > 0 {
+		skip := map[string]bool{}
+		for _, t := range b.tok.Tokenize([]byte(text)) {
+			if fillers[string(t.Term)] {
+				for _, r := range string(t.Term) {
+					skip[string(r)] = true
+				}
+			}
+		}
+		for _, t := range b.unigrams.Tokenize([]byte(text)) {
+			g := string(t.Term)
+			if skip[g] || t.Type != analysis.Ideographic {
+				continue
+			}
+			skip[g] = true
+			out = append(out, Clause{Field: index.FieldUnigram, Term: g, Weight: rk.Unigram, Secondary: true})
+		}
+	}
+	if rk.Bigram > 0 {
+		bgSeen := map[string]bool{}
+		for _, t := range b.bigrams.Tokenize([]byte(text)) {
+			g := string(t.Term)
+			if bgSeen[g] || fillers[g] {
+				continue
+			}
+			bgSeen[g] = true
+			w := rk.Bigram
+			if lightWords[g] {
+				w *= LightWeight
+			}
+			out = append(out, Clause{Field: index.FieldBigram, Term: g, Weight: w})
+		}
+	}
+	return out
 }
 
-// termQuery matches a term, or any word of its synonym group (weighed a
-// little lower) in one field.
-func (b *QueryBuilder) termQuery(field, term string) query.Query {
-	q := query.NewTermQuery(term)
-	q.SetField(field)
-	syns := b.synonyms[term]
-	if len(syns) == 0 {
-		return q
+// Build returns the query for text and filters, restricted to the ids in
+// restrict when it is not nil. Empty text lists the filtered entries.
+func (b *QueryBuilder) Build(text string, f Filters, stats *index.Stats, restrict []string) query.Query {
+	filters := filterQueries(f)
+	if restrict != nil {
+		filters = append(filters, query.NewDocIDQuery(restrict))
 	}
-	alts := []query.Query{q}
-	for _, s := range syns {
-		sq := query.NewTermQuery(s)
-		sq.SetField(field)
-		sq.SetBoost(SynonymBoost)
-		alts = append(alts, sq)
+	var clauses []Clause
+	if text != "" {
+		clauses = b.Clauses(text)
 	}
-	d := query.NewDisjunctionQuery(alts)
-	d.SetMin(0)
-	return d
+	if len(clauses) == 0 {
+		switch len(filters) {
+		case 0:
+			return query.NewMatchAllQuery()
+		case 1:
+			return filters[0]
+		}
+		return query.NewConjunctionQuery(filters)
+	}
+	q := query.NewBooleanQuery([]query.Query{&bm25Query{clauses: clauses, stats: stats, params: b.ranking.Params}}, nil, nil)
+	switch len(filters) {
+	case 0:
+	case 1:
+		q.AddFilter(filters[0])
+	default:
+		q.AddFilter(query.NewConjunctionQuery(filters))
+	}
+	return q
 }
 
 func filterQueries(f Filters) []query.Query {
@@ -190,13 +294,9 @@ func filterQueries(f Filters) []query.Query {
 		add(index.FieldExpired, []string{index.False})
 	}
 	if f.Phrase != "" {
-		var alts []query.Query
-		for _, field := range []string{index.FieldTitle, index.FieldSummary, index.FieldContent, index.FieldBasis, index.FieldGuide} {
-			q := query.NewMatchPhraseQuery(f.Phrase)
-			q.SetField(field)
-			alts = append(alts, q)
-		}
-		qs = append(qs, query.NewDisjunctionQuery(alts))
+		q := query.NewMatchPhraseQuery(f.Phrase)
+		q.SetField(index.FieldText)
+		qs = append(qs, q)
 	}
 	if f.Title != "" {
 		q := query.NewMatchQuery(f.Title)

@@ -24,6 +24,7 @@ var commands = []command{
 	{"index", "(re)build the search index of the corpus", runIndex},
 	{"search", "search the corpus from the command line", runSearch},
 	{"check", "validate every corpus file, printing file:line: message", runCheck},
+	{"eval", "measure search quality on a BEIR data set", runEval},
 }
 
 // errExit ends the program with status 1 after the command has printed why.

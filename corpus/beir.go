@@ -1,0 +1,129 @@
+package corpus
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// BEIRDoc is one line of a BEIR corpus.jsonl.
+type BEIRDoc struct {
+	ID    string `json:"_id"`
+	Title string `json:"title"`
+	Text  string `json:"text"`
+}
+
+// ReadBEIRCorpus reads a BEIR corpus and maps each document onto the policy
+// schema: the title becomes the title, the text the content and the
+// summary its opening. The entries are for measuring search quality; they
+// are not checked like a policy corpus.
+func ReadBEIRCorpus(name string, r io.Reader) (*Corpus, error) {
+	var ps []*Policy
+	seen := map[string]bool{}
+	err := readJSONL(name, r, func(line int, data []byte) error {
+		var d BEIRDoc
+		if err := json.Unmarshal(data, &d); err != nil {
+			return err
+		}
+		if d.ID == "" {
+			return fmt.Errorf("no _id")
+		}
+		if seen[d.ID] {
+			return fmt.Errorf("_id %q appears twice", d.ID)
+		}
+		seen[d.ID] = true
+		ps = append(ps, &Policy{ID: d.ID, Title: d.Title, Content: d.Text, Summary: opening(d.Text, 120), Updated: "2000-01-01"})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return NewCorpus(ps, ""), nil
+}
+
+func opening(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
+
+// BEIRQuery is one line of a BEIR queries.jsonl.
+type BEIRQuery struct {
+	ID   string `json:"_id"`
+	Text string `json:"text"`
+}
+
+// ReadBEIRQueries reads a BEIR queries file.
+func ReadBEIRQueries(name string, r io.Reader) ([]BEIRQuery, error) {
+	var qs []BEIRQuery
+	err := readJSONL(name, r, func(line int, data []byte) error {
+		var q BEIRQuery
+		if err := json.Unmarshal(data, &q); err != nil {
+			return err
+		}
+		if q.ID == "" {
+			return fmt.Errorf("no _id")
+		}
+		qs = append(qs, q)
+		return nil
+	})
+	return qs, err
+}
+
+// Qrels maps a query id to the relevance grade of each judged document.
+type Qrels map[string]map[string]int
+
+// ReadQrels reads a BEIR qrels.tsv: a header line, then query-id, corpus-id
+// and score separated by tabs.
+func ReadQrels(name string, r io.Reader) (Qrels, error) {
+	q := Qrels{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimRight(sc.Text(), "\r")
+		if line == 1 && strings.HasPrefix(text, "query-id") || strings.TrimSpace(text) == "" {
+			continue
+		}
+		f := strings.Split(text, "\t")
+		if len(f) != 3 {
+			return nil, fmt.Errorf("%s:%d: want 3 tab-separated fields, got %d", name, line, len(f))
+		}
+		score, err := strconv.Atoi(f[2])
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: score %q is not a whole number", name, line, f[2])
+		}
+		if q[f[0]] == nil {
+			q[f[0]] = map[string]int{}
+		}
+		q[f[0]][f[1]] = score
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return q, nil
+}
+
+// readJSONL calls fn for each non-empty line, naming the file and line in
+// any error.
+func readJSONL(name string, r io.Reader, fn func(line int, data []byte) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for line := 1; sc.Scan(); line++ {
+		data := sc.Bytes()
+		if len(strings.TrimSpace(string(data))) == 0 {
+			continue
+		}
+		if err := fn(line, data); err != nil {
+			return fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
