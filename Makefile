@@ -5,7 +5,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= data
 FUZZTIME ?= 5s
 
-.PHONY: build run test deps check-format vet unit fuzz-short bench
+.PHONY: build run test deps check-format vet unit fuzz-short bench eval eval-deps
 
 build:
 	$(GO) build -o $(BIN) ./cmd/yicha
@@ -44,3 +44,31 @@ fuzz-short:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Search quality: ours beside the peer engines on the same BEIR sets, in one
+# run, then our own corpus on judged resident questions.
+SHARED  ?= ../shared
+EVALSETS ?= msgabench-gov-qa stard-lecoqa
+PY      := /usr/bin/python3
+
+eval-deps:
+	@if ! $(PY) -c 'import xapian, jieba' 2>/dev/null; then \
+		echo "installing python3-xapian and python3-jieba"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-xapian python3-jieba >/dev/null; \
+	fi
+
+eval: build eval-deps
+	@printf '%-18s %-22s %8s %8s %10s %9s %10s\n' set engine nDCG@10 MRR@10 Recall@100 index_s query_ms
+	@for set in $(EVALSETS); do \
+		d=$(SHARED)/data/$$set; \
+		./$(BIN) eval --corpus $$d/corpus.jsonl --queries $$d/queries.jsonl --qrels $$d/qrels.tsv > /tmp/yicha-eval.$$$$ || exit 1; \
+		awk -v set=$$set '/^index:/ {ix=$$5; sub("s","",ix)} /^queries:/ {for (i=1;i<=NF;i++) if ($$i ~ /^mean=/) {q=$$i; sub("mean=","",q); sub("ms","",q)}} \
+			/^nDCG/ {split($$1,a,"="); split($$2,b,"="); split($$3,c,"="); printf "%-18s %-22s %8s %8s %10s %9.2f %10.2f\n", set, "yicha", a[2], b[2], c[2], ix, q}' /tmp/yicha-eval.$$$$; \
+		rm -f /tmp/yicha-eval.$$$$; \
+		for peer in xapian-jieba bigram; do \
+			$(PY) $(SHARED)/peers/beir_peer.py $$d --peer $$peer 2>/dev/null | \
+			awk -v set=$$set -v peer=$$peer '{for (i=1;i<=NF;i++) {split($$i,kv,"="); v[kv[1]]=kv[2]}} \
+				END {printf "%-18s %-22s %8s %8s %10s %9.2f %10.2f\n", set, "peer " peer, v["nDCG@10"], v["MRR@10"], v["Recall@100"], v["index_s"], v["query_ms"]}'; \
+		done; \
+	done
+	@$(GO) test ./search -run '^TestResidentJudgments$$' -count=1 -v | grep -E 'hit@|FAIL' || true

@@ -34,15 +34,11 @@ func (e *Engine) Evaluate(ctx context.Context, queries []corpus.BEIRQuery, qrels
 			continue
 		}
 		start := time.Now()
-		res, err := e.Search(ctx, Request{Query: q.Text, Page: 1, Size: EvalDepth, Sort: SortRelevance})
+		ranked, err := e.Rank(ctx, q.Text, EvalDepth)
 		if err != nil {
 			return nil, err
 		}
 		r.Latencies = append(r.Latencies, time.Since(start))
-		ranked := make([]string, len(res.Hits))
-		for i, h := range res.Hits {
-			ranked[i] = h.Policy.ID
-		}
 		if len(ranked) == 0 {
 			r.ZeroResults++
 		}
@@ -58,6 +54,20 @@ func (e *Engine) Evaluate(ctx context.Context, queries []corpus.BEIRQuery, qrels
 		r.Recall100 /= n
 	}
 	return r, nil
+}
+
+// Rank returns the ids of the first k entries a question finds, through
+// Search: the path /api/search takes.
+func (e *Engine) Rank(ctx context.Context, question string, k int) ([]string, error) {
+	res, err := e.Search(ctx, Request{Query: question, Page: 1, Size: k, Sort: SortRelevance})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.Policy.ID
+	}
+	return ids, nil
 }
 
 // Percentile returns the p-th percentile (0–100) of the latencies.

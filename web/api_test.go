@@ -23,6 +23,7 @@ var _ Searcher = (*search.Engine)(nil)
 type testServer struct {
 	*httptest.Server
 	corpus *corpus.Corpus
+	engine *search.Engine
 	logs   *bytes.Buffer
 }
 
@@ -55,7 +56,7 @@ func newTestServer(t testing.TB) *testServer {
 	}
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, corpus: c, logs: logs}
+	return &testServer{Server: srv, corpus: c, engine: eng, logs: logs}
 }
 
 func (s *testServer) get(t testing.TB, path string, out any) int {
@@ -240,6 +241,28 @@ func TestAPIEmptyQueryShowsEveryCategoryAndOnlineEntries(t *testing.T) {
 	for _, c := range corpus.Categories {
 		if !slices.Contains(cats, c) {
 			t.Errorf("category %s missing from the facet of an empty query: %v", c, cats)
+		}
+	}
+}
+
+// TestAPIUsesTheEvaluatedPipeline checks that /api/search answers with the
+// ranking that `yicha eval` measures.
+func TestAPIUsesTheEvaluatedPipeline(t *testing.T) {
+	s := newTestServer(t)
+	eng := s.engine
+	for _, q := range []string{"残疾人补贴", "我70岁了能领什么补贴", "失業了能領錢嗎", "孩子上学要准备什么材料"} {
+		want, err := eng.Rank(context.Background(), q, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r SearchResponse
+		s.get(t, "/api/search?size=10&q="+url.QueryEscape(q), &r)
+		var got []string
+		for _, h := range r.Hits {
+			got = append(got, h.ID)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: API %v, eval %v", q, got, want)
 		}
 	}
 }
