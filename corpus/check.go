@@ -127,10 +127,18 @@ func Check(ps []*Policy, places map[string]Location) Problems {
 		requireText(report, "guide.time_limit", g.TimeLimit, 200)
 		requireText(report, "guide.fee", g.Fee, 200)
 
-		if len(p.Places) == 0 {
+		if len(p.Places) == 0 && len(p.Locations) == 0 {
 			report("places", "an entry needs at least one place that handles it")
 		}
-		p.Locations = p.Locations[:0]
+		for i, loc := range p.Locations {
+			at := fmt.Sprintf("locations[%d]", i)
+			requireText(report, at+".name", loc.Name, 100)
+			for _, f := range []struct{ name, val string }{{"address", loc.Address}, {"hours", loc.Hours}, {"phone", loc.Phone}} {
+				if strings.TrimSpace(f.val) == "" {
+					report(at+"."+f.name, "%s.%s is empty (write %s if it is not known)", at, f.name, Unknown)
+				}
+			}
+		}
 		for i, id := range p.Places {
 			loc, ok := places[id]
 			if !ok {

@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -167,4 +168,34 @@ func fieldNames() string {
 		names[i] = f.Name
 	}
 	return strings.Join(names, ", ")
+}
+
+// MarshalJSON writes a condition in the shape it is read in: field, op and
+// value, or all / any.
+func (c *Condition) MarshalJSON() ([]byte, error) {
+	switch {
+	case c.All != nil:
+		return json.Marshal(map[string][]*Condition{"all": c.All})
+	case c.Any != nil:
+		return json.Marshal(map[string][]*Condition{"any": c.Any})
+	}
+	out := struct {
+		Field string `json:"field"`
+		Op    string `json:"op"`
+		Value any    `json:"value"`
+	}{Field: c.Field, Op: c.Op}
+	f, _ := FieldByName(c.Field)
+	switch {
+	case f.Kind == KindNumber && len(c.Values) == 1:
+		if n, err := strconv.Atoi(c.Values[0]); err == nil {
+			out.Value = n
+		} else {
+			out.Value = c.Values[0]
+		}
+	case len(c.Values) == 1 && c.Op != OpIn && c.Op != OpNotIn:
+		out.Value = c.Values[0]
+	default:
+		out.Value = c.Values
+	}
+	return json.Marshal(out)
 }

@@ -173,12 +173,24 @@ var (
 // ParsePolicy decodes one entry. It returns nil and the problems when the
 // file cannot be decoded at all; field-level checks are done by Check.
 func ParsePolicy(file, id string, data []byte) (*Policy, Problems) {
+	return parsePolicy(file, id, data, 1)
+}
+
+// parsePolicy decodes an entry that starts at line first of its file. With
+// an empty id the entry must carry its own.
+func parsePolicy(file, id string, data []byte, first int) (*Policy, Problems) {
+	shift := func(probs Problems) Problems {
+		for i := range probs {
+			probs[i].Line += first - 1
+		}
+		return probs
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, Problems{yamlProblem(file, err)}
+		return nil, shift(Problems{yamlProblem(file, err)})
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, Problems{{File: file, Line: 1, Message: "an entry must be a YAML mapping of fields"}}
+		return nil, shift(Problems{{File: file, Line: 1, Message: "an entry must be a mapping of fields"}})
 	}
 	var p Policy
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -190,18 +202,36 @@ func ParsePolicy(file, id string, data []byte) (*Policy, Problems) {
 			for _, msg := range te.Errors {
 				probs = append(probs, lineProblem(file, msg))
 			}
-			return nil, probs
+			return nil, shift(probs)
 		}
-		return nil, Problems{yamlProblem(file, err)}
+		return nil, shift(Problems{yamlProblem(file, err)})
 	}
-	if p.ID != "" && p.ID != id {
-		return nil, Problems{{File: file, Line: 1, Message: fmt.Sprintf("id %q differs from the file name %q", p.ID, id)}}
+	switch {
+	case id == "" && p.ID == "":
+		return nil, shift(Problems{{File: file, Line: 1, Message: "the entry has no id"}})
+	case id != "" && p.ID != "" && p.ID != id:
+		return nil, shift(Problems{{File: file, Line: 1, Message: fmt.Sprintf("id %q differs from the file name %q", p.ID, id)}})
+	case id != "":
+		p.ID = id
 	}
-	p.ID = id
 	p.Source = file
 	p.lines = map[string]int{}
 	collectLines(doc.Content[0], "", p.lines)
+	for k, l := range p.lines {
+		p.lines[k] = l + first - 1
+	}
+	shiftConditions(p.Eligible, first-1)
 	return &p, nil
+}
+
+func shiftConditions(c *Condition, by int) {
+	if c == nil || by == 0 {
+		return
+	}
+	c.Line += by
+	for _, it := range append(slices.Clone(c.All), c.Any...) {
+		shiftConditions(it, by)
+	}
 }
 
 // collectLines records the line of every value under a dotted path such as
@@ -252,3 +282,11 @@ func lineProblem(file, msg string) Problem {
 	}
 	return Problem{File: file, Line: line, Message: msg}
 }
+
+// Fixed returns a source that always yields c, already loaded and checked.
+func Fixed(c *Corpus) Source { return fixed{c} }
+
+type fixed struct{ c *Corpus }
+
+func (f fixed) Load(context.Context) (*Corpus, error) { return f.c, nil }
+func (f fixed) String() string                        { return "loaded corpus " + f.c.Fingerprint }

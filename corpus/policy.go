@@ -46,9 +46,11 @@ type Policy struct {
 	Content   string   `json:"content" yaml:"content"`
 	Basis     []Basis  `json:"basis" yaml:"basis"`
 	Guide     Guide    `json:"guide" yaml:"guide"`
-	// Places names entries of the places file; Locations holds them resolved.
-	Places    []string   `json:"-" yaml:"places"`
-	Locations []Location `json:"locations" yaml:"-"`
+	// Places names entries of the places file. Locations holds places
+	// described in the entry itself (as exports from other systems do),
+	// and, once checked, the named places resolved.
+	Places    []string   `json:"-" yaml:"places,omitempty"`
+	Locations []Location `json:"locations" yaml:"locations,omitempty"`
 	Online    *Online    `json:"online,omitempty" yaml:"online,omitempty"`
 	Agency    string     `json:"agency" yaml:"agency"`
 	Region    string     `json:"region" yaml:"region"`
@@ -81,7 +83,7 @@ type Guide struct {
 
 // Location is a place that handles an entry.
 type Location struct {
-	ID      string `json:"id" yaml:"-"`
+	ID      string `json:"id,omitempty" yaml:"id,omitempty"`
 	Name    string `json:"name" yaml:"name"`
 	Address string `json:"address" yaml:"address"`
 	Hours   string `json:"hours" yaml:"hours"`

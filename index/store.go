@@ -121,6 +121,23 @@ func (s *Store) writeManifest(m *Manifest) error {
 	return syncDir(s.dir)
 }
 
+// writeCorpus keeps the corpus beside its index, durably.
+func writeCorpus(path string, c *corpus.Corpus) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := corpus.WriteJSONL(f, c); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
@@ -130,38 +147,64 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// Current opens the active index if it was built from the corpus with this
-// fingerprint by this mapping version, and still has fresh expiry flags. It
-// returns nil, nil when the index must be (re)built.
-func (s *Store) Current(fingerprint string, now time.Time) (bleve.Index, *Manifest, error) {
+// Active opens the active index and the corpus it was built from (kept
+// beside it), if it was built by this mapping version and analysis. It
+// returns nils when there is none to serve.
+func (s *Store) Active() (bleve.Index, *corpus.Corpus, *Manifest, error) {
 	m, err := s.Manifest()
 	if err != nil || m == nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	if m.MappingVersion != MappingVersion || m.Analysis != AnalysisFingerprint() || m.Fingerprint != fingerprint ||
-		(m.ValidUntil != nil && now.After(*m.ValidUntil)) {
-		return nil, nil, nil
+	if m.MappingVersion != MappingVersion || m.Analysis != AnalysisFingerprint() {
+		return nil, nil, nil, nil
 	}
-	idx, err := bleve.Open(filepath.Join(s.dir, m.Dir))
+	dir := filepath.Join(s.dir, m.Dir)
+	f, err := os.Open(filepath.Join(dir, corpusName))
 	if err != nil {
-		return nil, nil, fmt.Errorf("open index %s: %w", m.Dir, err)
+		return nil, nil, nil, fmt.Errorf("corpus of index %s: %w", m.Dir, err)
 	}
-	return idx, m, nil
+	defer f.Close()
+	ps, probs, err := corpus.ReadJSONLEntries(context.Background(), filepath.Join(dir, corpusName), f)
+	if err == nil {
+		probs = append(probs, corpus.Check(ps, nil)...)
+		if len(probs) > 0 {
+			err = &corpus.CheckError{Problems: probs}
+		}
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("corpus of index %s: %w", m.Dir, err)
+	}
+	idx, err := bleve.Open(dir)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("open index %s: %w", m.Dir, err)
+	}
+	return idx, corpus.NewCorpus(ps, m.Fingerprint), m, nil
 }
+
+// Stale reports whether an index's expiry flags are out of date.
+func (m *Manifest) Stale(now time.Time) bool { return m.ValidUntil != nil && now.After(*m.ValidUntil) }
+
+// corpusName is the file beside an index holding the corpus it was built from.
+const corpusName = "corpus.jsonl"
 
 // Progress is told how many documents have been indexed so far.
 type Progress func(done, total int)
 
-// Build indexes the corpus into a new directory, checks it and makes it the
-// active index in the manifest. It returns the new index, open. Older index
-// directories are left for the caller to remove with Clean once nothing
-// reads them.
+// Build indexes the corpus into a new directory beside the active one and
+// keeps the corpus with it. It returns the new index, open, and the
+// manifest that Activate records once the caller has checked it. Older
+// index directories are left for Clean once nothing reads them.
 func (s *Store) Build(ctx context.Context, c *corpus.Corpus, now time.Time, progress Progress) (bleve.Index, *Manifest, error) {
 	start := time.Now()
 	name := fmt.Sprintf("%s%d", indexPrefix, start.UnixNano())
 	path := filepath.Join(s.dir, name)
 	idx, err := BuildAt(ctx, path, c, now, progress)
 	if err != nil {
+		os.RemoveAll(path)
+		return nil, nil, err
+	}
+	if err := writeCorpus(filepath.Join(path, corpusName), c); err != nil {
+		idx.Close()
 		os.RemoveAll(path)
 		return nil, nil, err
 	}
@@ -175,12 +218,17 @@ func (s *Store) Build(ctx context.Context, c *corpus.Corpus, now time.Time, prog
 		BuildSeconds:   time.Since(start).Seconds(),
 		ValidUntil:     nextExpiry(c, now),
 	}
-	if err := s.writeManifest(m); err != nil {
-		idx.Close()
-		os.RemoveAll(path)
-		return nil, nil, fmt.Errorf("write manifest: %w", err)
-	}
 	return idx, m, nil
+}
+
+// Activate makes a built index the active one: the manifest naming it is
+// written atomically, so a crash before leaves the previous index active
+// and a crash after leaves this one.
+func (s *Store) Activate(m *Manifest) error {
+	if err := s.writeManifest(m); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	return nil
 }
 
 // BuildAt builds a complete index of the corpus at path, stores the

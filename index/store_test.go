@@ -29,11 +29,17 @@ func TestStoreBuildReopenAndRebuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if idx, _, err := s.Current(c.Fingerprint, now); err != nil || idx != nil {
-		t.Fatalf("Current on an empty store = %v, %v; want nothing", idx, err)
+	if idx, _, _, err := s.Active(); err != nil || idx != nil {
+		t.Fatalf("Active on an empty store = %v, %v; want nothing", idx, err)
 	}
 	idx, m, err := s.Build(context.Background(), c, now, nil)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _, _ := s.Active(); got != nil {
+		t.Fatal("a built index is active before Activate")
+	}
+	if err := s.Activate(m); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := idx.DocCount(); n != uint64(len(c.Policies)) || m.Docs != n {
@@ -46,25 +52,22 @@ func TestStoreBuildReopenAndRebuild(t *testing.T) {
 		t.Fatalf("second OpenStore = %v, want ErrLocked", err)
 	}
 
-	// The same corpus reopens the same index.
-	idx, m2, err := s.Current(c.Fingerprint, now)
+	// The active index reopens with the corpus it was built from.
+	idx, c2, m2, err := s.Active()
 	if err != nil || idx == nil {
-		t.Fatalf("Current = %v, %v", idx, err)
+		t.Fatalf("Active = %v, %v", idx, err)
 	}
-	if m2.Dir != m.Dir {
-		t.Fatalf("reopened %s, built %s", m2.Dir, m.Dir)
+	if m2.Dir != m.Dir || c2.Fingerprint != c.Fingerprint || len(c2.Policies) != len(c.Policies) {
+		t.Fatalf("reopened %s (%s, %d entries), built %s (%s, %d)", m2.Dir, c2.Fingerprint, len(c2.Policies), m.Dir, c.Fingerprint, len(c.Policies))
 	}
 	idx.Close()
 
-	// Another fingerprint, or another mapping version, is not reused.
-	if idx, _, _ := s.Current("other", now); idx != nil {
-		t.Fatal("an index of another corpus was reused")
-	}
+	// An index of another mapping version is not reused.
 	m2.MappingVersion = MappingVersion + 1
 	if err := s.writeManifest(m2); err != nil {
 		t.Fatal(err)
 	}
-	if idx, _, _ := s.Current(c.Fingerprint, now); idx != nil {
+	if idx, _, _, _ := s.Active(); idx != nil {
 		t.Fatal("an index of another mapping version was reused")
 	}
 
@@ -78,6 +81,9 @@ func TestStoreBuildReopenAndRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer idx.Close()
+	if err := s.Activate(m3); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Clean(); err != nil {
 		t.Fatal(err)
 	}
@@ -118,14 +124,8 @@ func TestStoreRebuildsWhenAnEntryExpires(t *testing.T) {
 	if m.ValidUntil == nil || !m.ValidUntil.Equal(time.Date(2030, 2, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("ValidUntil = %v", m.ValidUntil)
 	}
-	if idx, _, _ := s.Current("fp", before); idx == nil {
-		t.Fatal("index not reused before the expiry")
-	} else {
-		idx.Close()
-	}
-	if idx, _, _ := s.Current("fp", time.Date(2030, 2, 2, 0, 0, 0, 0, time.UTC)); idx != nil {
-		idx.Close()
-		t.Fatal("index with stale expiry flags reused")
+	if m.Stale(before) || !m.Stale(time.Date(2030, 2, 2, 0, 0, 0, 0, time.UTC)) {
+		t.Fatal("the expiry flags are not known to go stale at the first expiry")
 	}
 }
 
@@ -154,7 +154,7 @@ func TestStoreRebuildsWhenTheDictionaryChanges(t *testing.T) {
 	if err := s.writeManifest(m); err != nil {
 		t.Fatal(err)
 	}
-	if idx, _, _ := s.Current(c.Fingerprint, time.Now()); idx != nil {
+	if idx, _, _, _ := s.Active(); idx != nil {
 		idx.Close()
 		t.Fatal("an index built with another dictionary was reused")
 	}

@@ -26,6 +26,9 @@ type Engine struct {
 }
 
 type snapshot struct {
+	// refs counts searches reading idx; a replaced index is closed only
+	// when it drops to zero.
+	refs      atomic.Int64
 	idx       bleve.Index
 	stats     *index.Stats
 	corpus    *corpus.Corpus
@@ -46,10 +49,49 @@ func New(idx bleve.Index, c *corpus.Corpus) (*Engine, error) {
 	return e, nil
 }
 
+// acquire returns the current snapshot, counted as in use until release.
+func (e *Engine) acquire() *snapshot {
+	for {
+		s := e.snap.Load()
+		s.refs.Add(1)
+		if e.snap.Load() == s {
+			return s
+		}
+		s.refs.Add(-1) // replaced meanwhile: take the new one
+	}
+}
+
+func (s *snapshot) release() { s.refs.Add(-1) }
+
+// Replace swaps in idx and c, waits until no search reads the index they
+// replace, and returns that index for the caller to close and remove.
+func (e *Engine) Replace(ctx context.Context, idx bleve.Index, c *corpus.Corpus) (bleve.Index, error) {
+	old, err := e.swap(idx, c)
+	if err != nil || old == nil {
+		return nil, err
+	}
+	for old.refs.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return old.idx, nil
+}
+
 // Swap makes idx and c the engine's index and corpus and returns the index
-// it replaces (nil the first time), for the caller to close when searches
-// in flight are done. An index without statistics is refused.
+// it replaces (nil the first time) without waiting for searches that may
+// still read it. An index without statistics is refused.
 func (e *Engine) Swap(idx bleve.Index, c *corpus.Corpus) (bleve.Index, error) {
+	old, err := e.swap(idx, c)
+	if err != nil || old == nil {
+		return nil, err
+	}
+	return old.idx, nil
+}
+
+func (e *Engine) swap(idx bleve.Index, c *corpus.Corpus) (*snapshot, error) {
 	stats, err := index.ReadStats(idx)
 	if err != nil {
 		return nil, err
@@ -61,11 +103,7 @@ func (e *Engine) Swap(idx bleve.Index, c *corpus.Corpus) (bleve.Index, error) {
 		}
 	}
 	slices.Sort(s.agencies)
-	old := e.snap.Swap(s)
-	if old == nil {
-		return nil, nil
-	}
-	return old.idx, nil
+	return e.snap.Swap(s), nil
 }
 
 // Corpus returns the corpus the engine currently serves.
@@ -124,7 +162,8 @@ type Result struct {
 // Search runs a validated request. With a situation, only entries it may
 // qualify for are searched, those it meets fully ranked before the others.
 func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
-	s := e.snap.Load()
+	s := e.acquire()
+	defer s.release()
 	for _, a := range r.Filters.Agency {
 		if !slices.Contains(s.agencies, a) {
 			return nil, badRequest("unknown agency %q", a)

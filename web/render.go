@@ -30,6 +30,7 @@ var pages = map[string][]string{
 	"match":    {"layout", "searchbox", "hits"},
 	"advanced": {"layout", "searchbox", "hits"},
 	"error":    {"layout", "searchbox"},
+	"admin":    {"layout", "searchbox"},
 }
 
 // renderer holds the parsed templates and the converter to traditional

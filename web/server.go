@@ -34,6 +34,9 @@ type Config struct {
 		Suggest(q string, limit int) []search.Suggestion
 	}
 	Logger *slog.Logger
+	// AdminToken turns the admin API and page on; Admin serves them.
+	AdminToken string
+	Admin      Admin
 	// SearchTimeout bounds one search; zero means 5 seconds.
 	SearchTimeout time.Duration
 	// Now returns the current time; nil means time.Now.
@@ -88,6 +91,15 @@ func NewServer(cfg Config) (*Server, error) {
 	e.GET("/api/situation", s.apiSituation)
 	e.GET("/api/match", s.apiMatch)
 	e.GET("/api/suggest", s.apiSuggest)
+	if cfg.AdminToken != "" && cfg.Admin != nil {
+		admin := e.Group("/api/admin", s.requireBearer)
+		admin.POST("/reindex", s.apiReindex)
+		admin.GET("/status", s.apiStatus)
+		e.GET("/admin", s.adminPage)
+		e.POST("/admin/login", s.adminLogin)
+		e.POST("/admin/logout", s.adminLogout)
+		e.POST("/admin/reindex", s.adminReindex)
+	}
 	return s, nil
 }
 

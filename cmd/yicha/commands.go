@@ -10,11 +10,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"time"
 
-	"github.com/blevesearch/bleve/v2"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"yicha/corpus"
 	"yicha/index"
@@ -29,7 +31,7 @@ type common struct {
 }
 
 func (c *common) register(fs *flag.FlagSet, withData bool) {
-	fs.StringVar(&c.corpusDir, "corpus", "", "corpus directory (places.yaml, policies/*.yaml); default: the embedded corpus")
+	fs.StringVar(&c.corpusDir, "corpus", "", "corpus directory (places.yaml, policies/*.yaml) or JSONL file (one entry a line); default: the embedded corpus")
 	if withData {
 		fs.StringVar(&c.dataDir, "data", "data", "data directory for the index")
 	}
@@ -38,6 +40,9 @@ func (c *common) register(fs *flag.FlagSet, withData bool) {
 func (c *common) source() corpus.Source {
 	if c.corpusDir == "" {
 		return corpus.Embedded()
+	}
+	if src, err := corpus.Open(c.corpusDir); err == nil {
+		return src
 	}
 	return corpus.Dir(c.corpusDir)
 }
@@ -56,41 +61,14 @@ func (c *common) loadCorpus(ctx context.Context, stderr io.Writer) (*corpus.Corp
 	return corp, err
 }
 
-// openIndex opens the data directory and the index of the corpus in it,
-// building it when it is missing or stale (or always, with force).
-func openIndex(ctx context.Context, dataDir string, corp *corpus.Corpus, force bool, log *slog.Logger) (*index.Store, bleve.Index, error) {
+// openStore opens the data directory, explaining what to do when a
+// running server holds it.
+func openStore(dataDir string) (*index.Store, error) {
 	store, err := index.OpenStore(dataDir)
 	if errors.Is(err, index.ErrLocked) {
-		return nil, nil, fmt.Errorf("%w; a running server reindexes through its admin API instead", err)
+		return nil, fmt.Errorf("%w; a running server reindexes through its admin API (POST /api/admin/reindex) or its /admin page", err)
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := store.Clean(); err != nil {
-		log.Warn("cleaning data directory", "error", err)
-	}
-	now := time.Now()
-	var idx bleve.Index
-	if !force {
-		idx, _, err = store.Current(corp.Fingerprint, now)
-		if err != nil {
-			log.Warn("active index cannot be opened; rebuilding", "error", err)
-		}
-	}
-	if idx == nil {
-		start := time.Now()
-		var m *index.Manifest
-		idx, m, err = store.Build(ctx, corp, now, nil)
-		if err != nil {
-			store.Close()
-			return nil, nil, err
-		}
-		log.Info("index built", "docs", m.Docs, "dir", m.Dir, "took", time.Since(start).Round(time.Millisecond))
-		if err := store.Clean(); err != nil {
-			log.Warn("removing old indexes", "error", err)
-		}
-	}
-	return store, idx, nil
+	return store, err
 }
 
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -121,24 +99,38 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func runIndex(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c common
-	fs := newFlags("index", "[--corpus DIR] [--data DIR]", stderr)
+	fs := newFlags("index", "[--corpus DIR|FILE.jsonl] [--data DIR]", stderr)
 	c.register(fs, true)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	corp, err := c.loadCorpus(ctx, stderr)
-	if err != nil {
-		return err
-	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	store, idx, err := openIndex(ctx, c.dataDir, corp, true, log)
+	store, err := openStore(c.dataDir)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	corp, err := c.loadCorpus(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	var progress index.Progress
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && len(corp.Policies) >= 1000 {
+		bar := progressbar.NewOptions(len(corp.Policies), progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetDescription("indexing"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+		progress = func(done, total int) { bar.Set(done) }
+	}
+	idx, m, err := store.Build(ctx, corp, time.Now(), progress)
+	if err != nil {
+		return err
+	}
 	defer idx.Close()
-	n, _ := idx.DocCount()
-	fmt.Fprintf(stdout, "indexed %d entries into %s\n", n, c.dataDir)
+	if err := store.Activate(m); err != nil {
+		return err
+	}
+	if err := store.Clean(); err != nil {
+		fmt.Fprintf(stderr, "removing old indexes: %v\n", err)
+	}
+	fmt.Fprintf(stdout, "indexed %d entries into %s in %.2fs\n", m.Docs, c.dataDir, m.BuildSeconds)
 	return nil
 }
 
@@ -178,17 +170,17 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, idx, err := openIndex(ctx, c.dataDir, corp, false, log)
+	store, err := openStore(c.dataDir)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	defer idx.Close()
-	eng, err := search.New(idx, corp)
+	svc, err := search.OpenService(ctx, store, corpus.Fixed(corp), log)
 	if err != nil {
 		return err
 	}
-	res, err := eng.Search(ctx, req)
+	defer svc.Close()
+	res, err := svc.Engine.Search(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -206,31 +198,42 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c common
-	var addr string
-	fs := newFlags("serve", "[--addr HOST:PORT] [--corpus DIR] [--data DIR]", stderr)
+	var addr, tokenFile string
+	fs := newFlags("serve", "[--addr HOST:PORT] [--corpus DIR|FILE.jsonl] [--data DIR] [--admin-token-file FILE]", stderr)
 	c.register(fs, true)
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&tokenFile, "admin-token-file", "", "file holding the admin API's bearer token (else $YICHA_ADMIN_TOKEN; without either the admin API is off)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	corp, err := c.loadCorpus(ctx, stderr)
+	token, err := adminToken(tokenFile)
 	if err != nil {
 		return err
 	}
-	store, idx, err := openIndex(ctx, c.dataDir, corp, false, log)
+	store, err := openStore(c.dataDir)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	eng, err := search.New(idx, corp)
+	svc, err := search.OpenService(ctx, store, c.source(), log)
+	var ce *corpus.CheckError
+	if errors.As(err, &ce) {
+		for _, p := range ce.Problems {
+			fmt.Fprintln(stderr, p)
+		}
+		return fmt.Errorf("%d problem(s) in corpus %s", len(ce.Problems), c.source())
+	}
 	if err != nil {
-		idx.Close()
 		return err
 	}
-	handler, err := web.NewServer(web.Config{Searcher: eng, Suggester: eng, Logger: log})
+	defer svc.Close()
+	cfg := web.Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, AdminToken: token}
+	if token != "" {
+		cfg.Admin = svc
+	}
+	handler, err := web.NewServer(cfg)
 	if err != nil {
-		idx.Close()
 		return err
 	}
 	srv := &http.Server{
@@ -238,21 +241,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		idx.Close()
 		return err
 	}
-	log.Info("serving", "addr", "http://"+ln.Addr().String(), "corpus", c.source().String(), "entries", len(corp.Policies))
+	st := svc.Status()
+	log.Info("serving", "addr", "http://"+ln.Addr().String(), "corpus", c.source().String(), "entries", st.Docs, "admin", token != "")
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		idx.Close()
 		return err
 	case <-ctx.Done():
 	}
@@ -260,11 +262,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutCtx)
-	if cerr := idx.Close(); err == nil {
-		err = cerr
-	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// adminToken reads the admin token from a file, or from YICHA_ADMIN_TOKEN.
+func adminToken(file string) (string, error) {
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("admin token: %w", err)
+		}
+		t := strings.TrimSpace(string(data))
+		if t == "" {
+			return "", fmt.Errorf("admin token file %s is empty", file)
+		}
+		return t, nil
+	}
+	return strings.TrimSpace(os.Getenv("YICHA_ADMIN_TOKEN")), nil
 }

@@ -1,0 +1,309 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+
+	"yicha/corpus"
+	"yicha/index"
+)
+
+// ErrBusy is returned when a reindex is asked for while one runs.
+var ErrBusy = errors.New("a reindex is already running")
+
+// Phases of a reindex.
+const (
+	PhaseValidating = "validating"
+	PhaseIndexing   = "indexing"
+	PhaseChecking   = "checking"
+	PhaseSwapping   = "swapping"
+)
+
+// Status is what admins see of the index and its builds.
+type Status struct {
+	Source         string    `json:"source"`
+	Docs           int       `json:"docs"`
+	Fingerprint    string    `json:"fingerprint"`
+	MappingVersion int       `json:"mapping_version"`
+	BuiltAt        time.Time `json:"built_at"`
+	BuildSeconds   float64   `json:"build_seconds"`
+	Reindexes      int       `json:"reindexes"`
+	Building       bool      `json:"building"`
+	Phase          string    `json:"phase,omitempty"`
+	Done           int       `json:"done,omitempty"`
+	Total          int       `json:"total,omitempty"`
+	LastError      string    `json:"last_error,omitempty"`
+	LastErrorAt    time.Time `json:"last_error_at,omitzero"`
+	// Problems are those of the last corpus that failed validation.
+	Problems []corpus.Problem `json:"problems,omitempty"`
+}
+
+// Service keeps an engine serving the active index of a data directory and
+// rebuilds it from the corpus source when asked, one build at a time:
+// validate the corpus, build a new index beside the old one, check it,
+// record it in the manifest, swap it in under live searches, then close
+// and remove the old one. A corpus with problems changes nothing.
+type Service struct {
+	Engine *Engine
+	store  *index.Store
+	source corpus.Source
+	log    *slog.Logger
+	now    func() time.Time
+
+	mu     sync.Mutex
+	status Status
+	done   chan struct{} // closed when the running build ends
+	builds sync.WaitGroup
+}
+
+// OpenService serves the active index of store if there is one (so a
+// restart answers at once, on the last good index), else builds one from
+// source. If the source has changed since the active index was built, or
+// the index's expiry flags are stale, it is rebuilt in the background.
+func OpenService(ctx context.Context, store *index.Store, source corpus.Source, log *slog.Logger) (*Service, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Service{store: store, source: source, log: log, now: time.Now}
+	s.status.Source = source.String()
+	s.status.MappingVersion = index.MappingVersion
+	if err := store.Clean(); err != nil {
+		log.Warn("cleaning the data directory", "error", err)
+	}
+	idx, c, m, err := store.Active()
+	if err != nil {
+		log.Warn("the active index cannot be opened; building a new one", "error", err)
+	}
+	if idx != nil {
+		if s.Engine, err = New(idx, c); err != nil {
+			idx.Close()
+			return nil, err
+		}
+		s.record(c, m)
+		log.Info("serving the active index", "docs", m.Docs, "dir", m.Dir, "built", m.BuiltAt)
+		s.builds.Add(1)
+		go func() {
+			defer s.builds.Done()
+			s.catchUp(m.Stale(s.now()))
+		}()
+		return s, nil
+	}
+	c, err = source.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	idx, m, err = store.Build(ctx, c, s.now(), nil)
+	if err != nil {
+		return nil, err
+	}
+	if s.Engine, err = New(idx, c); err != nil {
+		idx.Close()
+		return nil, err
+	}
+	if err := store.Activate(m); err != nil {
+		idx.Close()
+		return nil, err
+	}
+	s.record(c, m)
+	log.Info("index built", "docs", m.Docs, "dir", m.Dir, "seconds", m.BuildSeconds)
+	return s, nil
+}
+
+// catchUp rebuilds when the source differs from what is served.
+func (s *Service) catchUp(stale bool) {
+	c, err := s.source.Load(context.Background())
+	if err != nil {
+		s.fail(err)
+		s.log.Error("the corpus source cannot be loaded; serving the last good index", "error", err)
+		return
+	}
+	s.mu.Lock()
+	same := c.Fingerprint == s.status.Fingerprint
+	s.mu.Unlock()
+	if same && !stale {
+		return
+	}
+	s.log.Info("rebuilding: the corpus changed or an entry expired since the index was built")
+	if _, err := s.Reindex(context.Background(), true); err != nil && !errors.Is(err, ErrBusy) {
+		s.log.Error("rebuild failed; serving the last good index", "error", err)
+	}
+}
+
+func (s *Service) record(c *corpus.Corpus, m *index.Manifest) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.status.Docs = len(c.Policies)
+	s.status.Fingerprint = c.Fingerprint
+	s.status.BuiltAt = m.BuiltAt
+	s.status.BuildSeconds = m.BuildSeconds
+}
+
+func (s *Service) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.status.LastError = err.Error()
+	s.status.LastErrorAt = s.now().UTC()
+	s.status.Problems = nil
+	var ce *corpus.CheckError
+	if errors.As(err, &ce) {
+		s.status.Problems = ce.Problems
+	}
+}
+
+// Status returns the current status.
+func (s *Service) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.status
+	st.Problems = append([]corpus.Problem(nil), st.Problems...)
+	return st
+}
+
+func (s *Service) phase(p string, done, total int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.status.Phase, s.status.Done, s.status.Total = p, done, total
+}
+
+// Reindex validates the source corpus and, if it has no problems, builds
+// and swaps in a new index. Problems come back as a *corpus.CheckError and
+// change nothing; a second call while a build runs gets ErrBusy. With wait
+// it returns when the new index serves (or ctx ends); without, once the
+// corpus is validated and the build has started.
+func (s *Service) Reindex(ctx context.Context, wait bool) (Status, error) {
+	s.mu.Lock()
+	if s.status.Building {
+		s.mu.Unlock()
+		return s.Status(), ErrBusy
+	}
+	s.status.Building = true
+	s.status.Phase, s.status.Done, s.status.Total = PhaseValidating, 0, 0
+	done := make(chan struct{})
+	s.done = done
+	s.mu.Unlock()
+
+	finish := func(err error) {
+		s.mu.Lock()
+		s.status.Building = false
+		s.status.Phase, s.status.Done, s.status.Total = "", 0, 0
+		s.mu.Unlock()
+		if err != nil {
+			s.fail(err)
+		}
+		close(done)
+	}
+	c, err := s.source.Load(ctx)
+	if err != nil {
+		finish(err)
+		return s.Status(), err
+	}
+	var buildErr error
+	s.builds.Add(1)
+	go func() {
+		defer s.builds.Done()
+		buildErr = s.build(c)
+		finish(buildErr)
+	}()
+	if !wait {
+		return s.Status(), nil
+	}
+	select {
+	case <-done:
+		return s.Status(), buildErr
+	case <-ctx.Done():
+		return s.Status(), ctx.Err()
+	}
+}
+
+// build indexes c, checks the new index and swaps it in.
+func (s *Service) build(c *corpus.Corpus) error {
+	ctx := context.Background()
+	start := time.Now()
+	s.phase(PhaseIndexing, 0, len(c.Policies))
+	idx, m, err := s.store.Build(ctx, c, s.now(), func(done, total int) { s.phase(PhaseIndexing, done, total) })
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	s.phase(PhaseChecking, len(c.Policies), len(c.Policies))
+	discard := func(err error) error {
+		idx.Close()
+		if cerr := s.store.Clean(); cerr != nil {
+			s.log.Warn("removing the failed build", "error", cerr)
+		}
+		return err
+	}
+	if err := s.smokeTest(ctx, idx, c); err != nil {
+		return discard(fmt.Errorf("check new index: %w", err))
+	}
+	if err := s.store.Activate(m); err != nil {
+		return discard(err)
+	}
+	s.phase(PhaseSwapping, len(c.Policies), len(c.Policies))
+	old, err := s.Engine.Replace(ctx, idx, c)
+	if err != nil {
+		idx.Close()
+		return fmt.Errorf("swap: %w", err)
+	}
+	if old != nil {
+		if err := old.Close(); err != nil {
+			s.log.Warn("closing the old index", "error", err)
+		}
+	}
+	if err := s.store.Clean(); err != nil {
+		s.log.Warn("removing old indexes", "error", err)
+	}
+	s.record(c, m)
+	s.mu.Lock()
+	s.status.Reindexes++
+	s.mu.Unlock()
+	s.log.Info("reindexed", "docs", m.Docs, "dir", m.Dir, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// smokeTest checks a new index before it serves: it holds every entry,
+// and an entry's own title finds it (or an entry of the same title).
+func (s *Service) smokeTest(ctx context.Context, idx bleve.Index, c *corpus.Corpus) error {
+	n, err := idx.DocCount()
+	if err != nil {
+		return err
+	}
+	if n != uint64(len(c.Policies)) {
+		return fmt.Errorf("index holds %d documents, corpus has %d", n, len(c.Policies))
+	}
+	if len(c.Policies) == 0 {
+		return nil
+	}
+	stats, err := index.ReadStats(idx)
+	if err != nil {
+		return err
+	}
+	p := c.Policies[len(c.Policies)/2]
+	res, err := idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(s.Engine.query.Build(p.Title, Filters{}, stats, nil), 10, 0, false))
+	if err != nil {
+		return err
+	}
+	for _, h := range res.Hits {
+		if q, ok := c.Get(h.ID); ok && q.Title == p.Title {
+			return nil
+		}
+	}
+	return fmt.Errorf("searching the title of %s does not find it", p.ID)
+}
+
+// Close waits for a running build to end; the caller closes the store.
+func (s *Service) Close() error {
+	s.builds.Wait()
+	if s.Engine == nil {
+		return nil
+	}
+	return s.Engine.snap.Load().idx.Close()
+}
+
+// StoreDir returns the data directory the service builds in.
+func (s *Service) StoreDir() string { return s.store.Dir() }

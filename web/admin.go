@@ -1,0 +1,174 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"yicha/corpus"
+	"yicha/search"
+)
+
+// Admin is what the admin API and page need of the index service.
+type Admin interface {
+	Reindex(ctx context.Context, wait bool) (search.Status, error)
+	Status() search.Status
+}
+
+var errUnauthorized = echo.NewHTTPError(http.StatusUnauthorized, "a valid admin token is required")
+
+// tokenOK compares a presented token with the configured one in constant
+// time (hashing both first, so their lengths do not show either).
+func (s *Server) tokenOK(given string) bool {
+	if s.cfg.AdminToken == "" || given == "" {
+		return false
+	}
+	a := sha256.Sum256([]byte(given))
+	b := sha256.Sum256([]byte(s.cfg.AdminToken))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// requireBearer guards the admin API: Authorization: Bearer TOKEN.
+func (s *Server) requireBearer(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		auth := c.Request().Header.Get(echo.HeaderAuthorization)
+		token, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok || !s.tokenOK(strings.TrimSpace(token)) {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="yicha-admin"`)
+			return errUnauthorized
+		}
+		return next(c)
+	}
+}
+
+// ReindexResponse is the JSON answer of POST /api/admin/reindex.
+type ReindexResponse struct {
+	Status search.Status `json:"status"`
+}
+
+// problemsBody is the 422 answer: every problem of the corpus.
+type problemsBody struct {
+	Error    errorDetail      `json:"error"`
+	Problems []corpus.Problem `json:"problems"`
+	Lines    []string         `json:"lines"`
+}
+
+// apiReindex validates the corpus and starts a build; with ?wait=true it
+// answers when the new index serves. Problems → 422, nothing changes; a
+// build already running → 409.
+func (s *Server) apiReindex(c echo.Context) error {
+	wait := c.QueryParam("wait") == "true" || c.QueryParam("wait") == "1"
+	st, err := s.cfg.Admin.Reindex(c.Request().Context(), wait)
+	var ce *corpus.CheckError
+	switch {
+	case errors.As(err, &ce):
+		body := problemsBody{Error: errorDetail{Code: "invalid_corpus", Message: ce.Error()}, Problems: ce.Problems}
+		for _, p := range ce.Problems {
+			body.Lines = append(body.Lines, p.String())
+		}
+		return c.JSON(http.StatusUnprocessableEntity, body)
+	case errors.Is(err, search.ErrBusy):
+		return c.JSON(http.StatusConflict, errorBody{Error: errorDetail{Code: "busy", Message: err.Error()}})
+	case err != nil:
+		return err
+	}
+	status := http.StatusOK
+	if st.Building {
+		status = http.StatusAccepted
+	}
+	return c.JSON(status, ReindexResponse{Status: st})
+}
+
+func (s *Server) apiStatus(c echo.Context) error {
+	return c.JSON(http.StatusOK, s.cfg.Admin.Status())
+}
+
+// The admin page signs in with the token once and then carries a session
+// cookie derived from it (HttpOnly, SameSite=Strict); every form post also
+// carries a CSRF value derived from the session.
+const adminCookie = "yc_admin"
+
+func (s *Server) mac(purpose string) string {
+	m := hmac.New(sha256.New, []byte(s.cfg.AdminToken))
+	m.Write([]byte(purpose))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (s *Server) sessionOK(c echo.Context) bool {
+	ck, err := c.Cookie(adminCookie)
+	return err == nil && hmac.Equal([]byte(ck.Value), []byte(s.mac("session")))
+}
+
+func (s *Server) csrfOK(c echo.Context) bool {
+	return hmac.Equal([]byte(c.FormValue("csrf")), []byte(s.mac("csrf")))
+}
+
+type adminView struct {
+	SignedIn bool
+	Failed   bool
+	CSRF     string
+	Status   search.Status
+	Message  string
+}
+
+func (s *Server) adminPage(c echo.Context) error {
+	v := adminView{SignedIn: s.sessionOK(c), Failed: c.QueryParam("failed") == "1", Message: c.QueryParam("msg")}
+	if v.SignedIn {
+		v.CSRF = s.mac("csrf")
+		v.Status = s.cfg.Admin.Status()
+		if v.Status.Building {
+			c.Response().Header().Set("Refresh", "2") // follow the progress without script
+		}
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return s.render.render(c, http.StatusOK, "admin", s.page(c, "管理", v))
+}
+
+func (s *Server) adminLogin(c echo.Context) error {
+	if !s.tokenOK(strings.TrimSpace(c.FormValue("token"))) {
+		time.Sleep(200 * time.Millisecond) // slow down guessing
+		return c.Redirect(http.StatusSeeOther, "/admin?failed=1")
+	}
+	c.SetCookie(&http.Cookie{Name: adminCookie, Value: s.mac("session"), Path: "/", MaxAge: 8 * 3600,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.IsTLS()})
+	return c.Redirect(http.StatusSeeOther, "/admin")
+}
+
+func (s *Server) adminLogout(c echo.Context) error {
+	if !s.sessionOK(c) || !s.csrfOK(c) {
+		return echo.NewHTTPError(http.StatusForbidden, "invalid form")
+	}
+	c.SetCookie(&http.Cookie{Name: adminCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	return c.Redirect(http.StatusSeeOther, "/admin")
+}
+
+func (s *Server) adminReindex(c echo.Context) error {
+	if !s.sessionOK(c) {
+		return errUnauthorized
+	}
+	if !s.csrfOK(c) {
+		return echo.NewHTTPError(http.StatusForbidden, "invalid form")
+	}
+	msg := "已开始重建索引"
+	if _, err := s.cfg.Admin.Reindex(c.Request().Context(), false); err != nil {
+		var ce *corpus.CheckError
+		switch {
+		case errors.As(err, &ce):
+			msg = "语料有问题，未重建：见下方错误"
+		case errors.Is(err, search.ErrBusy):
+			msg = "已有重建在进行中"
+		default:
+			msg = "重建失败：" + err.Error()
+		}
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin?msg="+url.QueryEscape(msg))
+}

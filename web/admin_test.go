@@ -1,0 +1,316 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"yicha/corpus"
+	"yicha/index"
+	"yicha/search"
+)
+
+const testToken = "s3cret-admin-token"
+
+type adminServer struct {
+	*httptest.Server
+	dir string // the corpus directory, editable by the test
+	svc *search.Service
+}
+
+// copyCorpus copies the project's corpus into a directory the test may edit.
+func copyCorpus(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "policies"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob("../corpus/policies/*.yaml")
+	files = append(files, "../corpus/places.yaml")
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel("../corpus", f)
+		if err := os.WriteFile(filepath.Join(dir, rel), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func newAdminServer(t testing.TB, token string) *adminServer {
+	t.Helper()
+	dir := copyCorpus(t)
+	store, err := index.OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc, err := search.OpenService(context.Background(), store, corpus.Dir(dir), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	h, err := NewServer(Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, AdminToken: token, Admin: svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &adminServer{Server: srv, dir: dir, svc: svc}
+}
+
+func (s *adminServer) do(t testing.TB, method, path, token string, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, s.URL+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// editTitle rewrites the title line of one entry file.
+func (s *adminServer) editTitle(t testing.TB, id, title string) {
+	t.Helper()
+	path := filepath.Join(s.dir, "policies", id+".yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(string(data), "\n", 2)
+	if !strings.HasPrefix(lines[0], "title: ") {
+		t.Fatalf("%s does not start with its title", path)
+	}
+	if err := os.WriteFile(path, []byte("title: "+title+"\n"+lines[1]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *adminServer) firstHit(t testing.TB, q string) (SearchHit, uint64) {
+	t.Helper()
+	var r SearchResponse
+	if code := s.do(t, "GET", "/api/search?q="+url.QueryEscape(q), "", &r); code != 200 {
+		t.Fatalf("search %s: %d", q, code)
+	}
+	if len(r.Hits) == 0 {
+		return SearchHit{}, 0
+	}
+	return r.Hits[0], r.Total
+}
+
+func TestAdminNeedsToken(t *testing.T) {
+	off := newAdminServer(t, "")
+	if code := off.do(t, "POST", "/api/admin/reindex", "anything", nil); code != 404 {
+		t.Errorf("admin API without a configured token = %d, want 404", code)
+	}
+	s := newAdminServer(t, testToken)
+	before := s.svc.Status()
+	s.editTitle(t, "dibao", "最低生活保障 unauthorized")
+	for _, tok := range []string{"", "wrong", testToken + "x", strings.ToUpper(testToken)} {
+		var body map[string]any
+		if code := s.do(t, "POST", "/api/admin/reindex", tok, &body); code != 401 {
+			t.Errorf("reindex with token %q = %d, want 401", tok, code)
+		}
+		if code := s.do(t, "GET", "/api/admin/status", tok, &body); code != 401 {
+			t.Errorf("status with token %q = %d, want 401", tok, code)
+		}
+	}
+	if after := s.svc.Status(); after.Reindexes != before.Reindexes || after.Fingerprint != before.Fingerprint {
+		t.Errorf("an unauthorized call changed the index: %+v", after)
+	}
+	if h, _ := s.firstHit(t, "unauthorized"); h.ID == "dibao" {
+		t.Error("an unauthorized call reindexed")
+	}
+}
+
+// TestReindexUnderLoad hammers the search API from several goroutines
+// while 20 reindexes run, each after an edit of the corpus: no answer may
+// fail or come back empty, and after each swap the edit is found.
+func TestReindexUnderLoad(t *testing.T) {
+	s := newAdminServer(t, testToken)
+	var stop atomic.Bool
+	var searches, failures atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{}
+			for !stop.Load() {
+				resp, err := client.Get(s.URL + "/api/search?q=" + url.QueryEscape("残疾人补贴"))
+				searches.Add(1)
+				if err != nil {
+					failures.Add(1)
+					continue
+				}
+				var r SearchResponse
+				err = json.NewDecoder(resp.Body).Decode(&r)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 || r.Total == 0 || len(r.Hits) == 0 {
+					failures.Add(1)
+				}
+			}
+		}()
+	}
+	for i := 1; i <= 20; i++ {
+		marker := "rev" + strings.Repeat("x", i)
+		s.editTitle(t, "dibao", "最低生活保障 "+marker)
+		var r ReindexResponse
+		if code := s.do(t, "POST", "/api/admin/reindex?wait=true", testToken, &r); code != 200 {
+			t.Fatalf("reindex %d = %d", i, code)
+		}
+		if h, _ := s.firstHit(t, marker); h.ID != "dibao" || !strings.Contains(h.Title, marker) {
+			t.Fatalf("after reindex %d the first hit for %s is %+v", i, marker, h)
+		}
+	}
+	stop.Store(true)
+	wg.Wait()
+	st := s.svc.Status()
+	t.Logf("%d searches during 20 reindexes, %d failed", searches.Load(), failures.Load())
+	if failures.Load() != 0 || st.Reindexes != 20 {
+		t.Errorf("%d failed searches, %d reindexes", failures.Load(), st.Reindexes)
+	}
+	// Only the active index is left on disk.
+	dirs, _ := filepath.Glob(filepath.Join(s.svc.StoreDir(), "idx-*"))
+	if len(dirs) != 1 {
+		t.Errorf("index directories left: %v", dirs)
+	}
+}
+
+func TestReindexRefusesABrokenCorpus(t *testing.T) {
+	s := newAdminServer(t, testToken)
+	before, _ := s.firstHit(t, "最低生活保障")
+	path := filepath.Join(s.dir, "policies", "dibao.yaml")
+	good, _ := os.ReadFile(path)
+	bad := strings.Replace(string(good), "category: 社会救助", "category: 没有这个分类", 1)
+	bad = strings.Replace(bad, "title: 最低生活保障", "title: 最低生活保障 broken", 1)
+	os.WriteFile(path, []byte(bad), 0o644)
+
+	var body problemsBody
+	if code := s.do(t, "POST", "/api/admin/reindex?wait=true", testToken, &body); code != 422 {
+		t.Fatalf("reindex of a broken corpus = %d, want 422", code)
+	}
+	want := filepath.Join(s.dir, "policies", "dibao.yaml") + ":3: category"
+	if len(body.Lines) == 0 || !strings.HasPrefix(body.Lines[0], want) {
+		t.Errorf("problems %v, want one starting %q", body.Lines, want)
+	}
+	if after, _ := s.firstHit(t, "最低生活保障"); after.Title != before.Title {
+		t.Errorf("a broken corpus changed what is served: %q → %q", before.Title, after.Title)
+	}
+	var st search.Status
+	s.do(t, "GET", "/api/admin/status", testToken, &st)
+	if st.LastError == "" || len(st.Problems) == 0 || st.Reindexes != 0 {
+		t.Errorf("status after a refused reindex: %+v", st)
+	}
+
+	os.WriteFile(path, bytes.Replace(good, []byte("title: 最低生活保障"), []byte("title: 最低生活保障 fixed"), 1), 0o644)
+	if code := s.do(t, "POST", "/api/admin/reindex?wait=true", testToken, nil); code != 200 {
+		t.Fatalf("reindex of the fixed corpus = %d", code)
+	}
+	if h, _ := s.firstHit(t, "fixed"); h.ID != "dibao" {
+		t.Errorf("the fixed corpus is not served: %+v", h)
+	}
+}
+
+func TestAdminPage(t *testing.T) {
+	s := newAdminServer(t, testToken)
+	jar := &cookieJar{}
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(path string, form url.Values) *http.Response {
+		resp, err := client.PostForm(s.URL+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	get := func(path string) string {
+		resp, err := client.Get(s.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if resp := post("/admin/login", url.Values{"token": {"wrong"}}); resp.Header.Get("Location") != "/admin?failed=1" {
+		t.Fatalf("wrong token: %v", resp.Header)
+	}
+	if body := get("/admin"); !strings.Contains(body, `name="token"`) {
+		t.Fatal("no sign-in form")
+	}
+	resp := post("/admin/login", url.Values{"token": {testToken}})
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == adminCookie {
+			session = c
+		}
+	}
+	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || strings.Contains(session.Value, testToken) {
+		t.Fatalf("session cookie %+v", session)
+	}
+	body := get("/admin")
+	if !strings.Contains(body, "索引状态") || !strings.Contains(body, s.svc.Status().Fingerprint) {
+		t.Fatalf("status page: %s", body)
+	}
+	// A forged post without the CSRF value is refused and builds nothing.
+	if resp := post("/admin/reindex", url.Values{}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("reindex without csrf = %d", resp.StatusCode)
+	}
+	if s.svc.Status().Building || s.svc.Status().Reindexes != 0 {
+		t.Error("a forged post started a build")
+	}
+	csrf := s.mac(t)
+	if resp := post("/admin/reindex", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("reindex with csrf = %d", resp.StatusCode)
+	}
+}
+
+// mac is the CSRF value the admin page embeds, read from the page itself.
+func (s *adminServer) mac(t testing.TB) string {
+	t.Helper()
+	h, _ := NewServer(Config{AdminToken: testToken, Admin: s.svc, Searcher: s.svc.Engine})
+	return h.mac("csrf")
+}
+
+// cookieJar keeps cookies for one test server.
+type cookieJar struct {
+	mu      sync.Mutex
+	cookies []*http.Cookie
+}
+
+func (j *cookieJar) SetCookies(_ *url.URL, cs []*http.Cookie) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.cookies = append(j.cookies, cs...)
+}
+
+func (j *cookieJar) Cookies(*url.URL) []*http.Cookie {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.cookies
+}
