@@ -38,10 +38,15 @@ type BM25Params struct {
 // of term frequency, uses distinct-term counts as lengths and multiplies
 // by a coordination factor), and measured worse on our evaluation sets.
 type bm25Query struct {
-	clauses []Clause
-	stats   *index.Stats
-	params  map[string]BM25Params
+	clauses        []Clause
+	stats          *index.Stats
+	params         map[string]BM25Params
+	maxSecondaryDF float64
 }
+
+// minSkippedDF keeps common secondary terms in small corpora, where every
+// posting is cheap and each term still tells entries apart.
+const minSkippedDF = 500
 
 // expiredFactor scales the score of an entry past its expiry date, so it
 // ranks below every current entry that matches.
@@ -197,7 +202,7 @@ func (q *bm25Query) score(ctx context.Context, r bleveindex.IndexReader, n uint6
 			return err
 		}
 		df := reader.Count()
-		if df == 0 {
+		if df == 0 || (c.Secondary && q.maxSecondaryDF > 0 && df > minSkippedDF && float64(df) > q.maxSecondaryDF*float64(n)) {
 			reader.Close()
 			continue
 		}

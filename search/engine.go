@@ -177,7 +177,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 	out := &Result{Request: r, Facets: map[string][]FacetValue{}}
 	if r.Situation.Empty() {
-		res, err := e.run(ctx, s, r, build(nil), r.From(), r.Size, true)
+		res, err := e.run(ctx, s, r, build(nil), r.From(), r.Size, !r.rankOnly)
 		if err != nil {
 			return nil, err
 		}
@@ -272,7 +272,10 @@ func (e *Engine) collect(out *Result, s *snapshot, res *bleve.SearchResult, outc
 		if !ok {
 			return fmt.Errorf("search: hit %q is not in the corpus", h.ID)
 		}
-		hit := Hit{Policy: p, Score: h.Score, Snippet: e.query.Snippet(p, terms), Expired: p.Expired(now)}
+		hit := Hit{Policy: p, Score: h.Score, Expired: p.Expired(now)}
+		if !out.Request.rankOnly {
+			hit.Snippet = e.query.Snippet(p, terms)
+		}
 		if m, ok := outcomes[h.ID]; ok {
 			hit.Match = &m
 		}

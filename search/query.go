@@ -21,6 +21,10 @@ type Ranking struct {
 	Head, Text, Bigram float64
 	// Unigram weighs a single character of the question found in the text.
 	Unigram float64
+	// MaxSecondaryDF leaves out secondary clauses (single characters) whose
+	// term is in more than this share of the documents: they cost the most
+	// postings and, being so common, hardly tell documents apart.
+	MaxSecondaryDF float64
 	// SubWord weighs a shorter word found inside a longer word of the
 	// question, relative to the longer word.
 	SubWord float64
@@ -33,7 +37,7 @@ type Ranking struct {
 
 // DefaultRanking is the production ranking.
 var DefaultRanking = Ranking{
-	Head: 0.5, Text: 1.0, Bigram: 0.7, Unigram: 0.6,
+	Head: 0.5, Text: 1.0, Bigram: 0.7, Unigram: 0.6, MaxSecondaryDF: 0.1,
 	SubWord: 0.5, Synonym: 0.7, Hint: 0.5,
 	Params: map[string]BM25Params{
 		index.FieldHead:    {K1: 1.2, B: 0.75},
@@ -254,7 +258,7 @@ func (b *QueryBuilder) Build(text string, f Filters, stats *index.Stats, restric
 		}
 		return query.NewConjunctionQuery(filters)
 	}
-	q := query.NewBooleanQuery([]query.Query{&bm25Query{clauses: clauses, stats: stats, params: b.ranking.Params}}, nil, nil)
+	q := query.NewBooleanQuery([]query.Query{&bm25Query{clauses: clauses, stats: stats, params: b.ranking.Params, maxSecondaryDF: b.ranking.MaxSecondaryDF}}, nil, nil)
 	switch len(filters) {
 	case 0:
 	case 1:

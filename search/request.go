@@ -74,6 +74,9 @@ type Request struct {
 	// Situation, when not empty, keeps the entries it may qualify for,
 	// those it meets fully first.
 	Situation corpus.Situation
+	// rankOnly skips what only pages need (snippets, facets): the ranking
+	// is the same.
+	rankOnly bool
 }
 
 // From is the offset of the first hit of the page.
