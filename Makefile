@@ -5,7 +5,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= data
 FUZZTIME ?= 5s
 
-.PHONY: build run test deps check-format vet unit fuzz-short bench eval eval-deps
+.PHONY: build run test deps check-format vet unit fuzz-short bench eval eval-deps load
 
 build:
 	$(GO) build -o $(BIN) ./cmd/yicha
@@ -42,8 +42,42 @@ fuzz-short:
 	$(GO) test ./search -run '^$$' -fuzz '^FuzzParseRequest$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./web    -run '^$$' -fuzz '^FuzzAPISearch$$'    -fuzztime $(FUZZTIME)
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# Benchmarks: segmentation, index build, search latency (p50/p99) on the
+# default corpus, the 11k statute articles and a generated 100k corpus, and
+# cold start and memory of the server. Heavy cases run a fixed count.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./index
+	$(GO) test -run '^$$' -bench 'Search' -benchtime 3000x -timeout 60m ./search
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./cmd/yicha
+
+# Load: wrk replays real residents' questions against /api/search, then hits
+# /healthz the same way, in one run, and prints both and their ratio. A
+# warm-up pass first fills the answer cache, as steady traffic does.
+LOADTIME ?= 15s
+LOADWARM ?= 10s
+LOADCONN ?= 32
+load: build
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+	@set -e; tmp=$$(mktemp -d); trap 'kill $$pid 2>/dev/null; rm -rf $$tmp' EXIT; \
+	$(PY) -c 'import json,sys,urllib.parse; \
+		[print("/api/search?q=" + urllib.parse.quote(json.loads(l)["subject"][:200])) for l in open(sys.argv[1]) if json.loads(l).get("subject")]' \
+		$(SHARED)/data/resident-questions/questions.jsonl > $$tmp/search.txt; \
+	echo /healthz > $$tmp/health.txt; \
+	./$(BIN) index --data $$tmp/data >/dev/null; \
+	./$(BIN) serve --data $$tmp/data --addr 127.0.0.1:18099 --rate-limit 0 2>$$tmp/serve.log & pid=$$!; \
+	for i in $$(seq 100); do curl -fs http://127.0.0.1:18099/healthz >/dev/null && break; sleep 0.1; done; \
+	YICHA_PATHS=$$tmp/search.txt wrk -t2 -c$(LOADCONN) -d$(LOADWARM) -s cmd/yicha/testdata/replay.lua http://127.0.0.1:18099 > $$tmp/warm.out; \
+	echo "warm-up: $$(awk '/Requests\/sec/ {print $$2}' $$tmp/warm.out) search QPS over $(LOADWARM) (first pass over every question)"; \
+	for kind in search health; do \
+		YICHA_PATHS=$$tmp/$$kind.txt wrk -t2 -c$(LOADCONN) -d$(LOADTIME) --latency -s cmd/yicha/testdata/replay.lua http://127.0.0.1:18099 > $$tmp/$$kind.out; \
+	done; \
+	for kind in search health; do \
+		awk -v k=$$kind '/Requests\/sec/ {q=$$2} /^ +50%/ {p50=$$2} /^ +99%/ {p99=$$2} /Non-2xx/ {bad=$$NF} \
+			END {printf "%-8s QPS=%-10s p50=%-9s p99=%-9s non-2xx=%s\n", k, q, p50, p99, (bad==""?0:bad)}' $$tmp/$$kind.out; \
+	done; \
+	s=$$(awk '/Requests\/sec/ {print $$2}' $$tmp/search.out); h=$$(awk '/Requests\/sec/ {print $$2}' $$tmp/health.out); \
+	awk -v s=$$s -v h=$$h 'BEGIN {printf "search QPS / healthz QPS = %.2f\n", s/h}'
+
 
 # Search quality: ours beside the peer engines on the same BEIR sets, in one
 # run, then our own corpus on judged resident questions.

@@ -21,6 +21,7 @@ import (
 // sees an index and the corpus it was built from.
 type Engine struct {
 	snap  atomic.Pointer[snapshot]
+	gens  atomic.Uint64
 	query *QueryBuilder
 	now   func() time.Time
 }
@@ -28,7 +29,10 @@ type Engine struct {
 type snapshot struct {
 	// refs counts searches reading idx; a replaced index is closed only
 	// when it drops to zero.
-	refs      atomic.Int64
+	refs atomic.Int64
+	// gen numbers the snapshots, so caches can tell answers of an older
+	// index from current ones.
+	gen       uint64
 	idx       bleve.Index
 	stats     *index.Stats
 	corpus    *corpus.Corpus
@@ -96,7 +100,7 @@ func (e *Engine) swap(idx bleve.Index, c *corpus.Corpus) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &snapshot{idx: idx, stats: stats, corpus: c, suggester: NewSuggester(c, e.query.synonyms, e.query.fold)}
+	s := &snapshot{gen: e.gens.Add(1), idx: idx, stats: stats, corpus: c, suggester: NewSuggester(c, e.query.synonyms, e.query.fold)}
 	for _, p := range c.Policies {
 		if !slices.Contains(s.agencies, p.Agency) {
 			s.agencies = append(s.agencies, p.Agency)
@@ -105,6 +109,10 @@ func (e *Engine) swap(idx bleve.Index, c *corpus.Corpus) (*snapshot, error) {
 	slices.Sort(s.agencies)
 	return e.snap.Swap(s), nil
 }
+
+// Generation numbers the index and corpus being served; it changes with
+// every swap.
+func (e *Engine) Generation() uint64 { return e.snap.Load().gen }
 
 // Corpus returns the corpus the engine currently serves.
 func (e *Engine) Corpus() *corpus.Corpus { return e.snap.Load().corpus }

@@ -314,3 +314,21 @@ func (j *cookieJar) Cookies(*url.URL) []*http.Cookie {
 	defer j.mu.Unlock()
 	return j.cookies
 }
+
+// TestSearchCacheFollowsReindex asks the same question before and after a
+// reindex: the cached answer must not outlive the index it came from.
+func TestSearchCacheFollowsReindex(t *testing.T) {
+	s := newAdminServer(t, testToken)
+	before, _ := s.firstHit(t, "最低生活保障")
+	again, _ := s.firstHit(t, "最低生活保障")
+	if before.Title != again.Title {
+		t.Fatal("the same question answered differently")
+	}
+	s.editTitle(t, "dibao", "最低生活保障 cacheprobe")
+	if code := s.do(t, "POST", "/api/admin/reindex?wait=true", testToken, nil); code != 200 {
+		t.Fatalf("reindex = %d", code)
+	}
+	if after, _ := s.firstHit(t, "最低生活保障"); !strings.Contains(after.Title, "cacheprobe") {
+		t.Errorf("after a reindex the answer is still the cached one: %q", after.Title)
+	}
+}

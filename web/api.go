@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -43,7 +45,15 @@ type PolicyResponse struct {
 }
 
 func (s *Server) apiSearch(c echo.Context) error {
-	req, err := search.ParseRequest(c.QueryParams())
+	params := c.QueryParams()
+	// Answers are cached per index generation: a reindex makes every
+	// cached answer unreachable.
+	key := strconv.FormatUint(s.cfg.Searcher.Generation(), 10) + "?" + params.Encode()
+	if body, ok := s.cache.Get(key); ok {
+		s.cacheHits.Add(1)
+		return c.JSONBlob(http.StatusOK, body)
+	}
+	req, err := search.ParseRequest(params)
 	if err != nil {
 		return err
 	}
@@ -67,7 +77,12 @@ func (s *Server) apiSearch(c echo.Context) error {
 		}
 		out.Hits = append(out.Hits, hit)
 	}
-	return c.JSON(http.StatusOK, out)
+	body, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	s.cache.Add(key, body)
+	return c.JSONBlob(http.StatusOK, body)
 }
 
 func (s *Server) apiPolicy(c echo.Context) error {

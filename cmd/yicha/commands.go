@@ -199,9 +199,11 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c common
 	var addr, tokenFile string
+	var rateLimit float64
 	fs := newFlags("serve", "[--addr HOST:PORT] [--corpus DIR|FILE.jsonl] [--data DIR] [--admin-token-file FILE]", stderr)
 	c.register(fs, true)
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.Float64Var(&rateLimit, "rate-limit", web.DefaultRateLimit, "requests per second each client may make (0: no limit, for benchmarks)")
 	fs.StringVar(&tokenFile, "admin-token-file", "", "file holding the admin API's bearer token (else $YICHA_ADMIN_TOKEN; without either the admin API is off)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -228,7 +230,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer svc.Close()
-	cfg := web.Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, AdminToken: token}
+	cfg := web.Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, AdminToken: token, RateLimit: rateLimit}
 	if token != "" {
 		cfg.Admin = svc
 	}

@@ -1,0 +1,165 @@
+package search
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"yicha/corpus"
+	"yicha/index"
+)
+
+var shared = filepath.Join("..", "..", "shared", "data")
+
+// jsonlTexts reads one string field of every line of a JSONL file.
+func jsonlTexts(tb testing.TB, path string, fields ...string) []string {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Skipf("shared data not available: %v", err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if json.Unmarshal(sc.Bytes(), &m) != nil {
+			continue
+		}
+		s := ""
+		for _, k := range fields {
+			if v, ok := m[k].(string); ok {
+				s += v
+			}
+		}
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// questions returns real questions residents asked: message-board subjects
+// and the two evaluation sets' questions.
+func benchQuestions(tb testing.TB) []string {
+	qs := jsonlTexts(tb, filepath.Join(shared, "resident-questions", "questions.jsonl"), "subject")
+	qs = append(qs, jsonlTexts(tb, filepath.Join(shared, "stard-lecoqa", "queries.jsonl"), "text")...)
+	qs = append(qs, jsonlTexts(tb, filepath.Join(shared, "msgabench-gov-qa", "queries.jsonl"), "text")...)
+	for i, q := range qs {
+		if r := []rune(q); len(r) > MaxQueryRunes {
+			qs[i] = string(r[:MaxQueryRunes])
+		}
+	}
+	return qs
+}
+
+// scaleCorpus generates n documents from the texts in ../shared/data:
+// statute articles, official answers, welfare law articles and residents'
+// messages, each document joining two of them. It is built at bench time
+// and never committed.
+func scaleCorpus(tb testing.TB, n int) *corpus.Corpus {
+	tb.Helper()
+	var pool []string
+	pool = append(pool, jsonlTexts(tb, filepath.Join(shared, "stard-lecoqa", "corpus.jsonl"), "title", "text")...)
+	pool = append(pool, jsonlTexts(tb, filepath.Join(shared, "msgabench-gov-qa", "corpus.jsonl"), "text")...)
+	pool = append(pool, jsonlTexts(tb, filepath.Join(shared, "lawrefbook-welfare", "articles.jsonl"), "law", "text")...)
+	pool = append(pool, jsonlTexts(tb, filepath.Join(shared, "resident-questions", "questions.jsonl"), "subject", "message")...)
+	ps := make([]*corpus.Policy, n)
+	for i := range ps {
+		a, b := pool[i%len(pool)], pool[(i*7919+13)%len(pool)]
+		ps[i] = &corpus.Policy{ID: fmt.Sprintf("g%06d", i), Title: firstRunes(a, 20), Summary: firstRunes(b, 60), Content: a + "\n" + b,
+			Category: corpus.Categories[i%len(corpus.Categories)], Kind: corpus.Kinds[i%2], Audiences: []string{corpus.Audiences[i%len(corpus.Audiences)]},
+			Agency: fmt.Sprintf("机构%d", i%30), Updated: "2026-01-01"}
+	}
+	return corpus.NewCorpus(ps, "scale")
+}
+
+func firstRunes(s string, n int) string {
+	r := []rune(s)
+	return string(r[:min(n, len(r))])
+}
+
+func beirCorpus(tb testing.TB, set string) *corpus.Corpus {
+	f, err := os.Open(filepath.Join(shared, set, "corpus.jsonl"))
+	if err != nil {
+		tb.Skipf("shared data not available: %v", err)
+	}
+	defer f.Close()
+	c, err := corpus.ReadBEIRCorpus(set, f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// BenchmarkSearch answers real questions as /api/search does (a page of
+// 10 with snippets and facets) and reports the p50 and p99 latencies, on
+// the default corpus, the 11k statute articles and a generated corpus of
+// 100,000 documents (whose build speed and index size it reports too).
+func BenchmarkSearch(b *testing.B) {
+	qs := benchQuestions(b)
+	for _, set := range []struct {
+		name string
+		c    func(testing.TB) *corpus.Corpus
+	}{
+		{"default", embedded},
+		{"stard", func(tb testing.TB) *corpus.Corpus { return beirCorpus(tb, "stard-lecoqa") }},
+		{"scale100k", func(tb testing.TB) *corpus.Corpus { return scaleCorpus(tb, 100_000) }},
+	} {
+		b.Run(set.name, func(b *testing.B) {
+			c := set.c(b)
+			dir := filepath.Join(b.TempDir(), "idx")
+			start := time.Now()
+			idx, err := index.BuildAt(context.Background(), dir, c, time.Now(), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer idx.Close()
+			build := time.Since(start)
+			e, err := New(idx, c)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var lat []time.Duration
+			b.ResetTimer()
+			i := 0
+			for b.Loop() {
+				q := qs[i%len(qs)]
+				i++
+				t0 := time.Now()
+				if _, err := e.Search(context.Background(), Request{Query: q, Page: 1, Size: 10, Sort: SortRelevance}); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			ms := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / 1e6 }
+			b.ReportMetric(ms(0.5), "p50-ms")
+			b.ReportMetric(ms(0.99), "p99-ms")
+			b.ReportMetric(float64(len(c.Policies))/build.Seconds(), "build-docs/s")
+			b.ReportMetric(float64(dirSize(dir))/(1<<20), "index-MB")
+		})
+	}
+}

@@ -1,0 +1,62 @@
+package web
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"yicha/corpus"
+	"yicha/index"
+	"yicha/search"
+)
+
+func TestRateLimit(t *testing.T) {
+	c, err := corpus.Embedded().Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, _ := index.OpenStore(t.TempDir())
+	defer store.Close()
+	idx, _, err := store.Build(context.Background(), c, time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	eng, _ := search.New(idx, c)
+	h, err := NewServer(Config{Searcher: eng, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RateLimit: 2, RateBurst: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	get := func(path, xff string) *http.Response {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		if xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	limited, retry := 0, ""
+	for i := 0; i < 20; i++ {
+		// A stranger's X-Forwarded-For must not give a fresh bucket.
+		if resp := get("/api/search?q=%E4%BD%8E%E4%BF%9D", "10.0.0."+string(rune('1'+i%9))); resp.StatusCode == http.StatusTooManyRequests {
+			limited++
+			retry = resp.Header.Get("Retry-After")
+		}
+	}
+	if limited < 10 || retry == "" {
+		t.Errorf("a burst of 20 over a limit of 2/s with burst 5 got %d answers 429 (Retry-After %q)", limited, retry)
+	}
+	if resp := get("/healthz", ""); resp.StatusCode != 200 {
+		t.Errorf("healthz is rate limited: %d", resp.StatusCode)
+	}
+}
