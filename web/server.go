@@ -6,8 +6,10 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
@@ -24,6 +26,8 @@ type Searcher interface {
 	Terms(q string) []string
 	// Agencies returns the agencies of the corpus, for filters.
 	Agencies() []string
+	// Generation changes whenever a new index is swapped in.
+	Generation() uint64
 }
 
 // Config holds what NewServer needs.
@@ -34,6 +38,10 @@ type Config struct {
 		Suggest(q string, limit int) []search.Suggestion
 	}
 	Logger *slog.Logger
+	// RateLimit is the requests per second each client may make (0: no
+	// limit); RateBurst how many it may make at once (0: a default).
+	RateLimit float64
+	RateBurst int
 	// AdminToken turns the admin API and page on; Admin serves them.
 	AdminToken string
 	Admin      Admin
@@ -48,7 +56,13 @@ type Server struct {
 	cfg    Config
 	echo   *echo.Echo
 	render *renderer
+	// cache holds recent /api/search answers by generation and parameters.
+	cache     *lru.Cache[string, []byte]
+	cacheHits atomic.Int64
 }
+
+// SearchCacheSize is how many /api/search answers are kept.
+const SearchCacheSize = 20000
 
 // NewServer wires routes and middleware. It fails only if the embedded
 // templates do not parse.
@@ -66,7 +80,11 @@ func NewServer(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, echo: echo.New(), render: r}
+	cache, err := lru.New[string, []byte](SearchCacheSize)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, echo: echo.New(), render: r, cache: cache}
 	e := s.echo
 	e.HideBanner = true
 	e.HidePort = true
@@ -77,6 +95,9 @@ func NewServer(cfg Config) (*Server, error) {
 	e.Use(s.logRequests)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("64K"))
+	if cfg.RateLimit > 0 {
+		e.Use(s.rateLimit())
+	}
 
 	e.GET("/", s.home)
 	e.GET("/search", s.searchPage)
