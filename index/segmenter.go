@@ -98,3 +98,13 @@ func stripComments(dict string) string {
 	}
 	return b.String()
 }
+
+// Preload loads the segmenter's dictionaries and the character tables in
+// the background, so that a server starting up overlaps the load with
+// opening its index.
+func Preload() {
+	go func() {
+		sharedSegmenter()
+		t2sTable()
+	}()
+}

@@ -2,6 +2,7 @@ package search
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"math"
@@ -42,6 +43,10 @@ type bm25Query struct {
 	stats          *index.Stats
 	params         map[string]BM25Params
 	maxSecondaryDF float64
+	// limit, when above zero, keeps only the best-scored matches: facets,
+	// sorting and totals then work on the part of a large corpus that
+	// answers the question, not on every document sharing a common word.
+	limit int
 }
 
 // minSkippedDF keeps common secondary terms in small corpora, where every
@@ -68,7 +73,7 @@ func (q *bm25Query) Searcher(ctx context.Context, r bleveindex.IndexReader, _ ma
 	if err := acc.demote(ctx, r, index.FieldExpired, index.True, expiredFactor); err != nil {
 		return nil, err
 	}
-	return acc.searcher(), nil
+	return acc.searcher(q.limit), nil
 }
 
 // demote scales the scores of the documents holding term in field.
@@ -149,8 +154,36 @@ func (a *accumulator) scale(id []byte, factor float64) {
 	}
 }
 
-// searcher returns the matched documents in index order.
-func (a *accumulator) searcher() *listSearcher {
+// searcher returns the matched documents in index order, at most limit
+// of them (the best-scored) when limit is above zero.
+func (a *accumulator) searcher(limit int) *listSearcher {
+	if limit > 0 && len(a.other) == 0 {
+		kept := a.touched[:0]
+		for _, d := range a.touched {
+			if a.primary[d] {
+				kept = append(kept, d)
+			} else {
+				a.sums[d] = 0 // dropped: clear it for the next search
+			}
+		}
+		a.touched = kept
+		if len(a.touched) > limit {
+			// The limit best by score, ties to the lower document number.
+			slices.SortFunc(a.touched, func(x, y uint64) int {
+				switch sx, sy := a.sums[x], a.sums[y]; {
+				case sx > sy:
+					return -1
+				case sx < sy:
+					return 1
+				}
+				return cmp.Compare(x, y)
+			})
+			for _, d := range a.touched[limit:] {
+				a.sums[d], a.primary[d] = 0, false
+			}
+			a.touched = a.touched[:limit]
+		}
+	}
 	slices.Sort(a.touched)
 	s := &listSearcher{ids: make([][]byte, 0, len(a.touched)+len(a.other)), scores: make([]float64, 0, len(a.touched)+len(a.other))}
 	buf := make([]byte, 8*len(a.touched))

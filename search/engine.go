@@ -178,7 +178,9 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		}
 	}
 	now := e.now()
-	build := func(restrict []string) query.Query { return e.query.Build(r.Query, r.Filters, s.stats, restrict) }
+	build := func(restrict []string) query.Query {
+		return e.query.build(r.Query, r.Filters, s.stats, restrict, MaxMatches)
+	}
 	terms := e.query.Terms(r.Query)
 	if r.Query == "" {
 		terms = nil

@@ -241,6 +241,15 @@ func (b *QueryBuilder) Clauses(text string) []Clause {
 // Build returns the query for text and filters, restricted to the ids in
 // restrict when it is not nil. Empty text lists the filtered entries.
 func (b *QueryBuilder) Build(text string, f Filters, stats *index.Stats, restrict []string) query.Query {
+	return b.build(text, f, stats, restrict, 0)
+}
+
+// MaxMatches bounds how many of the best-scored documents a question
+// without filters matches: beyond it, documents share only common words
+// with the question, and counting them would cost more than they tell.
+const MaxMatches = 1000
+
+func (b *QueryBuilder) build(text string, f Filters, stats *index.Stats, restrict []string, limit int) query.Query {
 	filters := filterQueries(f)
 	if restrict != nil {
 		filters = append(filters, query.NewDocIDQuery(restrict))
@@ -258,7 +267,11 @@ func (b *QueryBuilder) Build(text string, f Filters, stats *index.Stats, restric
 		}
 		return query.NewConjunctionQuery(filters)
 	}
-	q := query.NewBooleanQuery([]query.Query{&bm25Query{clauses: clauses, stats: stats, params: b.ranking.Params, maxSecondaryDF: b.ranking.MaxSecondaryDF}}, nil, nil)
+	if len(filters) > 0 {
+		limit = 0 // filters apply after scoring: keep every match for them
+	}
+	q := query.NewBooleanQuery([]query.Query{&bm25Query{clauses: clauses, stats: stats, params: b.ranking.Params,
+		maxSecondaryDF: b.ranking.MaxSecondaryDF, limit: limit}}, nil, nil)
 	switch len(filters) {
 	case 0:
 	case 1:

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"yicha/index"
 )
 
 type command struct {
@@ -31,6 +33,9 @@ var commands = []command{
 var errExit = errors.New("exit 1")
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		index.Preload()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
