@@ -114,6 +114,9 @@ func (e *Engine) swap(idx bleve.Index, c *corpus.Corpus) (*snapshot, error) {
 // every swap.
 func (e *Engine) Generation() uint64 { return e.snap.Load().gen }
 
+// Documents returns how many entries the served index holds.
+func (e *Engine) Documents() int { return len(e.snap.Load().corpus.Policies) }
+
 // Corpus returns the corpus the engine currently serves.
 func (e *Engine) Corpus() *corpus.Corpus { return e.snap.Load().corpus }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -49,9 +50,10 @@ func (s *Server) apiSearch(c echo.Context) error {
 	// Answers are cached per index generation: a reindex makes every
 	// cached answer unreachable.
 	key := strconv.FormatUint(s.cfg.Searcher.Generation(), 10) + "?" + params.Encode()
-	if body, ok := s.cache.Get(key); ok {
-		s.cacheHits.Add(1)
-		return c.JSONBlob(http.StatusOK, body)
+	if a, ok := s.cache.Get(key); ok {
+		s.metrics.cacheHits.Inc()
+		s.countSearch(params.Get("q"), a.zero)
+		return c.JSONBlob(http.StatusOK, a.body)
 	}
 	req, err := search.ParseRequest(params)
 	if err != nil {
@@ -81,8 +83,23 @@ func (s *Server) apiSearch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.cache.Add(key, body)
+	zero := res.Total == 0
+	s.cache.Add(key, cachedAnswer{body: body, zero: zero})
+	s.countSearch(req.Query, zero)
 	return c.JSONBlob(http.StatusOK, body)
+}
+
+// countSearch records a search in the metrics and, for a question, in the
+// query log.
+func (s *Server) countSearch(q string, zero bool) {
+	s.metrics.searches.Inc()
+	if strings.TrimSpace(q) == "" {
+		return
+	}
+	if zero {
+		s.metrics.zero.Inc()
+	}
+	s.queries.record(q, zero)
 }
 
 func (s *Server) apiPolicy(c echo.Context) error {

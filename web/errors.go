@@ -57,7 +57,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		c.NoContent(status)
 		return
 	}
-	if path := c.Request().URL.Path; !strings.HasPrefix(path, "/api/") && path != "/healthz" {
+	if path := c.Request().URL.Path; !strings.HasPrefix(path, "/api/") && path != "/healthz" && path != "/readyz" && path != "/metrics" {
 		s.htmlError(c, status, pageMessage(status))
 		return
 	}

@@ -278,6 +278,7 @@ func (s *Server) searchPage(c echo.Context) error {
 		return err
 	}
 	v := s.searchView(c, req, res, links{path: c.Path(), v: params})
+	s.countSearch(req.Query, res.Total == 0)
 	if v.Total == 0 {
 		if v.Help, err = s.noResultHelp(ctx, req, links{path: c.Path(), v: params}); err != nil {
 			return err

@@ -31,6 +31,10 @@ var pages = map[string][]string{
 	"advanced": {"layout", "searchbox", "hits"},
 	"error":    {"layout", "searchbox"},
 	"admin":    {"layout", "searchbox"},
+	// The feedback pages; policy and admin get their feedback parts in
+	// feedback.go.
+	"feedback_done": {"layout"},
+	"transparency":  {"layout"},
 }
 
 // renderer holds the parsed templates and the converter to traditional

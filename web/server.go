@@ -4,9 +4,10 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
+	"strings"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -15,6 +16,7 @@ import (
 
 	"yicha/corpus"
 	"yicha/search"
+	"yicha/web/feedback"
 )
 
 // Searcher is what the web layer needs of the search engine.
@@ -28,6 +30,8 @@ type Searcher interface {
 	Agencies() []string
 	// Generation changes whenever a new index is swapped in.
 	Generation() uint64
+	// Documents returns how many entries the served index holds.
+	Documents() int
 }
 
 // Config holds what NewServer needs.
@@ -38,6 +42,12 @@ type Config struct {
 		Suggest(q string, limit int) []search.Suggestion
 	}
 	Logger *slog.Logger
+	// TrustProxyHeader names the header a reverse proxy sets with the
+	// client's address (X-Forwarded-For or X-Real-IP), trusted only from
+	// loopback and private addresses; empty trusts no header.
+	TrustProxyHeader string
+	// Ready, if set, adds a readiness condition to /readyz.
+	Ready func(context.Context) error
 	// RateLimit is the requests per second each client may make (0: no
 	// limit); RateBurst how many it may make at once (0: a default).
 	RateLimit float64
@@ -45,6 +55,9 @@ type Config struct {
 	// AdminToken turns the admin API and page on; Admin serves them.
 	AdminToken string
 	Admin      Admin
+	// Feedback keeps residents' votes and reports; nil turns the feedback
+	// forms, their admin queue and /transparency off.
+	Feedback feedback.Store
 	// SearchTimeout bounds one search; zero means 5 seconds.
 	SearchTimeout time.Duration
 	// Now returns the current time; nil means time.Now.
@@ -57,8 +70,15 @@ type Server struct {
 	echo   *echo.Echo
 	render *renderer
 	// cache holds recent /api/search answers by generation and parameters.
-	cache     *lru.Cache[string, []byte]
-	cacheHits atomic.Int64
+	cache   *lru.Cache[string, cachedAnswer]
+	metrics *metrics
+	queries *queryLog
+}
+
+// cachedAnswer is a cached /api/search answer and whether it found nothing.
+type cachedAnswer struct {
+	body []byte
+	zero bool
 }
 
 // SearchCacheSize is how many /api/search answers are kept.
@@ -80,19 +100,31 @@ func NewServer(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cache, err := lru.New[string, []byte](SearchCacheSize)
+	cache, err := lru.New[string, cachedAnswer](SearchCacheSize)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, echo: echo.New(), render: r, cache: cache}
+	s := &Server{cfg: cfg, echo: echo.New(), render: r, cache: cache, queries: newQueryLog(cfg.Now)}
+	s.metrics = newMetrics(s)
 	e := s.echo
 	e.HideBanner = true
 	e.HidePort = true
 	// The peer address is the client; forwarded headers are not trusted.
-	e.IPExtractor = echo.ExtractIPDirect()
+	switch strings.ToLower(cfg.TrustProxyHeader) {
+	case "":
+		e.IPExtractor = echo.ExtractIPDirect()
+	case "x-forwarded-for":
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	case "x-real-ip":
+		e.IPExtractor = echo.ExtractIPFromRealIPHeader()
+	default:
+		return nil, fmt.Errorf("trusted proxy header must be X-Forwarded-For or X-Real-IP, not %q", cfg.TrustProxyHeader)
+	}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.RequestID())
 	e.Use(s.logRequests)
+	e.Use(s.metrics.observe)
+	e.Use(securityHeaders)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("64K"))
 	if cfg.RateLimit > 0 {
@@ -107,29 +139,45 @@ func NewServer(cfg Config) (*Server, error) {
 	e.GET("/prefs", s.setPrefs)
 	e.GET("/static/*", staticHandler())
 	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metrics.handler())
 	e.GET("/api/search", s.apiSearch)
 	e.GET("/api/policies/:id", s.apiPolicy)
 	e.GET("/api/situation", s.apiSituation)
 	e.GET("/api/match", s.apiMatch)
 	e.GET("/api/suggest", s.apiSuggest)
+	e.GET("/api/openapi.json", s.apiOpenAPI)
 	if cfg.AdminToken != "" && cfg.Admin != nil {
 		admin := e.Group("/api/admin", s.requireBearer)
 		admin.POST("/reindex", s.apiReindex)
 		admin.GET("/status", s.apiStatus)
+		admin.GET("/queries", s.apiQueries)
 		e.GET("/admin", s.adminPage)
 		e.POST("/admin/login", s.adminLogin)
 		e.POST("/admin/logout", s.adminLogout)
 		e.POST("/admin/reindex", s.adminReindex)
+	}
+	if cfg.Feedback != nil {
+		fb, err := s.newFeedback()
+		if err != nil {
+			return nil, err
+		}
+		e.POST("/policies/:id/helpful", fb.vote)
+		e.POST("/policies/:id/feedback", fb.report)
+		e.GET("/policies/:id/feedback/done", fb.done)
+		e.GET("/transparency", fb.transparency)
+		if cfg.AdminToken != "" && cfg.Admin != nil {
+			e.GET("/api/admin/feedback", fb.apiList, s.requireBearer)
+			e.POST("/api/admin/feedback/:id", fb.apiUpdate, s.requireBearer)
+			e.GET("/admin/feedback.csv", fb.adminCSV)
+			e.POST("/admin/feedback/:id", fb.update)
+		}
 	}
 	return s, nil
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
-
-func (s *Server) healthz(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-}
 
 // logRequests writes one line per request: method, path (never the query
 // string, which may hold a person's words or situation), status, duration.

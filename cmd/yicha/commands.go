@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"yicha/index"
 	"yicha/search"
 	"yicha/web"
+	"yicha/web/feedback"
 )
 
 // common holds the flags every command shares.
@@ -198,21 +200,30 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c common
-	var addr, tokenFile string
+	var addr, tokenFile, logFormat, proxyHeader string
 	var rateLimit float64
-	fs := newFlags("serve", "[--addr HOST:PORT] [--corpus DIR|FILE.jsonl] [--data DIR] [--admin-token-file FILE]", stderr)
+	fs := newFlags("serve", "[flags]  (each flag also reads $YICHA_<NAME>, e.g. YICHA_ADDR, YICHA_DATA)", stderr)
 	c.register(fs, true)
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.Float64Var(&rateLimit, "rate-limit", web.DefaultRateLimit, "requests per second each client may make (0: no limit, for benchmarks)")
 	fs.StringVar(&tokenFile, "admin-token-file", "", "file holding the admin API's bearer token (else $YICHA_ADMIN_TOKEN; without either the admin API is off)")
+	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&proxyHeader, "trust-proxy-header", "", "client address header set by a reverse proxy on a private or loopback address: X-Forwarded-For or X-Real-IP (default: trust none)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := envFallbacks(fs); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, logFormat)
+	if err != nil {
+		return err
+	}
 	token, err := adminToken(tokenFile)
 	if err != nil {
 		return err
 	}
+	logConfig(log, fs, token != "")
 	store, err := openStore(c.dataDir)
 	if err != nil {
 		return err
@@ -230,7 +241,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer svc.Close()
-	cfg := web.Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, AdminToken: token, RateLimit: rateLimit}
+	// Residents' feedback lives beside the index, under the same lock; it is
+	// closed after the server has answered its last request.
+	fb, err := feedback.OpenSQLite(filepath.Join(c.dataDir, "feedback.db"))
+	if err != nil {
+		return err
+	}
+	defer fb.Close()
+	cfg := web.Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, AdminToken: token, RateLimit: rateLimit, TrustProxyHeader: proxyHeader, Feedback: fb}
 	if token != "" {
 		cfg.Admin = svc
 	}

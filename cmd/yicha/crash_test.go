@@ -77,7 +77,11 @@ type child struct {
 func startServe(t *testing.T, bin, data, corpusFile string) *child {
 	t.Helper()
 	c := &child{addr: freeAddr(t), logs: &bytes.Buffer{}}
-	c.cmd = exec.Command(bin, "serve", "--addr", c.addr, "--data", data, "--corpus", corpusFile)
+	args := []string{"serve", "--addr", c.addr, "--data", data, "--rate-limit", "0"}
+	if corpusFile != "" {
+		args = append(args, "--corpus", corpusFile)
+	}
+	c.cmd = exec.Command(bin, args...)
 	c.cmd.Env = append(os.Environ(), "YICHA_ADMIN_TOKEN=crash-test-token")
 	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
 	if err := c.cmd.Start(); err != nil {

@@ -1,0 +1,54 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"yicha/search"
+)
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 once an index is loaded and answers a search (and
+// whatever Config.Ready adds, such as being in step with a shared corpus),
+// 503 otherwise.
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	err := s.ready(ctx)
+	if err != nil {
+		c.Response().Header().Set("Retry-After", "1")
+		return c.JSON(http.StatusServiceUnavailable, errorBody{Error: errorDetail{Code: "not_ready", Message: err.Error()}})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) ready(ctx context.Context) error {
+	if _, err := s.cfg.Searcher.Search(ctx, search.Request{Page: 1, Size: 1, Sort: search.SortRelevance}); err != nil {
+		return err
+	}
+	if s.cfg.Ready != nil {
+		return s.cfg.Ready(ctx)
+	}
+	return nil
+}
+
+// Starting is the handler a server runs while its index is being opened or
+// built: alive, not ready, and every other request answered 503.
+func Starting() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+		if r.URL.Path == "/healthz" {
+			w.Write([]byte(`{"status":"ok"}` + "\n"))
+			return
+		}
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte(`{"error":{"code":"starting","message":"the index is being loaded"}}` + "\n"))
+	})
+}

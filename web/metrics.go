@@ -1,0 +1,79 @@
+package web
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the server's Prometheus series, in a registry of its own.
+type metrics struct {
+	reg       *prometheus.Registry
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	searches  prometheus.Counter
+	zero      prometheus.Counter
+	cacheHits prometheus.Counter
+}
+
+func newMetrics(s *Server) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "yicha_http_requests_total", Help: "HTTP requests by route, method and status.",
+	}, []string{"route", "method", "status"})
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "yicha_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"route"})
+	m.searches = prometheus.NewCounter(prometheus.CounterOpts{Name: "yicha_searches_total", Help: "Searches answered (API and pages)."})
+	m.zero = prometheus.NewCounter(prometheus.CounterOpts{Name: "yicha_zero_result_searches_total", Help: "Searches with a question that found nothing."})
+	m.cacheHits = prometheus.NewCounter(prometheus.CounterOpts{Name: "yicha_search_cache_hits_total", Help: "/api/search answers served from the answer cache."})
+	m.reg.MustRegister(m.requests, m.latency, m.searches, m.zero, m.cacheHits,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "yicha_index_documents", Help: "Entries in the served index."},
+			func() float64 { return float64(s.cfg.Searcher.Documents()) }),
+	)
+	if s.cfg.Admin != nil {
+		m.reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "yicha_reindexes_total", Help: "Reindexes completed since start."},
+				func() float64 { return float64(s.cfg.Admin.Status().Reindexes) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "yicha_last_build_seconds", Help: "How long the last index build took."},
+				func() float64 { return s.cfg.Admin.Status().BuildSeconds }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "yicha_reindex_running", Help: "1 while a reindex runs."},
+				func() float64 {
+					if s.cfg.Admin.Status().Building {
+						return 1
+					}
+					return 0
+				}),
+		)
+	}
+	return m
+}
+
+// observe counts every request by its route pattern (never its path or
+// query, which may hold what a person typed).
+func (m *metrics) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		m.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(c.Response().Status)).Inc()
+		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		return nil
+	}
+}
+
+func (m *metrics) handler() echo.HandlerFunc {
+	return echo.WrapHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+}

@@ -1,0 +1,98 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// TestResponsesMatchOpenAPI calls every endpoint of the JSON API, in its
+// good and its error answers, and validates each request and answer
+// against the OpenAPI description the server publishes.
+func TestResponsesMatchOpenAPI(t *testing.T) {
+	s := newAdminServer(t, testToken)
+	resp, err := http.Get(s.URL + "/api/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	specData, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(specData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("the OpenAPI description is invalid: %v", err)
+	}
+	doc.Servers = openapi3.Servers{{URL: s.URL}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := []struct {
+		method, path string
+		auth         bool
+		status       int
+	}{
+		{"GET", "/api/search?q=" + url.QueryEscape("残疾人补贴"), false, 200},
+		{"GET", "/api/search?q=" + url.QueryEscape("补贴") + "&age=72&hukou=" + url.QueryEscape("本市户籍") + "&category=" + url.QueryEscape("养老服务"), false, 200},
+		{"GET", "/api/search?category=" + url.QueryEscape("社会救助") + "&online=true&sort=date", false, 200},
+		{"GET", "/api/search?size=0", false, 400},
+		{"GET", "/api/policies/dibao", false, 200},
+		{"GET", "/api/policies/nope", false, 404},
+		{"GET", "/api/situation", false, 200},
+		{"GET", "/api/match?age=75&hukou=" + url.QueryEscape("本市户籍") + "&identity=" + url.QueryEscape("独居"), false, 200},
+		{"GET", "/api/match?age=-1", false, 400},
+		{"GET", "/api/suggest?q=dibao", false, 200},
+		{"GET", "/api/suggest?q=x&limit=99", false, 400},
+		{"GET", "/api/admin/status", true, 200},
+		{"GET", "/api/admin/status", false, 401},
+		{"GET", "/api/admin/queries", true, 200},
+		{"POST", "/api/admin/reindex?wait=true", true, 200},
+		{"POST", "/api/admin/reindex", false, 401},
+		{"GET", "/healthz", false, 200},
+		{"GET", "/readyz", false, 200},
+	}
+	for _, call := range calls {
+		req, _ := http.NewRequest(call.method, s.URL+call.path, nil)
+		if call.auth {
+			req.Header.Set("Authorization", "Bearer "+testToken)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != call.status {
+			t.Errorf("%s %s = %d, want %d: %s", call.method, call.path, resp.StatusCode, call.status, body)
+			continue
+		}
+		route, params, err := router.FindRoute(req)
+		if err != nil {
+			t.Errorf("%s %s is not described: %v", call.method, call.path, err)
+			continue
+		}
+		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+		if call.status < 400 {
+			if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+				t.Errorf("%s %s: request does not match: %v", call.method, call.path, err)
+			}
+		}
+		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header,
+			Options: &openapi3filter.Options{IncludeResponseStatus: true}}
+		out.SetBodyBytes(body)
+		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+			t.Errorf("%s %s: answer does not match: %v\n%s", call.method, call.path, err, bytes.TrimSpace(body)[:min(300, len(body))])
+		}
+	}
+}
