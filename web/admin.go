@@ -118,6 +118,9 @@ type adminView struct {
 	CSRF     string
 	Status   search.Status
 	Message  string
+	// TopQueries and ZeroQueries are what residents asked most, and what
+	// found nothing, over the last days.
+	TopQueries, ZeroQueries []QueryCount
 }
 
 func (s *Server) adminPage(c echo.Context) error {
@@ -125,6 +128,7 @@ func (s *Server) adminPage(c echo.Context) error {
 	if v.SignedIn {
 		v.CSRF = s.mac("csrf")
 		v.Status = s.cfg.Admin.Status()
+		v.TopQueries, v.ZeroQueries = s.queries.top(20)
 		if v.Status.Building {
 			c.Response().Header().Set("Refresh", "2") // follow the progress without script
 		}

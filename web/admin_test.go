@@ -25,8 +25,9 @@ const testToken = "s3cret-admin-token"
 
 type adminServer struct {
 	*httptest.Server
-	dir string // the corpus directory, editable by the test
-	svc *search.Service
+	dir    string // the corpus directory, editable by the test
+	svc    *search.Service
+	server *Server
 }
 
 // copyCorpus copies the project's corpus into a directory the test may edit.
@@ -71,7 +72,7 @@ func newAdminServer(t testing.TB, token string) *adminServer {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &adminServer{Server: srv, dir: dir, svc: svc}
+	return &adminServer{Server: srv, dir: dir, svc: svc, server: h}
 }
 
 func (s *adminServer) do(t testing.TB, method, path, token string, out any) int {

@@ -109,3 +109,46 @@ func TestReadiness(t *testing.T) {
 		}
 	}
 }
+
+func TestAdminListsWhatWasNotFound(t *testing.T) {
+	s := newAdminServer(t, testToken)
+	for _, q := range []string{"zzqqxx", "zzqqxx", "残疾人补贴", "<script>x</script>qqzz"} {
+		s.firstHit(t, q)
+	}
+	var r QueriesResponse
+	if code := s.do(t, "GET", "/api/admin/queries", testToken, &r); code != 200 {
+		t.Fatalf("queries = %d", code)
+	}
+	if len(r.ZeroResult) == 0 || r.ZeroResult[0].Query != "zzqqxx" || r.ZeroResult[0].Count != 2 {
+		t.Errorf("zero-result queries %+v", r.ZeroResult)
+	}
+	found := false
+	for _, q := range r.Top {
+		found = found || q.Query == "残疾人补贴"
+	}
+	if !found {
+		t.Errorf("top queries %+v lack 残疾人补贴", r.Top)
+	}
+	for _, q := range r.ZeroResult {
+		if q.Query == "残疾人补贴" {
+			t.Error("a question with answers is listed as not found")
+		}
+	}
+	// The admin page shows them, escaped.
+	h, _ := NewServer(Config{AdminToken: testToken, Admin: s.svc, Searcher: s.svc.Engine})
+	req := httptest.NewRequest("GET", "/admin", nil)
+	req.AddCookie(&http.Cookie{Name: adminCookie, Value: h.mac("session")})
+	rec := httptest.NewRecorder()
+	h.queries = mustQueries(t, s)
+	h.ServeHTTP(rec, req)
+	body := rec.Body.String()
+	if !strings.Contains(body, "zzqqxx") || strings.Contains(body, "<script>x</script>") {
+		t.Errorf("admin page: %s", body[:min(len(body), 400)])
+	}
+}
+
+// mustQueries returns the query log of the server under test.
+func mustQueries(t *testing.T, s *adminServer) *queryLog {
+	t.Helper()
+	return s.server.queries
+}

@@ -72,6 +72,8 @@ type child struct {
 	cmd  *exec.Cmd
 	addr string
 	logs *bytes.Buffer
+	// sawStarting records that the child was alive but not ready for a while.
+	sawStarting bool
 }
 
 func startServe(t *testing.T, bin, data, corpusFile string) *child {
@@ -90,10 +92,14 @@ func startServe(t *testing.T, bin, data, corpusFile string) *child {
 	t.Cleanup(func() { c.cmd.Process.Kill(); c.cmd.Wait() })
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if resp, err := http.Get("http://" + c.addr + "/healthz"); err == nil {
+		if resp, err := http.Get("http://" + c.addr + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
 				return c
+			}
+			if h, err := http.Get("http://" + c.addr + "/healthz"); err == nil {
+				h.Body.Close()
+				c.sawStarting = c.sawStarting || (resp.StatusCode == 503 && h.StatusCode == 200)
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -144,6 +150,9 @@ func TestKilledMidBuildRestartsOnLastGoodIndex(t *testing.T) {
 	bigCorpus(t, corpusFile, 40, "最低生活保障 firstversion")
 
 	first := startServe(t, bin, data, corpusFile)
+	if !first.sawStarting {
+		t.Error("while building its first index the server was never alive and not ready (/healthz 200, /readyz 503)")
+	}
 	var before status
 	first.getJSON(t, "/api/admin/status", &before)
 	if before.Docs == 0 || before.Fingerprint == "" {
