@@ -5,7 +5,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= data
 FUZZTIME ?= 5s
 
-.PHONY: build run test deps check-format vet unit fuzz-short bench eval eval-deps load
+.PHONY: build run test test-cluster deps check-format vet unit fuzz-short bench eval eval-deps load
 
 build:
 	$(GO) build -o $(BIN) ./cmd/yicha
@@ -32,8 +32,17 @@ vet:
 
 # Browser tests fail instead of skipping when Chromium is missing; their
 # screenshots land in artifacts/screenshots.
+# Tests of the PostgreSQL corpus store run against a throwaway cluster on
+# loopback (PostgreSQL installed from Debian when missing), stopped after.
 unit:
-	YICHA_REQUIRE_BROWSER=1 $(GO) test -race -count=1 ./...
+	YICHA_REQUIRE_BROWSER=1 YICHA_REQUIRE_DB=1 ./deploy/dev/with-postgres.sh $(GO) test -race -count=1 ./...
+
+# Three `yicha serve --db` replicas behind nginx (installed from Debian when
+# missing) on a throwaway PostgreSQL: an edit, a SIGKILL, a restart under
+# continuous searches, then QPS and p99 with one and three replicas.
+test-cluster:
+	@command -v nginx >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null)
+	YICHA_TEST_CLUSTER=1 ./deploy/dev/with-postgres.sh $(GO) test -count=1 -timeout 15m -run '^TestCluster$$' -v ./cmd/yicha
 
 # A few seconds of each fuzz target on top of its seed corpus.
 fuzz-short:

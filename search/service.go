@@ -42,6 +42,11 @@ type Status struct {
 	LastErrorAt    time.Time `json:"last_error_at,omitzero"`
 	// Problems are those of the last corpus that failed validation.
 	Problems []corpus.Problem `json:"problems,omitempty"`
+	// IndexVersion and StoreVersion are set when replicas follow a shared
+	// corpus store: the version the served index was built from, and the
+	// store's latest (see Follower).
+	IndexVersion int64 `json:"index_version,omitempty"`
+	StoreVersion int64 `json:"store_version,omitempty"`
 }
 
 // Service keeps an engine serving the active index of a data directory and

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -202,6 +203,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var c common
 	var addr, tokenFile, logFormat, proxyHeader string
 	var rateLimit float64
+	var db string
+	var maxLag, poll time.Duration
 	fs := newFlags("serve", "[flags]  (each flag also reads $YICHA_<NAME>, e.g. YICHA_ADDR, YICHA_DATA)", stderr)
 	c.register(fs, true)
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
@@ -209,6 +212,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&tokenFile, "admin-token-file", "", "file holding the admin API's bearer token (else $YICHA_ADMIN_TOKEN; without either the admin API is off)")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&proxyHeader, "trust-proxy-header", "", "client address header set by a reverse proxy on a private or loopback address: X-Forwarded-For or X-Real-IP (default: trust none)")
+	fs.StringVar(&db, "db", "", "PostgreSQL URL of a corpus store shared by replicas (postgres://…): the index follows its latest version")
+	fs.DurationVar(&maxLag, "max-lag", 30*time.Second, "with --db: how long the index may stay behind a newer corpus version and still be ready")
+	fs.DurationVar(&poll, "poll", 5*time.Second, "with --db: how often the corpus version is polled besides notifications")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -229,7 +235,49 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer store.Close()
-	svc, err := search.OpenService(ctx, store, c.source(), log)
+	// Listen at once: while the index is opened (or first built) the
+	// server is alive but not ready, and answers 503 to everything else.
+	var current atomic.Pointer[http.Handler]
+	starting := web.Starting()
+	current.Store(&starting)
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*current.Load()).ServeHTTP(w, r) }),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	defer srv.Close()
+	log.Info("listening; opening the index", "addr", "http://"+ln.Addr().String())
+
+	// With --db the corpus comes from the shared store; an empty store is
+	// seeded with the configured corpus (--corpus, else the embedded one).
+	var src corpus.Source = c.source()
+	var pg *corpus.Postgres
+	if db != "" {
+		if pg, err = corpus.OpenPostgres(ctx, db); err != nil {
+			return err
+		}
+		defer pg.Close()
+		if v, err := pg.Version(ctx); err != nil {
+			return err
+		} else if v == 0 {
+			if v, _, err = pushCorpus(ctx, &c, pg); err != nil {
+				return fmt.Errorf("seeding the empty corpus store: %w", err)
+			}
+			log.Info("seeded the empty corpus store", "corpus", c.source().String(), "version", v)
+		}
+		src = pg
+	}
+	svc, err := search.OpenService(ctx, store, src, log)
 	var ce *corpus.CheckError
 	if errors.As(err, &ce) {
 		for _, p := range ce.Problems {
@@ -252,27 +300,32 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if token != "" {
 		cfg.Admin = svc
 	}
+	if pg != nil {
+		// Follow the shared store: rebuild on every new version. An admin's
+		// reindex pushes --corpus (when given) to the store first.
+		opts := search.FollowOptions{Poll: poll, MaxLag: maxLag, Log: log}
+		if c.corpusDir != "" {
+			opts.Push = func(ctx context.Context) error { _, _, err := pushCorpus(ctx, &c, pg); return err }
+		}
+		fol := search.NewFollower(svc, pg, opts)
+		fctx, stopFollowing := context.WithCancel(ctx)
+		followed := make(chan struct{})
+		go func() { defer close(followed); fol.Run(fctx) }()
+		defer func() { stopFollowing(); <-followed }()
+		cfg.Ready = fol.Ready
+		if token != "" {
+			cfg.Admin = fol
+		}
+	}
 	handler, err := web.NewServer(cfg)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Addr:              addr,
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
+	var serving http.Handler = handler
+	current.Store(&serving)
 	st := svc.Status()
-	log.Info("serving", "addr", "http://"+ln.Addr().String(), "corpus", c.source().String(), "entries", st.Docs, "admin", token != "")
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	log.Info("serving", "addr", "http://"+ln.Addr().String(), "corpus", src.String(), "entries", st.Docs, "admin", token != "")
+
 	select {
 	case err := <-errc:
 		return err

@@ -27,6 +27,7 @@ var commands = []command{
 	{"search", "search the corpus from the command line", runSearch},
 	{"check", "validate every corpus file, printing file:line: message", runCheck},
 	{"eval", "measure search quality on a BEIR data set", runEval},
+	{"corpus", "corpus push: validate a corpus and store it in the shared database", runCorpus},
 }
 
 // errExit ends the program with status 1 after the command has printed why.

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"yicha/corpus"
+)
+
+// dbURL returns the database URL of --db, else $YICHA_DB ("" for none).
+func dbURL(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	return strings.TrimSpace(os.Getenv("YICHA_DB"))
+}
+
+// pushCorpus validates the corpus of c and stores it in db as a new
+// version (nothing when it equals the latest).
+func pushCorpus(ctx context.Context, c *common, db *corpus.Postgres) (int64, bool, error) {
+	corp, err := c.source().Load(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	return db.Push(ctx, corp, c.source().String())
+}
+
+func runCorpus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "push" {
+		fmt.Fprintln(stderr, "Usage: yicha corpus push --db URL [--corpus DIR|FILE.jsonl]")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return nil
+		}
+		return errUsage
+	}
+	var c common
+	var db string
+	fs := newFlags("corpus push", "--db URL [--corpus DIR|FILE.jsonl]", stderr)
+	c.register(fs, false)
+	fs.StringVar(&db, "db", "", "PostgreSQL URL of the shared corpus store (else $YICHA_DB)")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	url := dbURL(db)
+	if url == "" {
+		fmt.Fprintln(stderr, "yicha corpus push: --db or $YICHA_DB is required")
+		return errUsage
+	}
+	store, err := corpus.OpenPostgres(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	v, stored, err := pushCorpus(ctx, &c, store)
+	var ce *corpus.CheckError
+	if errors.As(err, &ce) {
+		for _, p := range ce.Problems {
+			fmt.Fprintln(stderr, p)
+		}
+		fmt.Fprintf(stderr, "%d problem(s) in corpus %s; nothing pushed\n", len(ce.Problems), c.source())
+		return errExit
+	}
+	if err != nil {
+		return err
+	}
+	if !stored {
+		fmt.Fprintf(stdout, "unchanged: %s already holds this corpus as version %d\n", store, v)
+		return nil
+	}
+	fmt.Fprintf(stdout, "pushed corpus %s to %s as version %d; replicas follow\n", c.source(), store, v)
+	return nil
+}

@@ -1,0 +1,206 @@
+package corpus
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// testDB returns the URL of a fresh database in the PostgreSQL cluster
+// named by YICHA_TEST_DB (make test starts a throwaway one), dropped after
+// the test. Without YICHA_TEST_DB the test is skipped, or fails when
+// YICHA_REQUIRE_DB=1.
+func testDB(t *testing.T) string {
+	t.Helper()
+	admin := os.Getenv("YICHA_TEST_DB")
+	if admin == "" {
+		if os.Getenv("YICHA_REQUIRE_DB") == "1" {
+			t.Fatal("YICHA_TEST_DB is not set (make test starts a throwaway PostgreSQL)")
+		}
+		t.Skip("YICHA_TEST_DB is not set; make test starts a throwaway PostgreSQL")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "yicha_t_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			t.Log(err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+			t.Log(err)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func openTestDB(t *testing.T) *Postgres {
+	t.Helper()
+	db, err := OpenPostgres(context.Background(), testDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
+
+// putRaw stores JSONL lines unchecked as a new version, as a careless
+// writer might, so that the suite can see Load refuse bad entries.
+func putRaw(t *testing.T, db *Postgres, jsonl []byte) {
+	t.Helper()
+	ctx := context.Background()
+	lines := bytes.Split(bytes.TrimSpace(jsonl), []byte("\n"))
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var v int64
+		sum := sha256.Sum256(jsonl)
+		fp := hex.EncodeToString(sum[:8])
+		var latest string
+		tx.QueryRow(ctx, `SELECT fingerprint FROM corpus_versions ORDER BY version DESC LIMIT 1`).Scan(&latest)
+		if latest == fp {
+			return nil // the same content is not stored twice, as Push does
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO corpus_versions (fingerprint, entries, origin) VALUES ($1, $2, 'test') RETURNING version`, fp, len(lines)).Scan(&v); err != nil {
+			return err
+		}
+		for _, l := range lines {
+			var e struct{ ID string }
+			if err := json.Unmarshal(l, &e); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO corpus_policies (version, id, body) VALUES ($1, $2, $3)`, v, e.ID, string(l)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPostgresStore(t *testing.T) {
+	db := openTestDB(t)
+	testStore(t, func(t *testing.T, jsonl []byte) Source {
+		putRaw(t, db, jsonl)
+		return db
+	})
+}
+
+func TestPostgresPushNotifiesAndPrunes(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	if _, err := db.Load(ctx); !errors.Is(err, ErrNoCorpus) {
+		t.Fatalf("Load of an empty database = %v, want ErrNoCorpus", err)
+	}
+	// A second open migrates nothing and keeps what is there.
+	again, err := OpenPostgres(ctx, db.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.Close()
+
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	got := make(chan int64, 16)
+	go db.Listen(lctx, func(v int64) { got <- v }, nil)
+	if v := <-got; v != 0 {
+		t.Fatalf("first version on connect = %d, want 0", v)
+	}
+
+	emb, err := Embedded().Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, stored, err := db.Push(ctx, emb, "test")
+	if err != nil || !stored || v1 == 0 {
+		t.Fatalf("Push = %d, %v, %v", v1, stored, err)
+	}
+	select {
+	case v := <-got:
+		if v != v1 {
+			t.Errorf("notified %d, pushed %d", v, v1)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no notification after a push")
+	}
+	if v, stored, err := db.Push(ctx, emb, "test"); err != nil || stored || v != v1 {
+		t.Errorf("pushing the same corpus again = %d, %v, %v; want %d, false", v, stored, err, v1)
+	}
+	c, err := db.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := StoreVersion(c.Fingerprint); !ok || v != v1 {
+		t.Errorf("StoreVersion(%q) = %d, %v; want %d", c.Fingerprint, v, ok, v1)
+	}
+
+	var last int64
+	for i := range KeepVersions + 2 {
+		cp := *emb.Policies[0]
+		cp.Title = fmt.Sprintf("标题第%d版", i)
+		ps := append([]*Policy{&cp}, emb.Policies[1:]...)
+		if last, _, err = db.Push(ctx, NewCorpus(ps, ""), "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM corpus_versions`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != KeepVersions {
+		t.Errorf("%d versions kept, want %d", n, KeepVersions)
+	}
+	if v, _ := db.Version(ctx); v != last {
+		t.Errorf("Version = %d, want %d", v, last)
+	}
+	cctx, ccancel := context.WithCancel(ctx)
+	ccancel()
+	if _, err := db.Load(cctx); err == nil {
+		t.Error("Load with a cancelled context succeeded")
+	}
+}
+
+func TestStoreVersion(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"v12-abcdef", 12, true},
+		{"v1-", 1, true},
+		{"abcdef0123456789", 0, false},
+		{"vx-1", 0, false},
+		{"", 0, false},
+	} {
+		if got, ok := StoreVersion(tc.in); got != tc.want || ok != tc.ok {
+			t.Errorf("StoreVersion(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -1,0 +1,109 @@
+package corpus
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// putFunc stores a corpus given as JSONL lines, unchecked, as the newest
+// content of one store, and returns the source that reads it.
+type putFunc func(t *testing.T, jsonl []byte) Source
+
+// testStore is the suite every corpus store passes: what is stored comes
+// back whole, a new version replaces the old and changes the fingerprint,
+// the same content keeps it, and a bad entry is refused with its problems.
+func testStore(t *testing.T, put putFunc) {
+	ctx := context.Background()
+	emb, err := Embedded().Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteJSONL(&buf, emb); err != nil {
+		t.Fatal(err)
+	}
+	original := buf.Bytes()
+
+	t.Run("round trip", func(t *testing.T) {
+		c, err := put(t, original).Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Policies) != len(emb.Policies) {
+			t.Fatalf("%d entries, want %d", len(c.Policies), len(emb.Policies))
+		}
+		for i, p := range emb.Policies {
+			q := c.Policies[i]
+			if p.ID != q.ID || p.Title != q.Title || p.Content != q.Content || !reflect.DeepEqual(p.Locations, q.Locations) ||
+				!reflect.DeepEqual(p.Guide, q.Guide) || !reflect.DeepEqual(Describe(p.Eligible), Describe(q.Eligible)) {
+				t.Fatalf("%s changed on the way through the store", p.ID)
+			}
+		}
+		if c.Fingerprint == "" {
+			t.Error("no fingerprint")
+		}
+	})
+
+	t.Run("new version", func(t *testing.T) {
+		src := put(t, original)
+		before, err := src.Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := put(t, original).Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Fingerprint != before.Fingerprint {
+			t.Errorf("the same content changed the fingerprint: %s → %s", before.Fingerprint, again.Fingerprint)
+		}
+		edited := bytes.Replace(original, []byte(`"title":"`+emb.Policies[0].Title+`"`), []byte(`"title":"改过的标题"`), 1)
+		if bytes.Equal(edited, original) {
+			t.Fatal("the edit did not apply")
+		}
+		after, err := put(t, edited).Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Fingerprint == before.Fingerprint {
+			t.Error("a changed title kept the fingerprint")
+		}
+		if p, _ := after.Get(emb.Policies[0].ID); p == nil || p.Title != "改过的标题" {
+			t.Errorf("the new title did not come back: %+v", p)
+		}
+	})
+
+	t.Run("problems", func(t *testing.T) {
+		bad := bytes.Replace(original, []byte(`"category":"`+emb.Policies[1].Category+`"`), []byte(`"category":"没有这个分类"`), 1)
+		_, err := put(t, bad).Load(ctx)
+		var ce *CheckError
+		if !errors.As(err, &ce) {
+			t.Fatalf("Load = %v, want a *CheckError", err)
+		}
+		if !strings.Contains(ce.Error(), "没有这个分类") {
+			t.Errorf("the problem does not name the bad value: %v", ce)
+		}
+	})
+}
+
+// TestFileStore runs the suite on the file store: a JSONL file rewritten
+// in place, as an admin edits a corpus on disk.
+func TestFileStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "corpus.jsonl")
+	testStore(t, func(t *testing.T, jsonl []byte) Source {
+		if err := os.WriteFile(path, jsonl, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		src, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src
+	})
+}

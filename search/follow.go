@@ -1,0 +1,236 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"yicha/corpus"
+)
+
+// Watched is a shared corpus store a replica follows: it tells the latest
+// version when asked, and (Listen) as soon as a new one is committed.
+type Watched interface {
+	Version(ctx context.Context) (int64, error)
+	// Listen calls notify with the latest version on every (re)connect
+	// and each time a new version is committed, until ctx ends.
+	Listen(ctx context.Context, notify func(version int64), lost func(error))
+}
+
+// FollowOptions tune a Follower.
+type FollowOptions struct {
+	// Poll is how often the version is read even without a notification
+	// (default 5 s): the fallback when notifications are lost.
+	Poll time.Duration
+	// MaxLag is how long the served index may stay behind a newer store
+	// version and still count as ready (default 30 s). A replica is never
+	// ready before it has once served the store's latest version.
+	MaxLag time.Duration
+	// Push, if set, stores the replica's configured corpus as a new
+	// version before an admin's reindex, so that every replica follows it.
+	Push func(ctx context.Context) error
+	Log  *slog.Logger
+}
+
+// Follower keeps a Service in step with a shared corpus store: on a newer
+// version (notified, or seen by polling) it rebuilds with Service.Reindex,
+// which validates, builds, checks and swaps the index under live searches.
+// It serves the admin API (web.Admin) and readiness (web.Config.Ready).
+type Follower struct {
+	svc  *Service
+	src  Watched
+	opts FollowOptions
+	wake chan struct{}
+
+	mu         sync.Mutex
+	latest     int64     // the store's latest version, as last seen
+	behindFrom time.Time // when the served index was first seen behind latest
+	caughtUp   bool      // the served index has matched the store once
+	storeErr   error     // the last error reading the store
+}
+
+// NewFollower returns a follower of src for svc; Run starts it.
+func NewFollower(svc *Service, src Watched, opts FollowOptions) *Follower {
+	if opts.Poll <= 0 {
+		opts.Poll = 5 * time.Second
+	}
+	if opts.MaxLag <= 0 {
+		opts.MaxLag = 30 * time.Second
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	return &Follower{svc: svc, src: src, opts: opts, wake: make(chan struct{}, 1)}
+}
+
+// served returns the store version of the served index (0 if none).
+func (f *Follower) served() int64 {
+	v, _ := corpus.StoreVersion(f.svc.Status().Fingerprint)
+	return v
+}
+
+// seen records the store's latest version and wakes the loop.
+func (f *Follower) seen(v int64) {
+	f.mu.Lock()
+	if v > f.latest {
+		f.latest = v
+	}
+	f.storeErr = nil
+	f.mu.Unlock()
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run follows the store until ctx ends: it listens for notifications on a
+// connection of its own, polls the version every Poll, and rebuilds
+// whenever the served index is behind.
+func (f *Follower) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		f.src.Listen(ctx, f.seen, func(err error) {
+			f.opts.Log.Warn("lost the corpus store's notifications; reconnecting", "error", err)
+		})
+	}()
+	defer wg.Wait()
+	tick := time.NewTicker(f.opts.Poll)
+	defer tick.Stop()
+	for {
+		f.step(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-f.wake:
+		case <-tick.C:
+			v, err := f.src.Version(ctx)
+			if err != nil {
+				f.mu.Lock()
+				f.storeErr = err
+				f.mu.Unlock()
+				if ctx.Err() == nil {
+					f.opts.Log.Warn("reading the corpus version", "error", err)
+				}
+				continue
+			}
+			f.seen(v)
+		}
+	}
+}
+
+// step rebuilds while the served index is behind the latest version seen.
+func (f *Follower) step(ctx context.Context) {
+	for ctx.Err() == nil {
+		f.mu.Lock()
+		latest := f.latest
+		f.mu.Unlock()
+		served := f.served()
+		f.mu.Lock()
+		if latest == 0 || served >= latest {
+			if latest != 0 {
+				f.caughtUp = true
+			}
+			f.behindFrom = time.Time{}
+			f.mu.Unlock()
+			return
+		}
+		if f.behindFrom.IsZero() {
+			f.behindFrom = time.Now()
+		}
+		f.mu.Unlock()
+		f.opts.Log.Info("the corpus store has a newer version; rebuilding", "served", served, "latest", latest)
+		_, err := f.svc.Reindex(ctx, true)
+		switch {
+		case errors.Is(err, ErrBusy):
+			f.waitBuild(ctx)
+		case err != nil && ctx.Err() != nil:
+			return
+		case err != nil:
+			f.opts.Log.Error("rebuild from the corpus store failed; serving the last good index", "error", err)
+			select { // try again at the next poll or notification
+			case <-ctx.Done():
+			case <-time.After(f.opts.Poll):
+			}
+			return
+		}
+	}
+}
+
+// waitBuild waits for a running build to end.
+func (f *Follower) waitBuild(ctx context.Context) {
+	for ctx.Err() == nil && f.svc.Status().Building {
+		select {
+		case <-ctx.Done():
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Ready reports whether the replica is in step: it has served the store's
+// latest version once, and is not behind a newer one for longer than MaxLag.
+func (f *Follower) Ready(context.Context) error {
+	served := f.served()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case !f.caughtUp && f.storeErr != nil:
+		return fmt.Errorf("the corpus store cannot be read: %w", f.storeErr)
+	case !f.caughtUp:
+		return fmt.Errorf("catching up with the corpus store: serving version %d, latest %d", served, f.latest)
+	case served < f.latest && !f.behindFrom.IsZero() && time.Since(f.behindFrom) > f.opts.MaxLag:
+		return fmt.Errorf("serving corpus version %d, %s behind version %d", served, time.Since(f.behindFrom).Round(time.Second), f.latest)
+	}
+	return nil
+}
+
+// Status is the service's status with the served and the latest version.
+func (f *Follower) Status() Status {
+	st := f.svc.Status()
+	st.IndexVersion, _ = corpus.StoreVersion(st.Fingerprint)
+	f.mu.Lock()
+	st.StoreVersion = f.latest
+	f.mu.Unlock()
+	return st
+}
+
+// Reindex is the admin's reindex on this replica: with a Push option it
+// first stores the replica's configured corpus in the shared store (every
+// replica then follows the notification), then rebuilds from the store.
+func (f *Follower) Reindex(ctx context.Context, wait bool) (Status, error) {
+	if f.svc.Status().Building {
+		return f.Status(), ErrBusy
+	}
+	if f.opts.Push != nil {
+		if err := f.opts.Push(ctx); err != nil {
+			f.svc.fail(err)
+			return f.Status(), err
+		}
+		v, err := f.src.Version(ctx)
+		if err != nil {
+			return f.Status(), err
+		}
+		f.seen(v)
+		// The push's notification may have started this replica's rebuild
+		// already: then the admin waits for that one.
+		for {
+			_, err := f.svc.Reindex(ctx, wait)
+			if !errors.Is(err, ErrBusy) {
+				return f.Status(), err
+			}
+			if !wait {
+				return f.Status(), nil
+			}
+			f.waitBuild(ctx)
+			if f.served() >= v || ctx.Err() != nil {
+				return f.Status(), ctx.Err()
+			}
+		}
+	}
+	_, err := f.svc.Reindex(ctx, wait)
+	return f.Status(), err
+}

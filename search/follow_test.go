@@ -1,0 +1,181 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"yicha/corpus"
+	"yicha/index"
+)
+
+// memStore is a shared corpus store in memory: versions of a corpus, with
+// notifications that can be switched off to exercise polling.
+type memStore struct {
+	mu       sync.Mutex
+	versions []*corpus.Corpus
+	broken   bool // Load fails, as with a store that cannot be read
+	quiet    bool // no notifications: only polling sees new versions
+	subs     []func(int64)
+}
+
+func (m *memStore) String() string { return "memory" }
+
+func (m *memStore) Load(ctx context.Context) (*corpus.Corpus, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.broken {
+		return nil, errors.New("store down")
+	}
+	return m.versions[len(m.versions)-1], nil
+}
+
+func (m *memStore) Version(context.Context) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return int64(len(m.versions)), nil
+}
+
+func (m *memStore) Listen(ctx context.Context, notify func(int64), lost func(error)) {
+	v, _ := m.Version(ctx)
+	notify(v)
+	m.mu.Lock()
+	m.subs = append(m.subs, notify)
+	m.mu.Unlock()
+	<-ctx.Done()
+}
+
+// push adds a version whose first entry has the given title.
+func (m *memStore) push(t *testing.T, base *corpus.Corpus, title string) int64 {
+	t.Helper()
+	m.mu.Lock()
+	v := int64(len(m.versions) + 1)
+	ps := make([]*corpus.Policy, len(base.Policies))
+	copy(ps, base.Policies)
+	cp := *ps[0]
+	cp.Title = title
+	ps[0] = &cp
+	m.versions = append(m.versions, corpus.NewCorpus(ps, fmt.Sprintf("v%d-test", v)))
+	subs := m.subs
+	quiet := m.quiet
+	m.mu.Unlock()
+	if !quiet {
+		for _, n := range subs {
+			n(v)
+		}
+	}
+	return v
+}
+
+func newFollowed(t *testing.T, opts FollowOptions) (*memStore, *corpus.Corpus, *Service, *Follower) {
+	t.Helper()
+	full, err := corpus.Embedded().Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := corpus.NewCorpus(full.Policies[:20], "")
+	m := &memStore{}
+	m.push(t, base, base.Policies[0].Title)
+	store, err := index.OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc, err := OpenService(context.Background(), store, m, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Log = log
+	f := NewFollower(svc, m, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; svc.Close() })
+	return m, base, svc, f
+}
+
+func waitFor(t *testing.T, what string, d time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func firstTitle(t *testing.T, svc *Service, id string) string {
+	t.Helper()
+	p, err := svc.Engine.Policy(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Title
+}
+
+func TestFollowerRebuildsOnNotification(t *testing.T) {
+	m, base, svc, f := newFollowed(t, FollowOptions{Poll: time.Hour})
+	waitFor(t, "ready", 5*time.Second, func() bool { return f.Ready(context.Background()) == nil })
+	v := m.push(t, base, "通知后的新标题")
+	waitFor(t, "the new title is served", 5*time.Second, func() bool { return firstTitle(t, svc, base.Policies[0].ID) == "通知后的新标题" })
+	st := f.Status()
+	if st.IndexVersion != v || st.StoreVersion != v {
+		t.Errorf("status versions = %d, %d; want %d", st.IndexVersion, st.StoreVersion, v)
+	}
+	if err := f.Ready(context.Background()); err != nil {
+		t.Errorf("not ready after catching up: %v", err)
+	}
+}
+
+func TestFollowerPollsWithoutNotifications(t *testing.T) {
+	m, base, svc, f := newFollowed(t, FollowOptions{Poll: 100 * time.Millisecond})
+	waitFor(t, "ready", 5*time.Second, func() bool { return f.Ready(context.Background()) == nil })
+	m.mu.Lock()
+	m.quiet = true
+	m.mu.Unlock()
+	m.push(t, base, "轮询看到的新标题")
+	waitFor(t, "the new title is served", 5*time.Second, func() bool { return firstTitle(t, svc, base.Policies[0].ID) == "轮询看到的新标题" })
+}
+
+func TestFollowerReadinessBoundsTheLag(t *testing.T) {
+	m, base, _, f := newFollowed(t, FollowOptions{Poll: 50 * time.Millisecond, MaxLag: 300 * time.Millisecond})
+	waitFor(t, "ready", 5*time.Second, func() bool { return f.Ready(context.Background()) == nil })
+	m.mu.Lock()
+	m.broken = true
+	m.mu.Unlock()
+	m.push(t, base, "建不出来的版本")
+	if err := f.Ready(context.Background()); err != nil {
+		t.Errorf("unready at once, within the lag bound: %v", err)
+	}
+	waitFor(t, "unready past the lag bound", 5*time.Second, func() bool { return f.Ready(context.Background()) != nil })
+	m.mu.Lock()
+	m.broken = false
+	m.mu.Unlock()
+	waitFor(t, "ready again", 5*time.Second, func() bool { return f.Ready(context.Background()) == nil })
+}
+
+func TestFollowerAdminReindexPushesFirst(t *testing.T) {
+	m, base, svc, f := newFollowed(t, FollowOptions{Poll: time.Hour})
+	f.opts.Push = func(ctx context.Context) error {
+		m.push(t, base, "管理员推送的标题")
+		return nil
+	}
+	_, err := f.Reindex(context.Background(), true)
+	if err != nil && !errors.Is(err, ErrBusy) {
+		t.Fatal(err)
+	}
+	waitFor(t, "the pushed title is served", 5*time.Second, func() bool { return firstTitle(t, svc, base.Policies[0].ID) == "管理员推送的标题" })
+	bad := errors.New("a corpus with problems")
+	f.opts.Push = func(context.Context) error { return bad }
+	waitFor(t, "idle", 5*time.Second, func() bool { return !svc.Status().Building })
+	if _, err := f.Reindex(context.Background(), true); !errors.Is(err, bad) {
+		t.Errorf("Reindex after a failed push = %v", err)
+	}
+}
