@@ -101,17 +101,21 @@ eval-deps:
 	fi
 
 eval: build eval-deps
-	@printf '%-18s %-22s %8s %8s %10s %9s %10s\n' set engine nDCG@10 MRR@10 Recall@100 index_s query_ms
-	@for set in $(EVALSETS); do \
+	@rows=$$(mktemp); \
+	for set in $(EVALSETS); do \
 		d=$(SHARED)/data/$$set; \
-		./$(BIN) eval --corpus $$d/corpus.jsonl --queries $$d/queries.jsonl --qrels $$d/qrels.tsv > /tmp/yicha-eval.$$$$ || exit 1; \
+		./$(BIN) eval --corpus $$d/corpus.jsonl --queries $$d/queries.jsonl --qrels $$d/qrels.tsv > $$rows.out || exit 1; \
 		awk -v set=$$set '/^index:/ {ix=$$5; sub("s","",ix)} /^queries:/ {for (i=1;i<=NF;i++) if ($$i ~ /^mean=/) {q=$$i; sub("mean=","",q); sub("ms","",q)}} \
-			/^nDCG/ {split($$1,a,"="); split($$2,b,"="); split($$3,c,"="); printf "%-18s %-22s %8s %8s %10s %9.2f %10.2f\n", set, "yicha", a[2], b[2], c[2], ix, q}' /tmp/yicha-eval.$$$$; \
-		rm -f /tmp/yicha-eval.$$$$; \
+			/^nDCG/ {split($$1,a,"="); split($$2,b,"="); split($$3,c,"="); print set, "yicha", a[2], b[2], c[2], ix, q}' $$rows.out >> $$rows; \
 		for peer in xapian-jieba bigram; do \
 			$(PY) $(SHARED)/peers/beir_peer.py $$d --peer $$peer 2>/dev/null | \
 			awk -v set=$$set -v peer=$$peer '{for (i=1;i<=NF;i++) {split($$i,kv,"="); v[kv[1]]=kv[2]}} \
-				END {printf "%-18s %-22s %8s %8s %10s %9.2f %10.2f\n", set, "peer " peer, v["nDCG@10"], v["MRR@10"], v["Recall@100"], v["index_s"], v["query_ms"]}'; \
+				END {print set, "peer-" peer, v["nDCG@10"], v["MRR@10"], v["Recall@100"], v["index_s"], v["query_ms"]}' >> $$rows; \
 		done; \
-	done
+	done; \
+	awk '{printf "%-18s %-20s %8s %8s %10s %9.2f %10.2f\n", $$1, $$2, $$3, $$4, $$5, $$6, $$7; \
+			if ($$2=="yicha") {yi[$$1]=$$6; yq[$$1]=$$7} if ($$2=="peer-xapian-jieba") {xi[$$1]=$$6; xq[$$1]=$$7}} \
+		END {for (s in yi) printf "%-18s yicha / xapian-jieba: index time x%.2f, query time x%.2f\n", s, yi[s]/xi[s], yq[s]/xq[s]}' \
+		$$rows | (printf '%-18s %-20s %8s %8s %10s %9s %10s\n' set engine nDCG@10 MRR@10 Recall@100 index_s query_ms; cat); \
+	rm -f $$rows $$rows.out
 	@$(GO) test ./search -run '^TestResidentJudgments$$' -count=1 -v | grep -E 'hit@|FAIL' || true

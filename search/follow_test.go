@@ -125,6 +125,8 @@ func TestFollowerRebuildsOnNotification(t *testing.T) {
 	waitFor(t, "ready", 5*time.Second, func() bool { return f.Ready(context.Background()) == nil })
 	v := m.push(t, base, "通知后的新标题")
 	waitFor(t, "the new title is served", 5*time.Second, func() bool { return firstTitle(t, svc, base.Policies[0].ID) == "通知后的新标题" })
+	// The status follows the swap a moment later.
+	waitFor(t, "the status shows the new version", 5*time.Second, func() bool { return f.Status().IndexVersion == v })
 	st := f.Status()
 	if st.IndexVersion != v || st.StoreVersion != v {
 		t.Errorf("status versions = %d, %d; want %d", st.IndexVersion, st.StoreVersion, v)

@@ -255,6 +255,7 @@ func (s *Service) build(c *corpus.Corpus) error {
 		idx.Close()
 		return fmt.Errorf("swap: %w", err)
 	}
+	s.record(c, m)
 	if old != nil {
 		if err := old.Close(); err != nil {
 			s.log.Warn("closing the old index", "error", err)
@@ -263,7 +264,6 @@ func (s *Service) build(c *corpus.Corpus) error {
 	if err := s.store.Clean(); err != nil {
 		s.log.Warn("removing old indexes", "error", err)
 	}
-	s.record(c, m)
 	s.mu.Lock()
 	s.status.Reindexes++
 	s.mu.Unlock()

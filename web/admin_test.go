@@ -19,6 +19,7 @@ import (
 	"yicha/corpus"
 	"yicha/index"
 	"yicha/search"
+	"yicha/web/feedback"
 )
 
 const testToken = "s3cret-admin-token"
@@ -28,6 +29,7 @@ type adminServer struct {
 	dir    string // the corpus directory, editable by the test
 	svc    *search.Service
 	server *Server
+	fb     feedback.Store
 }
 
 // copyCorpus copies the project's corpus into a directory the test may edit.
@@ -66,13 +68,18 @@ func newAdminServer(t testing.TB, token string) *adminServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { svc.Close() })
-	h, err := NewServer(Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, AdminToken: token, Admin: svc})
+	fb, err := feedback.OpenSQLite(filepath.Join(t.TempDir(), "feedback.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fb.Close() })
+	h, err := NewServer(Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, AdminToken: token, Admin: svc, Feedback: fb})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &adminServer{Server: srv, dir: dir, svc: svc, server: h}
+	return &adminServer{Server: srv, dir: dir, svc: svc, server: h, fb: fb}
 }
 
 func (s *adminServer) do(t testing.TB, method, path, token string, out any) int {

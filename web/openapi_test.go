@@ -6,11 +6,15 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"yicha/web/feedback"
 )
 
 // TestResponsesMatchOpenAPI calls every endpoint of the JSON API, in its
@@ -37,35 +41,52 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	report, err := s.fb.AddReport(context.Background(), feedback.Report{PolicyID: "dibao", Category: "社会救助", Reason: feedback.ReasonWrong, Comment: "电话打不通"}, feedback.Quota{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	calls := []struct {
 		method, path string
 		auth         bool
 		status       int
+		body         string
 	}{
-		{"GET", "/api/search?q=" + url.QueryEscape("残疾人补贴"), false, 200},
-		{"GET", "/api/search?q=" + url.QueryEscape("补贴") + "&age=72&hukou=" + url.QueryEscape("本市户籍") + "&category=" + url.QueryEscape("养老服务"), false, 200},
-		{"GET", "/api/search?category=" + url.QueryEscape("社会救助") + "&online=true&sort=date", false, 200},
-		{"GET", "/api/search?size=0", false, 400},
-		{"GET", "/api/policies/dibao", false, 200},
-		{"GET", "/api/policies/nope", false, 404},
-		{"GET", "/api/situation", false, 200},
-		{"GET", "/api/match?age=75&hukou=" + url.QueryEscape("本市户籍") + "&identity=" + url.QueryEscape("独居"), false, 200},
-		{"GET", "/api/match?age=-1", false, 400},
-		{"GET", "/api/suggest?q=dibao", false, 200},
-		{"GET", "/api/suggest?q=x&limit=99", false, 400},
-		{"GET", "/api/admin/status", true, 200},
-		{"GET", "/api/admin/status", false, 401},
-		{"GET", "/api/admin/queries", true, 200},
-		{"POST", "/api/admin/reindex?wait=true", true, 200},
-		{"POST", "/api/admin/reindex", false, 401},
-		{"GET", "/healthz", false, 200},
-		{"GET", "/readyz", false, 200},
+		{"GET", "/api/search?q=" + url.QueryEscape("残疾人补贴"), false, 200, ""},
+		{"GET", "/api/search?q=" + url.QueryEscape("补贴") + "&age=72&hukou=" + url.QueryEscape("本市户籍") + "&category=" + url.QueryEscape("养老服务"), false, 200, ""},
+		{"GET", "/api/search?category=" + url.QueryEscape("社会救助") + "&online=true&sort=date", false, 200, ""},
+		{"GET", "/api/search?size=0", false, 400, ""},
+		{"GET", "/api/policies/dibao", false, 200, ""},
+		{"GET", "/api/policies/nope", false, 404, ""},
+		{"GET", "/api/situation", false, 200, ""},
+		{"GET", "/api/match?age=75&hukou=" + url.QueryEscape("本市户籍") + "&identity=" + url.QueryEscape("独居"), false, 200, ""},
+		{"GET", "/api/match?age=-1", false, 400, ""},
+		{"GET", "/api/suggest?q=dibao", false, 200, ""},
+		{"GET", "/api/suggest?q=x&limit=99", false, 400, ""},
+		{"GET", "/api/admin/status", true, 200, ""},
+		{"GET", "/api/admin/status", false, 401, ""},
+		{"GET", "/api/admin/queries", true, 200, ""},
+		{"POST", "/api/admin/reindex?wait=true", true, 200, ""},
+		{"POST", "/api/admin/reindex", false, 401, ""},
+		{"GET", "/api/admin/feedback", true, 200, ""},
+		{"GET", "/api/admin/feedback?format=csv", true, 200, ""},
+		{"GET", "/api/admin/feedback", false, 401, ""},
+		{"POST", "/api/admin/feedback/" + strconv.FormatInt(report.ID, 10), true, 200, `{"state":"handled","note":"已转主管部门核实"}`},
+		{"POST", "/api/admin/feedback/999999", true, 404, `{"state":"handled"}`},
+		{"GET", "/healthz", false, 200, ""},
+		{"GET", "/readyz", false, 200, ""},
 	}
 	for _, call := range calls {
-		req, _ := http.NewRequest(call.method, s.URL+call.path, nil)
-		if call.auth {
-			req.Header.Set("Authorization", "Bearer "+testToken)
+		newReq := func() *http.Request {
+			req, _ := http.NewRequest(call.method, s.URL+call.path, strings.NewReader(call.body))
+			if call.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			if call.auth {
+				req.Header.Set("Authorization", "Bearer "+testToken)
+			}
+			return req
 		}
+		req := newReq()
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -76,6 +97,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 			t.Errorf("%s %s = %d, want %d: %s", call.method, call.path, resp.StatusCode, call.status, body)
 			continue
 		}
+		req = newReq() // a fresh body for validation
 		route, params, err := router.FindRoute(req)
 		if err != nil {
 			t.Errorf("%s %s is not described: %v", call.method, call.path, err)

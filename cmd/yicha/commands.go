@@ -289,9 +289,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer svc.Close()
-	// Residents' feedback lives beside the index, under the same lock; it is
+	// Residents' feedback lives in the shared database with --db, so every
+	// replica sees it; else beside the index, under the same lock. It is
 	// closed after the server has answered its last request.
-	fb, err := feedback.OpenSQLite(filepath.Join(c.dataDir, "feedback.db"))
+	var fb feedback.Store
+	if db != "" {
+		fb, err = feedback.OpenPostgres(ctx, db)
+	} else {
+		fb, err = feedback.OpenSQLite(filepath.Join(c.dataDir, "feedback.db"))
+	}
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,193 @@
+package feedback_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"yicha/corpus"
+	"yicha/web/feedback"
+	"yicha/web/feedback/feedbacktest"
+)
+
+// testDB returns the URL of a fresh database in the PostgreSQL cluster
+// named by YICHA_TEST_DB (make test starts a throwaway one), dropped after
+// the test. Without YICHA_TEST_DB the test is skipped, or fails when
+// YICHA_REQUIRE_DB=1.
+func testDB(t *testing.T) string {
+	t.Helper()
+	admin := os.Getenv("YICHA_TEST_DB")
+	if admin == "" {
+		if os.Getenv("YICHA_REQUIRE_DB") == "1" {
+			t.Fatal("YICHA_TEST_DB is not set (make test starts a throwaway PostgreSQL)")
+		}
+		t.Skip("YICHA_TEST_DB is not set; make test starts a throwaway PostgreSQL")
+	}
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "yicha_fb_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			t.Log(err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+			t.Log(err)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func openPostgres(t *testing.T, dbURL string) *feedback.Postgres {
+	t.Helper()
+	s, err := feedback.OpenPostgres(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestPostgresStore(t *testing.T) {
+	feedbacktest.TestStore(t, func(t *testing.T) feedback.Store {
+		return openPostgres(t, testDB(t))
+	})
+}
+
+// TestPostgresSharedByReplicas opens the database from several replicas at
+// once: they migrate without racing, make one secret between them, see each
+// other's reports and share one quota.
+func TestPostgresSharedByReplicas(t *testing.T) {
+	dbURL := testDB(t)
+	const replicas = 4
+	stores := make([]*feedback.Postgres, replicas)
+	secrets := make([][]byte, replicas)
+	var wg sync.WaitGroup
+	errs := make([]error, replicas)
+	for i := range replicas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := feedback.OpenPostgres(ctx, dbURL)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			stores[i] = s
+			secrets[i], errs[i] = s.Secret(ctx)
+		}()
+	}
+	wg.Wait()
+	for i, s := range stores {
+		if s != nil {
+			t.Cleanup(func() { s.Close() })
+		}
+		if errs[i] != nil {
+			t.Fatalf("replica %d: %v", i, errs[i])
+		}
+	}
+	for i := range secrets {
+		if len(secrets[i]) < 16 || string(secrets[i]) != string(secrets[0]) {
+			t.Fatalf("replica %d has secret %x, replica 0 %x", i, secrets[i], secrets[0])
+		}
+	}
+	at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	q := feedback.Quota{Key: "k", Day: "2026-01-05", Limit: 2}
+	r, err := stores[0].AddReport(ctx, feedback.Report{PolicyID: "dibao", Category: "社会救助", Reason: feedback.ReasonWrong, Comment: "电话打不通", CreatedAt: at}, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stores[1].Update(ctx, r.ID, feedback.Change{State: feedback.StateHandled, Note: "已更正"}, at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	back, err := stores[2].Report(ctx, r.ID)
+	if err != nil || back.State != feedback.StateHandled || back.Note != "已更正" || !back.ResolvedAt.Equal(at.Add(time.Hour)) {
+		t.Errorf("another replica reads %+v, %v", back, err)
+	}
+	if _, err := stores[1].AddReport(ctx, feedback.Report{PolicyID: "dibao", Category: "社会救助", Reason: feedback.ReasonOther, CreatedAt: at}, q); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stores[3].AddReport(ctx, feedback.Report{PolicyID: "dibao", Category: "社会救助", Reason: feedback.ReasonOther, CreatedAt: at}, q); err == nil {
+		t.Error("the quota is not shared between replicas")
+	}
+}
+
+// TestPostgresBesideCorpus opens the feedback and corpus stores in one
+// database: their tables and schema versions do not clash, and a reopen
+// keeps everything.
+func TestPostgresBesideCorpus(t *testing.T) {
+	dbURL := testDB(t)
+	cs, err := corpus.OpenPostgres(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	s := openPostgres(t, dbURL)
+	if v, err := s.Version(ctx); err != nil || v != feedback.PostgresSchemaVersion {
+		t.Errorf("version %d, %v; want %d", v, err, feedback.PostgresSchemaVersion)
+	}
+	secret, err := s.Secret(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddVote(ctx, feedback.Vote{PolicyID: "dibao", Category: "社会救助", Helpful: true, At: time.Now()}, feedback.Quota{}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if again, err := corpus.OpenPostgres(ctx, dbURL); err != nil {
+		t.Fatalf("the corpus store does not reopen beside feedback: %v", err)
+	} else {
+		again.Close()
+	}
+	s = openPostgres(t, dbURL)
+	if again, _ := s.Secret(ctx); string(again) != string(secret) {
+		t.Error("the secret changed across a reopen")
+	}
+	if c, _ := s.Counts(ctx); len(c) != 1 || c[0].Helpful != 1 {
+		t.Errorf("counts after reopen: %+v", c)
+	}
+}
+
+// TestPostgresRefusesNewerSchema: a schema written by a newer version is
+// refused rather than misread.
+func TestPostgresRefusesNewerSchema(t *testing.T) {
+	dbURL := testDB(t)
+	openPostgres(t, dbURL).Close()
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `UPDATE feedback_schema_version SET version = 99`); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := feedback.OpenPostgres(ctx, dbURL); err == nil || !strings.Contains(err.Error(), "newer") {
+		if s != nil {
+			s.Close()
+		}
+		t.Errorf("a newer schema opened: %v", err)
+	}
+}
