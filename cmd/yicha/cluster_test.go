@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,40 +18,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"yicha/corpus"
+	"yicha/corpus/pgtest"
 )
 
-// clusterDB returns the URL of a fresh database in the cluster named by
-// YICHA_TEST_DB, dropped after the test.
+// clusterDB returns the URL of a fresh database, dropped after the test.
 func clusterDB(t *testing.T) string {
 	t.Helper()
-	admin := os.Getenv("YICHA_TEST_DB")
-	if admin == "" {
+	if os.Getenv("YICHA_TEST_DB") == "" {
 		t.Fatal("YICHA_TEST_DB is not set (make test-cluster starts a throwaway PostgreSQL)")
 	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "yicha_cluster_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if conn, err := pgx.Connect(ctx, admin); err == nil {
-			conn.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)")
-			conn.Close(ctx)
-		}
-	})
-	u, _ := url.Parse(admin)
-	u.Path = "/" + name
-	return u.String()
+	return pgtest.DB(t, "yicha_cluster")
 }
 
 // replica is one `yicha serve --db` child.

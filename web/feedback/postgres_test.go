@@ -2,10 +2,6 @@ package feedback_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,52 +10,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"yicha/corpus"
+	"yicha/corpus/pgtest"
 	"yicha/web/feedback"
 	"yicha/web/feedback/feedbacktest"
 )
 
-// testDB returns the URL of a fresh database in the PostgreSQL cluster
-// named by YICHA_TEST_DB (make test starts a throwaway one), dropped after
-// the test. Without YICHA_TEST_DB the test is skipped, or fails when
-// YICHA_REQUIRE_DB=1.
-func testDB(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("YICHA_TEST_DB")
-	if admin == "" {
-		if os.Getenv("YICHA_REQUIRE_DB") == "1" {
-			t.Fatal("YICHA_TEST_DB is not set (make test starts a throwaway PostgreSQL)")
-		}
-		t.Skip("YICHA_TEST_DB is not set; make test starts a throwaway PostgreSQL")
-	}
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "yicha_fb_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Log(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Log(err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
+// testDB returns the URL of a fresh database, dropped after the test.
+func testDB(t *testing.T) string { return pgtest.DB(t, "yicha_fb") }
 
 func openPostgres(t *testing.T, dbURL string) *feedback.Postgres {
 	t.Helper()
