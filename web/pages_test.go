@@ -49,6 +49,7 @@ func TestPagesRender(t *testing.T) {
 		{"/advanced?number=" + url.QueryEscape("沪府办规〔2021〕12号"), 200, []string{`class="dense"`, "保障性租赁住房"}},
 		{"/policies/no-such-entry", 404, []string{"出错了", "没有找到这个页面"}},
 		{"/search?size=999", 400, []string{"查询条件有误"}},
+		{"/search?q=" + url.QueryEscape("低保") + "&size=999", 400, []string{"查询条件有误", `value="低保"`}},
 		{"/match?age=-1", 400, []string{"查询条件有误"}},
 		{"/static/style.css", 200, []string{"--brand"}},
 	}
