@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -55,13 +56,7 @@ func (s *Server) apiSearch(c echo.Context) error {
 		s.countSearch(params.Get("q"), a.zero)
 		return c.JSONBlob(http.StatusOK, a.body)
 	}
-	req, err := search.ParseRequest(params)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SearchTimeout)
-	defer cancel()
-	res, err := s.cfg.Searcher.Search(ctx, req)
+	req, res, err := s.runSearch(c, params)
 	if err != nil {
 		return err
 	}
@@ -87,6 +82,19 @@ func (s *Server) apiSearch(c echo.Context) error {
 	s.cache.Add(key, cachedAnswer{body: body, zero: zero})
 	s.countSearch(req.Query, zero)
 	return c.JSONBlob(http.StatusOK, body)
+}
+
+// runSearch validates the parameters of a search and runs it within the
+// search time-out.
+func (s *Server) runSearch(c echo.Context, params url.Values) (search.Request, *search.Result, error) {
+	req, err := search.ParseRequest(params)
+	if err != nil {
+		return req, nil, err
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SearchTimeout)
+	defer cancel()
+	res, err := s.cfg.Searcher.Search(ctx, req)
+	return req, res, err
 }
 
 // countSearch records a search in the metrics and, for a question, in the

@@ -267,19 +267,15 @@ func (l links) page(n int) string {
 
 func (s *Server) searchPage(c echo.Context) error {
 	params := c.QueryParams()
-	req, err := search.ParseRequest(params)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SearchTimeout)
-	defer cancel()
-	res, err := s.cfg.Searcher.Search(ctx, req)
+	req, res, err := s.runSearch(c, params)
 	if err != nil {
 		return err
 	}
 	v := s.searchView(c, req, res, links{path: c.Path(), v: params})
 	s.countSearch(req.Query, res.Total == 0)
 	if v.Total == 0 {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SearchTimeout)
+		defer cancel()
 		if v.Help, err = s.noResultHelp(ctx, req, links{path: c.Path(), v: params}); err != nil {
 			return err
 		}
