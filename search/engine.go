@@ -47,7 +47,7 @@ func New(idx bleve.Index, c *corpus.Corpus) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{query: qb, now: time.Now}
-	if _, err := e.Swap(idx, c); err != nil {
+	if _, err := e.swap(idx, c); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -84,17 +84,9 @@ func (e *Engine) Replace(ctx context.Context, idx bleve.Index, c *corpus.Corpus)
 	return old.idx, nil
 }
 
-// Swap makes idx and c the engine's index and corpus and returns the index
-// it replaces (nil the first time) without waiting for searches that may
-// still read it. An index without statistics is refused.
-func (e *Engine) Swap(idx bleve.Index, c *corpus.Corpus) (bleve.Index, error) {
-	old, err := e.swap(idx, c)
-	if err != nil || old == nil {
-		return nil, err
-	}
-	return old.idx, nil
-}
-
+// swap makes idx and c the engine's index and corpus and returns the
+// snapshot it replaces (nil the first time). An index without statistics
+// is refused.
 func (e *Engine) swap(idx bleve.Index, c *corpus.Corpus) (*snapshot, error) {
 	stats, err := index.ReadStats(idx)
 	if err != nil {

@@ -121,6 +121,8 @@ type adminView struct {
 	// TopQueries and ZeroQueries are what residents asked most, and what
 	// found nothing, over the last days.
 	TopQueries, ZeroQueries []QueryCount
+	// Feedback is residents' feedback, when a store is configured.
+	Feedback *adminFeedbackView
 }
 
 func (s *Server) adminPage(c echo.Context) error {
@@ -129,6 +131,13 @@ func (s *Server) adminPage(c echo.Context) error {
 		v.CSRF = s.mac("csrf")
 		v.Status = s.cfg.Admin.Status()
 		v.TopQueries, v.ZeroQueries = s.queries.top(20)
+		if s.feedback != nil {
+			fb, err := s.feedback.adminView(c.Request().Context(), c.QueryParams())
+			if err != nil {
+				return err
+			}
+			v.Feedback = fb
+		}
 		if v.Status.Building {
 			c.Response().Header().Set("Refresh", "2") // follow the progress without script
 		}

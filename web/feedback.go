@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -55,27 +54,14 @@ type feedbackRoutes struct {
 	secret []byte
 }
 
-// newFeedback reads the store's secret and gives the policy and admin pages
-// their feedback parts: both templates carry an empty block that the
-// templates here fill in, with functions bound to this server.
+// newFeedback reads the store's secret. The policy and admin pages show
+// their feedback parts from the views their handlers fill in.
 func (s *Server) newFeedback() (*feedbackRoutes, error) {
 	secret, err := s.cfg.Feedback.Secret(context.Background())
 	if err != nil {
 		return nil, fmt.Errorf("feedback secret: %w", err)
 	}
-	f := &feedbackRoutes{s: s, store: s.cfg.Feedback, secret: secret}
-	funcs := template.FuncMap{"feedbackForm": f.form, "feedbackAdmin": f.adminView}
-	for page, file := range map[string]string{"policy": "feedback_form", "admin": "admin_feedback"} {
-		t, err := s.render.tmpl[page].Clone()
-		if err != nil {
-			return nil, err
-		}
-		if t, err = t.Funcs(funcs).ParseFS(templateFS, "templates/"+file+".html"); err != nil {
-			return nil, fmt.Errorf("parse %s: %w", file, err)
-		}
-		s.render.tmpl[page] = t
-	}
-	return f, nil
+	return &feedbackRoutes{s: s, store: s.cfg.Feedback, secret: secret}, nil
 }
 
 // sign is a MAC over parts under the store's secret.
@@ -129,7 +115,7 @@ type feedbackFormView struct {
 	MaxComment   int
 }
 
-// form is the template function behind the policy page's forms.
+// form is the view of a policy page's feedback forms.
 func (f *feedbackRoutes) form(p *corpus.Policy) feedbackFormView {
 	base := "/policies/" + url.PathEscape(p.ID)
 	return feedbackFormView{PolicyID: p.ID, Token: f.token(p.ID, f.s.cfg.Now()), VoteAction: base + "/helpful",
@@ -378,13 +364,9 @@ func stateFilter(v url.Values) (feedback.State, error) {
 
 // adminView is the template function behind the admin page's feedback
 // section: here is the page's own URL, for the state filter.
-func (f *feedbackRoutes) adminView(here string) (*adminFeedbackView, error) {
-	u, err := url.Parse(here)
-	if err != nil {
-		return nil, err
-	}
-	state, _ := stateFilter(u.Query())
-	ctx, cancel := context.WithTimeout(context.Background(), f.s.cfg.SearchTimeout)
+func (f *feedbackRoutes) adminView(ctx context.Context, q url.Values) (*adminFeedbackView, error) {
+	state, _ := stateFilter(q)
+	ctx, cancel := context.WithTimeout(ctx, f.s.cfg.SearchTimeout)
 	defer cancel()
 	counts, err := f.store.Counts(ctx)
 	if err != nil {

@@ -383,6 +383,8 @@ type policyView struct {
 	Related []hitView
 	// Conditions explains the structured eligibility in words.
 	Conditions []string
+	// Feedback holds the feedback forms, when a store is configured.
+	Feedback *feedbackFormView
 }
 
 func (s *Server) policyPage(c echo.Context) error {
@@ -391,6 +393,10 @@ func (s *Server) policyPage(c echo.Context) error {
 		return err
 	}
 	v := policyView{P: p, Expired: p.Expired(s.cfg.Now()), Conditions: corpus.Describe(p.Eligible)}
+	if s.feedback != nil {
+		form := s.feedback.form(p)
+		v.Feedback = &form
+	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SearchTimeout)
 	defer cancel()
 	rel, err := s.cfg.Searcher.Search(ctx, search.Request{Query: p.Title + " " + strings.Join(p.Keywords, " "), Page: 1, Size: 6,

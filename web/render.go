@@ -26,11 +26,11 @@ var staticFS embed.FS
 var pages = map[string][]string{
 	"home":     {"layout", "searchbox"},
 	"search":   {"layout", "searchbox", "hits"},
-	"policy":   {"layout", "searchbox"},
+	"policy":   {"layout", "searchbox", "feedback_form"},
 	"match":    {"layout", "searchbox", "hits"},
 	"advanced": {"layout", "searchbox", "hits"},
 	"error":    {"layout", "searchbox"},
-	"admin":    {"layout", "searchbox"},
+	"admin":    {"layout", "searchbox", "admin_feedback"},
 	// The feedback pages; policy and admin get their feedback parts in
 	// feedback.go.
 	"feedback_done": {"layout"},

@@ -73,6 +73,8 @@ type Server struct {
 	cache   *lru.Cache[string, cachedAnswer]
 	metrics *metrics
 	queries *queryLog
+	// feedback serves residents' feedback; nil without a store.
+	feedback *feedbackRoutes
 }
 
 // cachedAnswer is a cached /api/search answer and whether it found nothing.
@@ -162,6 +164,7 @@ func NewServer(cfg Config) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
+		s.feedback = fb
 		e.POST("/policies/:id/helpful", fb.vote)
 		e.POST("/policies/:id/feedback", fb.report)
 		e.GET("/policies/:id/feedback/done", fb.done)
