@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -29,6 +30,9 @@ func (s *Server) readyz(c echo.Context) error {
 }
 
 func (s *Server) ready(ctx context.Context) error {
+	if s.draining.Load() {
+		return errors.New("shutting down")
+	}
 	if _, err := s.cfg.Searcher.Search(ctx, search.Request{Page: 1, Size: 1, Sort: search.SortRelevance}); err != nil {
 		return err
 	}
@@ -37,6 +41,10 @@ func (s *Server) ready(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Drain makes /readyz answer 503 from now on, so that load balancers stop
+// sending requests before the server stops listening.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // Starting is the handler a server runs while its index is being opened or
 // built: alive, not ready, and every other request answered 503.

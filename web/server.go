@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -75,6 +76,8 @@ type Server struct {
 	queries *queryLog
 	// feedback serves residents' feedback; nil without a store.
 	feedback *feedbackRoutes
+	// draining is set once the server is shutting down.
+	draining atomic.Bool
 }
 
 // cachedAnswer is a cached /api/search answer and whether it found nothing.

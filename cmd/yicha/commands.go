@@ -204,13 +204,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var addr, tokenFile, logFormat, proxyHeader string
 	var rateLimit float64
 	var db string
-	var maxLag, poll time.Duration
+	var maxLag, poll, drain time.Duration
 	fs := newFlags("serve", "[flags]  (each flag also reads $YICHA_<NAME>, e.g. YICHA_ADDR, YICHA_DATA)", stderr)
 	c.register(fs, true)
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.Float64Var(&rateLimit, "rate-limit", web.DefaultRateLimit, "requests per second each client may make (0: no limit, for benchmarks)")
 	fs.StringVar(&tokenFile, "admin-token-file", "", "file holding the admin API's bearer token (else $YICHA_ADMIN_TOKEN; without either the admin API is off)")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	fs.DurationVar(&drain, "shutdown-drain", 2*time.Second, "on SIGTERM, how long /readyz says 503 (and connections are not kept alive) before the server stops listening")
 	fs.StringVar(&proxyHeader, "trust-proxy-header", "", "client address header set by a reverse proxy on a private or loopback address: X-Forwarded-For or X-Real-IP (default: trust none)")
 	fs.StringVar(&db, "db", "", "PostgreSQL URL of a corpus store shared by replicas (postgres://…): the index follows its latest version")
 	fs.DurationVar(&maxLag, "max-lag", 30*time.Second, "with --db: how long the index may stay behind a newer corpus version and still be ready")
@@ -337,6 +338,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	case <-ctx.Done():
 	}
+	// Drain: say not ready and stop keeping connections alive, so load
+	// balancers and clients move away; then stop listening and let the
+	// requests in flight finish.
+	log.Info("draining", "for", drain)
+	handler.Drain()
+	srv.SetKeepAlivesEnabled(false)
+	time.Sleep(drain)
 	log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()

@@ -13,14 +13,14 @@ import (
 )
 
 // TestSIGTERMLosesNoRequest sends SIGTERM to a child server under load
-// from keep-alive clients (as a reverse proxy sends it): every request it
-// accepted is answered in full; only requests made after it stopped
-// listening fail, and they fail to connect.
+// from keep-alive clients that, like a load balancer, stop sending new
+// requests once /readyz says 503: every request is answered in full.
 func TestSIGTERMLosesNoRequest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
 	bin := buildBinary(t)
+	t.Setenv("YICHA_SHUTDOWN_DRAIN", "1s")
 	srv := startServe(t, bin, t.TempDir(), "")
 	var ok, refused, lost atomic.Int64
 	var stop atomic.Bool
@@ -53,6 +53,23 @@ func TestSIGTERMLosesNoRequest(t *testing.T) {
 			}
 		}()
 	}
+	// The balancer: it stops new requests once the server says not ready.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for !stop.Load() {
+			if resp, err := http.Get("http://" + srv.addr + "/readyz"); err != nil || resp.StatusCode != 200 {
+				if err == nil {
+					resp.Body.Close()
+				}
+				stop.Store(true)
+				return
+			} else {
+				resp.Body.Close()
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
 	time.Sleep(time.Second)
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
