@@ -13,7 +13,9 @@ build:
 run: build
 	./$(BIN) serve --addr $(ADDR) --data $(DATA)
 
-test: deps check-format vet unit fuzz-short
+# Each phase in turn; their times are printed at the end.
+test:
+	@MAKE="$(MAKE)" ./deploy/dev/phases.sh deps check-format vet unit fuzz-short
 
 # What the tests need beyond Go: Debian's Chromium for the browser tests and
 # CJK fonts so its screenshots show Chinese. Installed only when missing.
@@ -29,6 +31,7 @@ check-format:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags testhooks ./cmd/yicha
 
 # Browser tests fail instead of skipping when Chromium is missing; their
 # screenshots land in artifacts/screenshots.

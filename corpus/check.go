@@ -69,11 +69,10 @@ const (
 
 // Check validates entries against the schema, the fixed lists, the declared
 // situation fields and the places. It also resolves each entry's places into
-// Locations.
+// Locations. Nothing it checks depends on the date: what does is CheckDates.
 func Check(ps []*Policy, places map[string]Location) Problems {
 	var probs Problems
 	seen := map[string]string{}
-	today := time.Now()
 	for _, p := range ps {
 		report := func(path, format string, args ...any) {
 			probs = append(probs, Problem{File: p.Source, Line: p.line(path), Message: fmt.Sprintf(format, args...)})
@@ -161,9 +160,6 @@ func Check(ps []*Policy, places map[string]Location) Problems {
 			report("expires", "expires %s is before effective %s", p.Expires, p.Effective)
 		}
 		checkDate(report, "updated", p.Updated, true, false)
-		if t, err := time.Parse(DateLayout, p.Updated); err == nil && t.After(today) {
-			report("updated", "updated %s is in the future", p.Updated)
-		}
 
 		if p.Eligible == nil {
 			report("eligibility", "an entry needs eligibility conditions (at least one)")
@@ -173,13 +169,17 @@ func Check(ps []*Policy, places map[string]Location) Problems {
 			})
 		}
 	}
+	sortProblems(probs)
+	return probs
+}
+
+func sortProblems(probs Problems) {
 	slices.SortStableFunc(probs, func(a, b Problem) int {
 		if c := strings.Compare(a.File, b.File); c != 0 {
 			return c
 		}
 		return a.Line - b.Line
 	})
-	return probs
 }
 
 type reporter func(path, format string, args ...any)
@@ -223,4 +223,74 @@ func checkDate(report reporter, path, v string, required, unknownOK bool) {
 			report(path, "%s %q is not a date of the form YYYY-MM-DD", path, v)
 		}
 	}
+}
+
+// CheckDates reports what is wrong with the entries as of now: a date of
+// checking (updated) that has not come yet. It is separate from Check so
+// that reading a corpus back (an index's own copy, a stored version) never
+// depends on the clock; commands and reindexes run it with theirs.
+func CheckDates(ps []*Policy, now time.Time) Problems {
+	var probs Problems
+	today := Today(now)
+	for _, p := range ps {
+		if _, err := ParseDate(p.Updated); err == nil && p.Updated > today {
+			probs = append(probs, Problem{File: p.Source, Line: p.line("updated"),
+				Message: fmt.Sprintf("updated %s is after today (%s)", p.Updated, today)})
+		}
+	}
+	sortProblems(probs)
+	return probs
+}
+
+// Expiry is an entry whose expiry date has passed or is near.
+type Expiry struct {
+	Policy *Policy
+	// At is the end of the entry's expiry day.
+	At time.Time
+}
+
+// Expiries returns, as of now, the entries already expired and those that
+// expire within the next window, each list ordered by date then id.
+func (c *Corpus) Expiries(now time.Time, window time.Duration) (expired, soon []Expiry) {
+	for _, p := range c.Policies {
+		at, ok := p.ExpiresAt()
+		switch {
+		case !ok:
+		case !now.Before(at):
+			expired = append(expired, Expiry{p, at})
+		case at.Sub(now) <= window:
+			soon = append(soon, Expiry{p, at})
+		}
+	}
+	byDate := func(a, b Expiry) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Policy.ID, b.Policy.ID)
+	}
+	slices.SortFunc(expired, byDate)
+	slices.SortFunc(soon, byDate)
+	return expired, soon
+}
+
+// ExpiryWindow is how far ahead `yicha check` warns of entries that expire.
+const ExpiryWindow = 60 * 24 * time.Hour
+
+// ExpiryNotices describes, as of now, each entry that has expired (pages
+// mark it 已失效 and rank it last) and each that expires within window, so
+// that its successor can be recorded in time. They are notices, not
+// problems: an expired entry is still a valid one.
+func (c *Corpus) ExpiryNotices(now time.Time, window time.Duration) Problems {
+	expired, soon := c.Expiries(now, window)
+	var out Problems
+	for _, x := range expired {
+		out = append(out, Problem{File: x.Policy.Source, Line: x.Policy.line("expires"),
+			Message: fmt.Sprintf("notice: expired on %s (shown as 已失效 and ranked last)", x.Policy.Expires)})
+	}
+	for _, x := range soon {
+		days := int(x.At.Sub(now).Hours()/24 + 0.999)
+		out = append(out, Problem{File: x.Policy.Source, Line: x.Policy.line("expires"),
+			Message: fmt.Sprintf("notice: expires on %s, in %d day(s)", x.Policy.Expires, days)})
+	}
+	return out
 }

@@ -100,16 +100,34 @@ type Online struct {
 // DateLayout is the layout of every date in the corpus.
 const DateLayout = "2006-01-02"
 
-// Expired reports whether the entry's expiry date is before now.
-func (p *Policy) Expired(now time.Time) bool {
+// Zone is the time zone the corpus's dates are days of: a policy that
+// expires on 2026-11-30 is in force until midnight at the end of that day in
+// Shanghai. China keeps no daylight saving time.
+var Zone = time.FixedZone("CST", 8*3600)
+
+// ParseDate reads a corpus date as the start of that day in Zone.
+func ParseDate(s string) (time.Time, error) { return time.ParseInLocation(DateLayout, s, Zone) }
+
+// Today returns the date of now in Zone, in the corpus's layout.
+func Today(now time.Time) string { return now.In(Zone).Format(DateLayout) }
+
+// ExpiresAt returns the moment the entry stops being in force: the end of
+// its expiry day. ok is false when it has no known expiry.
+func (p *Policy) ExpiresAt() (at time.Time, ok bool) {
 	if p.Expires == "" || p.Expires == Unknown {
-		return false
+		return time.Time{}, false
 	}
-	t, err := time.Parse(DateLayout, p.Expires)
+	t, err := ParseDate(p.Expires)
 	if err != nil {
-		return false
+		return time.Time{}, false
 	}
-	return now.After(t.AddDate(0, 0, 1))
+	return t.AddDate(0, 0, 1), true
+}
+
+// Expired reports whether the entry's expiry day has ended by now.
+func (p *Policy) Expired(now time.Time) bool {
+	at, ok := p.ExpiresAt()
+	return ok && !now.Before(at)
 }
 
 // HasOnline reports whether the entry can be handled online.

@@ -70,7 +70,7 @@ func BenchmarkBuild(b *testing.B) {
 			start := time.Now()
 			n := 0
 			for b.Loop() {
-				idx, err := BuildAt(context.Background(), filepath.Join(b.TempDir(), "idx"), c, time.Now(), nil)
+				idx, err := BuildAt(context.Background(), filepath.Join(b.TempDir(), "idx"), c, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -14,7 +14,7 @@ import (
 
 // MappingVersion changes whenever the mapping, the analyzer or the document
 // shape changes; an index built with another version is rebuilt.
-const MappingVersion = 2
+const MappingVersion = 3
 
 // Field names in the index.
 const (
@@ -36,7 +36,6 @@ const (
 	FieldAudience    = "audience"
 	FieldAgency      = "agency"
 	FieldOnline      = "online"
-	FieldExpired     = "expired"
 	FieldUpdated     = "updated"
 )
 
@@ -44,7 +43,7 @@ const (
 // kept for them.
 var ScoredFields = []string{FieldHead, FieldText, FieldBigram, FieldUnigram}
 
-var keywordFields = []string{FieldBasisNumber, FieldCategory, FieldKind, FieldAudience, FieldAgency, FieldOnline, FieldExpired}
+var keywordFields = []string{FieldBasisNumber, FieldCategory, FieldKind, FieldAudience, FieldAgency, FieldOnline}
 
 // Indexing options of each kind of field; NewMapping and the documents
 // built by Analyzer agree on them.
@@ -158,7 +157,7 @@ func (t tokens) Analyze([]byte) analysis.TokenStream { return analysis.TokenStre
 type Lengths map[string]int
 
 // Document builds the bleve document of a policy and its field lengths.
-func (a *Analyzer) Document(p *corpus.Policy, now time.Time) (*document.Document, Lengths) {
+func (a *Analyzer) Document(p *corpus.Policy) (*document.Document, Lengths) {
 	doc := document.NewDocument(p.ID)
 	lengths := Lengths{}
 	add := func(name, text string, ts analysis.TokenStream, opts bleveindex.FieldIndexingOptions) {
@@ -196,7 +195,6 @@ func (a *Analyzer) Document(p *corpus.Policy, now time.Time) (*document.Document
 	keyword(FieldAudience, p.Audiences...)
 	keyword(FieldAgency, p.Agency)
 	keyword(FieldOnline, flag(p.HasOnline()))
-	keyword(FieldExpired, flag(p.Expired(now)))
 	if t, err := time.Parse(corpus.DateLayout, p.Updated); err == nil {
 		if f, err := document.NewDateTimeFieldWithIndexingOptions(FieldUpdated, nil, t, time.RFC3339, keywordOptions); err == nil {
 			doc.AddField(f)

@@ -35,9 +35,6 @@ type Manifest struct {
 	Docs         uint64    `json:"docs"`
 	BuiltAt      time.Time `json:"built_at"`
 	BuildSeconds float64   `json:"build_seconds"`
-	// ValidUntil is when the first entry in the index expires; the
-	// expired flags in the index are stale after it.
-	ValidUntil *time.Time `json:"valid_until,omitempty"`
 }
 
 const (
@@ -181,9 +178,6 @@ func (s *Store) Active() (bleve.Index, *corpus.Corpus, *Manifest, error) {
 	return idx, corpus.NewCorpus(ps, m.Fingerprint), m, nil
 }
 
-// Stale reports whether an index's expiry flags are out of date.
-func (m *Manifest) Stale(now time.Time) bool { return m.ValidUntil != nil && now.After(*m.ValidUntil) }
-
 // corpusName is the file beside an index holding the corpus it was built from.
 const corpusName = "corpus.jsonl"
 
@@ -193,12 +187,14 @@ type Progress func(done, total int)
 // Build indexes the corpus into a new directory beside the active one and
 // keeps the corpus with it. It returns the new index, open, and the
 // manifest that Activate records once the caller has checked it. Older
-// index directories are left for Clean once nothing reads them.
-func (s *Store) Build(ctx context.Context, c *corpus.Corpus, now time.Time, progress Progress) (bleve.Index, *Manifest, error) {
+// index directories are left for Clean once nothing reads them. The index
+// does not depend on the date: whether an entry has expired is decided at
+// search time.
+func (s *Store) Build(ctx context.Context, c *corpus.Corpus, progress Progress) (bleve.Index, *Manifest, error) {
 	start := time.Now()
 	name := fmt.Sprintf("%s%d", indexPrefix, start.UnixNano())
 	path := filepath.Join(s.dir, name)
-	idx, err := BuildAt(ctx, path, c, now, progress)
+	idx, err := BuildAt(ctx, path, c, progress)
 	if err != nil {
 		os.RemoveAll(path)
 		return nil, nil, err
@@ -216,7 +212,6 @@ func (s *Store) Build(ctx context.Context, c *corpus.Corpus, now time.Time, prog
 		Docs:           uint64(len(c.Policies)),
 		BuiltAt:        start.UTC(),
 		BuildSeconds:   time.Since(start).Seconds(),
-		ValidUntil:     nextExpiry(c, now),
 	}
 	return idx, m, nil
 }
@@ -233,7 +228,7 @@ func (s *Store) Activate(m *Manifest) error {
 
 // BuildAt builds a complete index of the corpus at path, stores the
 // collection statistics with it, and checks it.
-func BuildAt(ctx context.Context, path string, c *corpus.Corpus, now time.Time, progress Progress) (bleve.Index, error) {
+func BuildAt(ctx context.Context, path string, c *corpus.Corpus, progress Progress) (bleve.Index, error) {
 	an, err := NewAnalyzer()
 	if err != nil {
 		return nil, err
@@ -263,7 +258,7 @@ func BuildAt(ctx context.Context, path string, c *corpus.Corpus, now time.Time, 
 			go func() {
 				defer wg.Done()
 				for i := w; i < len(part); i += workers {
-					docs[i], lengths[i] = an.Document(part[i], now)
+					docs[i], lengths[i] = an.Document(part[i])
 				}
 			}()
 		}
@@ -341,22 +336,4 @@ func (s *Store) Clean() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func nextExpiry(c *corpus.Corpus, now time.Time) *time.Time {
-	var next *time.Time
-	for _, p := range c.Policies {
-		if p.Expires == "" || p.Expires == corpus.Unknown || p.Expired(now) {
-			continue
-		}
-		t, err := time.Parse(corpus.DateLayout, p.Expires)
-		if err != nil {
-			continue
-		}
-		t = t.AddDate(0, 0, 1)
-		if next == nil || t.Before(*next) {
-			next = &t
-		}
-	}
-	return next
 }

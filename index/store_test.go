@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"yicha/corpus"
 )
@@ -23,7 +22,6 @@ func embeddedCorpus(t testing.TB) *corpus.Corpus {
 func TestStoreBuildReopenAndRebuild(t *testing.T) {
 	dir := t.TempDir()
 	c := embeddedCorpus(t)
-	now := time.Now()
 
 	s, err := OpenStore(dir)
 	if err != nil {
@@ -32,7 +30,7 @@ func TestStoreBuildReopenAndRebuild(t *testing.T) {
 	if idx, _, _, err := s.Active(); err != nil || idx != nil {
 		t.Fatalf("Active on an empty store = %v, %v; want nothing", idx, err)
 	}
-	idx, m, err := s.Build(context.Background(), c, now, nil)
+	idx, m, err := s.Build(context.Background(), c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +74,7 @@ func TestStoreBuildReopenAndRebuild(t *testing.T) {
 	if err := os.Mkdir(leftover, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	idx, m3, err := s.Build(context.Background(), c, now, nil)
+	idx, m3, err := s.Build(context.Background(), c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,30 +103,6 @@ func TestStoreBuildReopenAndRebuild(t *testing.T) {
 	}
 }
 
-func TestStoreRebuildsWhenAnEntryExpires(t *testing.T) {
-	c := embeddedCorpus(t)
-	p := *c.Policies[0]
-	p.Expires = "2030-01-31"
-	c2 := corpus.NewCorpus([]*corpus.Policy{&p}, "fp")
-	s, err := OpenStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	before := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	idx, m, err := s.Build(context.Background(), c2, before, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx.Close()
-	if m.ValidUntil == nil || !m.ValidUntil.Equal(time.Date(2030, 2, 1, 0, 0, 0, 0, time.UTC)) {
-		t.Fatalf("ValidUntil = %v", m.ValidUntil)
-	}
-	if m.Stale(before) || !m.Stale(time.Date(2030, 2, 2, 0, 0, 0, 0, time.UTC)) {
-		t.Fatal("the expiry flags are not known to go stale at the first expiry")
-	}
-}
-
 func TestNormalizeDocNumber(t *testing.T) {
 	want := NormalizeDocNumber("沪府规〔2021〕3号")
 	for _, in := range []string{"沪府规[2021]3号", "沪府规（2021）3号", "沪府规 〔2021〕 3号", "沪府规［２０２１］３号"} {
@@ -145,7 +119,7 @@ func TestStoreRebuildsWhenTheDictionaryChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	idx, m, err := s.Build(context.Background(), c, time.Now(), nil)
+	idx, m, err := s.Build(context.Background(), c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

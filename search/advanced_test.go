@@ -58,8 +58,8 @@ func TestCaseworkerFilters(t *testing.T) {
 	all := mustSearch(t, e, "size=50")
 	current := mustSearch(t, e, "size=50&expired=false")
 	expired := 0
-	for _, h := range all.Hits {
-		if h.Expired {
+	for _, p := range c.Policies {
+		if p.Expired(e.now()) {
 			expired++
 		}
 	}

@@ -131,13 +131,13 @@ func BenchmarkSearch(b *testing.B) {
 			c := set.c(b)
 			dir := filepath.Join(b.TempDir(), "idx")
 			start := time.Now()
-			idx, err := index.BuildAt(context.Background(), dir, c, time.Now(), nil)
+			idx, err := index.BuildAt(context.Background(), dir, c, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer idx.Close()
 			build := time.Since(start)
-			e, err := New(idx, c)
+			e, err := New(idx, c, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -47,6 +47,9 @@ type bm25Query struct {
 	// sorting and totals then work on the part of a large corpus that
 	// answers the question, not on every document sharing a common word.
 	limit int
+	// expired are the ids of entries past their expiry date at the time of
+	// the search; they rank below every current entry.
+	expired []string
 }
 
 // minSkippedDF keeps common secondary terms in small corpora, where every
@@ -70,26 +73,24 @@ func (q *bm25Query) Searcher(ctx context.Context, r bleveindex.IndexReader, _ ma
 	if err := q.score(ctx, r, n, q.clauses, acc); err != nil {
 		return nil, err
 	}
-	if err := acc.demote(ctx, r, index.FieldExpired, index.True, expiredFactor); err != nil {
+	if err := acc.demote(r, q.expired, expiredFactor); err != nil {
 		return nil, err
 	}
 	return acc.searcher(q.limit), nil
 }
 
-// demote scales the scores of the documents holding term in field.
-func (a *accumulator) demote(ctx context.Context, r bleveindex.IndexReader, field, term string, factor float64) error {
-	reader, err := r.TermFieldReader(ctx, []byte(term), field, false, false, false)
-	if err != nil {
-		return err
-	}
-	defer reader.Close()
-	var tfd *bleveindex.TermFieldDoc
-	for {
-		if tfd, err = reader.Next(tfd); err != nil || tfd == nil {
+// demote scales the scores of the documents with the given ids.
+func (a *accumulator) demote(r bleveindex.IndexReader, ids []string, factor float64) error {
+	for _, id := range ids {
+		internal, err := r.InternalID(id)
+		if err != nil {
 			return err
 		}
-		a.scale(tfd.ID, factor)
+		if len(internal) > 0 {
+			a.scale(internal, factor)
+		}
 	}
+	return nil
 }
 
 // accumulator sums scores per document. Documents are numbered densely by

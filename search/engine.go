@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
+	blevesearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"yicha/corpus"
@@ -38,15 +39,33 @@ type snapshot struct {
 	corpus    *corpus.Corpus
 	agencies  []string
 	suggester *Suggester
+	// expiries lists the entries with an expiry date, soonest first.
+	expiries []corpus.Expiry
 }
 
-// New returns an engine over an index built from c.
-func New(idx bleve.Index, c *corpus.Corpus) (*Engine, error) {
+// expired returns the ids of the entries whose expiry day has ended by now.
+func (s *snapshot) expired(now time.Time) []string {
+	var ids []string
+	for _, x := range s.expiries {
+		if now.Before(x.At) {
+			break
+		}
+		ids = append(ids, x.Policy.ID)
+	}
+	return ids
+}
+
+// New returns an engine over an index built from c. now is the clock that
+// decides which entries have expired; nil means time.Now.
+func New(idx bleve.Index, c *corpus.Corpus, now func() time.Time) (*Engine, error) {
 	qb, err := NewQueryBuilder()
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{query: qb, now: time.Now}
+	if now == nil {
+		now = time.Now
+	}
+	e := &Engine{query: qb, now: now}
 	if _, err := e.swap(idx, c); err != nil {
 		return nil, err
 	}
@@ -99,6 +118,8 @@ func (e *Engine) swap(idx bleve.Index, c *corpus.Corpus) (*snapshot, error) {
 		}
 	}
 	slices.Sort(s.agencies)
+	// Every entry with a date, as of the zero time: all of them "soon".
+	_, s.expiries = c.Expiries(time.Time{}, 1<<63-1)
 	return e.snap.Swap(s), nil
 }
 
@@ -173,8 +194,9 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		}
 	}
 	now := e.now()
+	expired := s.expired(now)
 	build := func(restrict []string) query.Query {
-		return e.query.build(r.Query, r.Filters, s.stats, restrict, MaxMatches)
+		return e.query.build(r.Query, r.Filters, s.stats, restrict, expired, MaxMatches)
 	}
 	terms := e.query.Terms(r.Query)
 	if r.Query == "" {
@@ -182,7 +204,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 	out := &Result{Request: r, Facets: map[string][]FacetValue{}}
 	if r.Situation.Empty() {
-		res, err := e.run(ctx, s, r, build(nil), r.From(), r.Size, !r.rankOnly)
+		res, err := e.run(ctx, s, r, build(nil), expired, r.From(), r.Size, !r.rankOnly)
 		if err != nil {
 			return nil, err
 		}
@@ -215,7 +237,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		return out, nil
 	}
 	within := build
-	all, err := e.run(ctx, s, r, within(append(slices.Clone(eligible), maybe...)), 0, 0, true)
+	all, err := e.run(ctx, s, r, within(append(slices.Clone(eligible), maybe...)), expired, 0, 0, true)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +245,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	var first *bleve.SearchResult
 	firstTotal := uint64(0)
 	if len(eligible) > 0 {
-		if first, err = e.run(ctx, s, r, within(eligible), r.From(), r.Size, false); err != nil {
+		if first, err = e.run(ctx, s, r, within(eligible), expired, r.From(), r.Size, false); err != nil {
 			return nil, err
 		}
 		firstTotal = first.Total
@@ -233,7 +255,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 	if len(out.Hits) < r.Size && len(maybe) > 0 {
 		from := max(0, r.From()-int(firstTotal))
-		rest, err := e.run(ctx, s, r, within(maybe), from, r.Size-len(out.Hits), false)
+		rest, err := e.run(ctx, s, r, within(maybe), expired, from, r.Size-len(out.Hits), false)
 		if err != nil {
 			return nil, err
 		}
@@ -245,19 +267,25 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	return out, nil
 }
 
-// run executes one bleve search of q in the request's order.
-func (e *Engine) run(ctx context.Context, s *snapshot, r Request, q query.Query, from, size int, withFacets bool) (*bleve.SearchResult, error) {
+// run executes one bleve search of q in the request's order; expired
+// entries come after current ones.
+func (e *Engine) run(ctx context.Context, s *snapshot, r Request, q query.Query, expired []string, from, size int, withFacets bool) (*bleve.SearchResult, error) {
 	req := bleve.NewSearchRequestOptions(q, size, from, false)
+	var order blevesearch.SortOrder
+	if len(expired) > 0 && (r.Sort == SortDate || r.Query == "") {
+		order = append(order, newExpiredLast(expired))
+	}
 	switch {
 	case r.Sort == SortDate:
-		req.SortBy([]string{index.FieldExpired, "-" + index.FieldUpdated, "_id"})
+		order = append(order, blevesearch.ParseSearchSortString("-"+index.FieldUpdated), blevesearch.ParseSearchSortString("_id"))
 	case r.Query == "":
-		req.SortBy([]string{index.FieldExpired, "_id"})
+		order = append(order, blevesearch.ParseSearchSortString("_id"))
 	default:
 		// Expired entries are scored down by the query itself; equal
 		// scores keep the index's order.
-		req.SortBy([]string{"-_score"})
+		order = append(order, blevesearch.ParseSearchSortString("-_score"))
 	}
+	req.SortByCustom(order)
 	if withFacets {
 		for _, f := range FacetFields {
 			req.AddFacet(f, bleve.NewFacetRequest(f, 100))

@@ -10,23 +10,31 @@ import (
 	"time"
 
 	"yicha/corpus"
+	"yicha/corpus/corpustest"
 	"yicha/index"
 )
 
-// newEngine builds a real scorch index of c in a temporary directory.
+// newEngine builds a real scorch index of c in a temporary directory,
+// searched at the suite's pinned moment (corpustest.Now).
 func newEngine(t testing.TB, c *corpus.Corpus) *Engine {
+	t.Helper()
+	return newEngineAt(t, c, corpustest.Pinned(t).Now)
+}
+
+// newEngineAt is newEngine with the clock that decides expiry.
+func newEngineAt(t testing.TB, c *corpus.Corpus, now func() time.Time) *Engine {
 	t.Helper()
 	s, err := index.OpenStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	idx, _, err := s.Build(context.Background(), c, time.Now(), nil)
+	idx, _, err := s.Build(context.Background(), c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idx.Close() })
-	e, err := New(idx, c)
+	e, err := New(idx, c, now)
 	if err != nil {
 		t.Fatal(err)
 	}

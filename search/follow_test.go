@@ -87,7 +87,7 @@ func newFollowed(t *testing.T, opts FollowOptions) (*memStore, *corpus.Corpus, *
 	}
 	t.Cleanup(func() { store.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := OpenService(context.Background(), store, m, log)
+	svc, err := OpenService(context.Background(), store, m, ServiceOptions{Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -240,8 +240,10 @@ func (b *QueryBuilder) Clauses(text string) []Clause {
 
 // Build returns the query for text and filters, restricted to the ids in
 // restrict when it is not nil. Empty text lists the filtered entries.
-func (b *QueryBuilder) Build(text string, f Filters, stats *index.Stats, restrict []string) query.Query {
-	return b.build(text, f, stats, restrict, 0)
+// expired names the entries past their expiry date: they rank last, and
+// the ExcludeExpired filter leaves them out.
+func (b *QueryBuilder) Build(text string, f Filters, stats *index.Stats, restrict, expired []string) query.Query {
+	return b.build(text, f, stats, restrict, expired, 0)
 }
 
 // MaxMatches bounds how many of the best-scored documents a question
@@ -249,10 +251,13 @@ func (b *QueryBuilder) Build(text string, f Filters, stats *index.Stats, restric
 // with the question, and counting them would cost more than they tell.
 const MaxMatches = 1000
 
-func (b *QueryBuilder) build(text string, f Filters, stats *index.Stats, restrict []string, limit int) query.Query {
+func (b *QueryBuilder) build(text string, f Filters, stats *index.Stats, restrict, expired []string, limit int) query.Query {
 	filters := filterQueries(f)
 	if restrict != nil {
 		filters = append(filters, query.NewDocIDQuery(restrict))
+	}
+	if f.ExcludeExpired && len(expired) > 0 {
+		filters = append(filters, query.NewBooleanQuery([]query.Query{query.NewMatchAllQuery()}, nil, []query.Query{query.NewDocIDQuery(expired)}))
 	}
 	var clauses []Clause
 	if text != "" {
@@ -271,7 +276,7 @@ func (b *QueryBuilder) build(text string, f Filters, stats *index.Stats, restric
 		limit = 0 // filters apply after scoring: keep every match for them
 	}
 	q := query.NewBooleanQuery([]query.Query{&bm25Query{clauses: clauses, stats: stats, params: b.ranking.Params,
-		maxSecondaryDF: b.ranking.MaxSecondaryDF, limit: limit}}, nil, nil)
+		maxSecondaryDF: b.ranking.MaxSecondaryDF, limit: limit, expired: expired}}, nil, nil)
 	switch len(filters) {
 	case 0:
 	case 1:
@@ -306,9 +311,6 @@ func filterQueries(f Filters) []query.Query {
 	add(index.FieldAgency, f.Agency)
 	if f.Online {
 		add(index.FieldOnline, []string{index.True})
-	}
-	if f.ExcludeExpired {
-		add(index.FieldExpired, []string{index.False})
 	}
 	if f.Phrase != "" {
 		q := query.NewMatchPhraseQuery(f.Phrase)

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"yicha/corpus/corpustest"
 )
 
 type question struct {
@@ -36,10 +38,12 @@ func loadQuestions(t testing.TB) []question {
 }
 
 // TestResidentQuestionsRankFirst runs the questions residents ask in their
-// own words and wants the entry that answers each one at rank 1.
+// own words and wants the entry that answers each one at rank 1, at a
+// moment when every entry is in force (TestExpiredEntriesAtTwoDates covers
+// what expiry does to the ranking).
 func TestResidentQuestionsRankFirst(t *testing.T) {
 	c := embedded(t)
-	e := newEngine(t, c)
+	e := newEngineAt(t, c, corpustest.NewClock(corpustest.InForce(t, c)).Now)
 	qs := loadQuestions(t)
 	if len(qs) < 40 {
 		t.Fatalf("only %d questions; the table needs at least 40", len(qs))

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"yicha/corpus/corpustest"
 )
 
 // residentQuestion is one message of ../shared/data/resident-questions.
@@ -77,7 +79,7 @@ func TestResidentJudgments(t *testing.T) {
 	}
 
 	c := embedded(t)
-	e := newEngine(t, c)
+	e := newEngineAt(t, c, corpustest.NewClock(corpustest.InForce(t, c)).Now)
 	hit1, hit5, zero := 0, 0, 0
 	for _, id := range order {
 		q, ok := questions[id]

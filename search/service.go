@@ -60,6 +60,8 @@ type Service struct {
 	source corpus.Source
 	log    *slog.Logger
 	now    func() time.Time
+	// progress, if set, is told of every batch a build indexes.
+	progress index.Progress
 
 	mu     sync.Mutex
 	status Status
@@ -67,15 +69,31 @@ type Service struct {
 	builds sync.WaitGroup
 }
 
+// ServiceOptions are the optional parts of a Service.
+type ServiceOptions struct {
+	// Log receives what the service does; nil means slog.Default().
+	Log *slog.Logger
+	// Now is the clock that decides which entries have expired; nil means
+	// time.Now.
+	Now func() time.Time
+	// Progress, if set, is told of every batch a build indexes, after the
+	// status shows it.
+	Progress index.Progress
+}
+
 // OpenService serves the active index of store if there is one (so a
 // restart answers at once, on the last good index), else builds one from
-// source. If the source has changed since the active index was built, or
-// the index's expiry flags are stale, it is rebuilt in the background.
-func OpenService(ctx context.Context, store *index.Store, source corpus.Source, log *slog.Logger) (*Service, error) {
+// source. If the source has changed since the active index was built, it
+// is rebuilt in the background.
+func OpenService(ctx context.Context, store *index.Store, source corpus.Source, opts ServiceOptions) (*Service, error) {
+	log := opts.Log
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{store: store, source: source, log: log, now: time.Now}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Service{store: store, source: source, log: log, now: opts.Now, progress: opts.Progress}
 	s.status.Source = source.String()
 	s.status.MappingVersion = index.MappingVersion
 	if err := store.Clean(); err != nil {
@@ -86,7 +104,7 @@ func OpenService(ctx context.Context, store *index.Store, source corpus.Source, 
 		log.Warn("the active index cannot be opened; building a new one", "error", err)
 	}
 	if idx != nil {
-		if s.Engine, err = New(idx, c); err != nil {
+		if s.Engine, err = New(idx, c, s.now); err != nil {
 			idx.Close()
 			return nil, err
 		}
@@ -95,7 +113,7 @@ func OpenService(ctx context.Context, store *index.Store, source corpus.Source, 
 		s.builds.Add(1)
 		go func() {
 			defer s.builds.Done()
-			s.catchUp(m.Stale(s.now()))
+			s.catchUp()
 		}()
 		return s, nil
 	}
@@ -103,11 +121,11 @@ func OpenService(ctx context.Context, store *index.Store, source corpus.Source, 
 	if err != nil {
 		return nil, err
 	}
-	idx, m, err = store.Build(ctx, c, s.now(), nil)
+	idx, m, err = store.Build(ctx, c, s.progress)
 	if err != nil {
 		return nil, err
 	}
-	if s.Engine, err = New(idx, c); err != nil {
+	if s.Engine, err = New(idx, c, s.now); err != nil {
 		idx.Close()
 		return nil, err
 	}
@@ -121,7 +139,7 @@ func OpenService(ctx context.Context, store *index.Store, source corpus.Source, 
 }
 
 // catchUp rebuilds when the source differs from what is served.
-func (s *Service) catchUp(stale bool) {
+func (s *Service) catchUp() {
 	c, err := s.source.Load(context.Background())
 	if err != nil {
 		s.fail(err)
@@ -131,10 +149,10 @@ func (s *Service) catchUp(stale bool) {
 	s.mu.Lock()
 	same := c.Fingerprint == s.status.Fingerprint
 	s.mu.Unlock()
-	if same && !stale {
+	if same {
 		return
 	}
-	s.log.Info("rebuilding: the corpus changed or an entry expired since the index was built")
+	s.log.Info("rebuilding: the corpus changed since the index was built")
 	if _, err := s.Reindex(context.Background(), true); err != nil && !errors.Is(err, ErrBusy) {
 		s.log.Error("rebuild failed; serving the last good index", "error", err)
 	}
@@ -231,7 +249,12 @@ func (s *Service) build(c *corpus.Corpus) error {
 	ctx := context.Background()
 	start := time.Now()
 	s.phase(PhaseIndexing, 0, len(c.Policies))
-	idx, m, err := s.store.Build(ctx, c, s.now(), func(done, total int) { s.phase(PhaseIndexing, done, total) })
+	idx, m, err := s.store.Build(ctx, c, func(done, total int) {
+		s.phase(PhaseIndexing, done, total)
+		if s.progress != nil {
+			s.progress(done, total)
+		}
+	})
 	if err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
@@ -289,7 +312,7 @@ func (s *Service) smokeTest(ctx context.Context, idx bleve.Index, c *corpus.Corp
 		return err
 	}
 	p := c.Policies[len(c.Policies)/2]
-	res, err := idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(s.Engine.query.Build(p.Title, Filters{}, stats, nil), 10, 0, false))
+	res, err := idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(s.Engine.query.Build(p.Title, Filters{}, stats, nil, nil), 10, 0, false))
 	if err != nil {
 		return err
 	}

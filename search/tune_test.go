@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"yicha/corpus"
 	"yicha/index"
@@ -46,12 +45,12 @@ func TestTuneRanking(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		idx, err := index.BuildAt(context.Background(), filepath.Join(t.TempDir(), "idx"), c, time.Now(), nil)
+		idx, err := index.BuildAt(context.Background(), filepath.Join(t.TempDir(), "idx"), c, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer idx.Close()
-		e, err := New(idx, c)
+		e, err := New(idx, c, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

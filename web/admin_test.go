@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"yicha/corpus"
+	"yicha/corpus/corpustest"
 	"yicha/index"
 	"yicha/search"
 	"yicha/web/feedback"
@@ -63,7 +64,7 @@ func newAdminServer(t testing.TB, token string) *adminServer {
 	}
 	t.Cleanup(func() { store.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := search.OpenService(context.Background(), store, corpus.Dir(dir), log)
+	svc, err := search.OpenService(context.Background(), store, corpus.Dir(dir), search.ServiceOptions{Log: log, Now: corpustest.Pinned(t).Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func newAdminServer(t testing.TB, token string) *adminServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fb.Close() })
-	h, err := NewServer(Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, AdminToken: token, Admin: svc, Feedback: fb})
+	h, err := NewServer(Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, AdminToken: token, Admin: svc, Feedback: fb, Now: corpustest.Pinned(t).Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +185,8 @@ func TestReindexUnderLoad(t *testing.T) {
 			}
 		}()
 	}
-	for i := 1; i <= 20; i++ {
+	const reindexes = 10
+	for i := 1; i <= reindexes; i++ {
 		marker := "rev" + strings.Repeat("x", i)
 		s.editTitle(t, "dibao", "最低生活保障 "+marker)
 		var r ReindexResponse
@@ -198,8 +200,8 @@ func TestReindexUnderLoad(t *testing.T) {
 	stop.Store(true)
 	wg.Wait()
 	st := s.svc.Status()
-	t.Logf("%d searches during 20 reindexes, %d failed", searches.Load(), failures.Load())
-	if failures.Load() != 0 || st.Reindexes != 20 {
+	t.Logf("%d searches during %d reindexes, %d failed", searches.Load(), reindexes, failures.Load())
+	if failures.Load() != 0 || st.Reindexes != reindexes {
 		t.Errorf("%d failed searches, %d reindexes", failures.Load(), st.Reindexes)
 	}
 	// Only the active index is left on disk.

@@ -1,21 +1,26 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
-	"time"
+
+	"github.com/blevesearch/bleve/v2"
 
 	"yicha/corpus"
+	"yicha/corpus/corpustest"
 	"yicha/index"
 	"yicha/search"
+	"yicha/web/webtest"
 )
 
 var _ Searcher = (*search.Engine)(nil)
@@ -24,39 +29,91 @@ type testServer struct {
 	*httptest.Server
 	corpus *corpus.Corpus
 	engine *search.Engine
-	logs   *bytes.Buffer
+	logs   *webtest.Logs
+	clock  *corpustest.Clock
 }
 
 // newTestServer serves the embedded corpus from a real index on disk
-// through a real HTTP server.
+// through a real HTTP server of its own, with the clock pinned to the
+// suite's moment. The index and engine are built once per test binary and
+// shared: these servers only read them.
 func newTestServer(t testing.TB) *testServer {
 	t.Helper()
-	c, err := corpus.Embedded().Load(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	sh := &shared
+	sh.once.Do(func() {
+		if sh.c, sh.err = corpus.Embedded().Load(context.Background()); sh.err != nil {
+			return
+		}
+		if sh.dir, sh.err = os.MkdirTemp("", "yicha-web-test-"); sh.err != nil {
+			return
+		}
+		if sh.idx, sh.err = index.BuildAt(context.Background(), filepath.Join(sh.dir, "idx"), sh.c, nil); sh.err != nil {
+			return
+		}
+		sh.clock = corpustest.Pinned(t)
+		sh.eng, sh.err = search.New(sh.idx, sh.c, sh.clock.Now)
+	})
+	if sh.err != nil {
+		t.Fatal(sh.err)
 	}
+	return serve(t, sh.c, sh.eng, sh.clock)
+}
+
+// shared is the index and engine of newTestServer; TestMain removes them.
+var shared struct {
+	once  sync.Once
+	dir   string
+	c     *corpus.Corpus
+	idx   bleve.Index
+	eng   *search.Engine
+	clock *corpustest.Clock
+	err   error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopChromium()
+	if shared.idx != nil {
+		shared.idx.Close()
+	}
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
+
+// newTestServerAt serves c with the given clock for the server and the
+// engine alike.
+func newTestServerAt(t testing.TB, c *corpus.Corpus, clock *corpustest.Clock) *testServer {
+	t.Helper()
 	store, err := index.OpenStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	idx, _, err := store.Build(context.Background(), c, time.Now(), nil)
+	idx, _, err := store.Build(context.Background(), c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idx.Close() })
-	eng, err := search.New(idx, c)
+	eng, err := search.New(idx, c, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &bytes.Buffer{}
-	handler, err := NewServer(Config{Searcher: eng, Suggester: eng, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	return serve(t, c, eng, clock)
+}
+
+// serve starts a server of its own on eng, with a log the test reads.
+func serve(t testing.TB, c *corpus.Corpus, eng *search.Engine, clock *corpustest.Clock) *testServer {
+	t.Helper()
+	logs := webtest.NewLogs()
+	handler, err := NewServer(Config{Searcher: eng, Suggester: eng, Logger: slog.New(slog.NewTextHandler(logs, nil)), Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, corpus: c, engine: eng, logs: logs}
+	return &testServer{Server: srv, corpus: c, engine: eng, logs: logs, clock: clock}
 }
 
 func (s *testServer) get(t testing.TB, path string, out any) int {
@@ -198,10 +255,9 @@ func TestAccessLogHasNoQuery(t *testing.T) {
 	s := newTestServer(t)
 	var r SearchResponse
 	s.get(t, "/api/search?q="+url.QueryEscape("我叫张三住在曲阳路"), &r)
+	// The line is written once the answer has gone out: wait for it.
+	s.logs.WaitFor(t, "msg=request", "path=/api/search")
 	logs := s.logs.String()
-	if !strings.Contains(logs, "/api/search") {
-		t.Fatalf("no access log line: %q", logs)
-	}
 	for _, secret := range []string{"张三", url.QueryEscape("张三"), "q="} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("log contains %q: %s", secret, logs)

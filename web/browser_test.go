@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -422,35 +423,74 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// newBrowser starts Chromium with a fresh profile, at desktop size, with
-// JavaScript on or off, and checks that app.js ran exactly when it should.
-// The browser ends with the test; uncaught page exceptions fail it.
-func newBrowser(t *testing.T, srv *testServer, js bool) *browser {
+// chromium is the one Chromium the browser tests share, started on first
+// use and stopped by TestMain; each test gets a browser context of its own.
+var chromium struct {
+	once    sync.Once
+	ctx     context.Context // the browser's
+	cancel  func()
+	profile string
+	err     error
+}
+
+func startChromium(t *testing.T) context.Context {
 	t.Helper()
 	execPath := chromiumPath(t)
-	profile := t.TempDir() // removed after the browser has exited
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(execPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(int(desktopSize.width), int(desktopSize.height)),
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelTab := chromedp.NewContext(allocCtx)
+	chromium.once.Do(func() {
+		if chromium.profile, chromium.err = os.MkdirTemp("", "yicha-chromium-"); chromium.err != nil {
+			return
+		}
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+			chromedp.ExecPath(execPath),
+			chromedp.Headless,
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.NoFirstRun,
+			chromedp.NoDefaultBrowserCheck,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-dev-shm-usage", true),
+			chromedp.UserDataDir(chromium.profile),
+			chromedp.WindowSize(int(desktopSize.width), int(desktopSize.height)),
+		)
+		ctx, cancelBrowser := chromedp.NewContext(allocCtx)
+		chromium.ctx = ctx
+		chromium.cancel = func() { cancelBrowser(); cancelAlloc() }
+		if err := chromedp.Do(ctx); err != nil {
+			chromium.err = fmt.Errorf("start %s: %w", execPath, err)
+		}
+	})
+	if chromium.err != nil {
+		t.Fatal(chromium.err)
+	}
+	return chromium.ctx
+}
+
+// stopChromium ends the shared Chromium, if it was started, and removes
+// its profile.
+func stopChromium() {
+	if chromium.cancel != nil {
+		chromium.cancel()
+	}
+	if chromium.profile != "" {
+		os.RemoveAll(chromium.profile)
+	}
+}
+
+// newBrowser opens a tab in a fresh browser context of the shared
+// Chromium (no cookies, no storage from other tests), at desktop size,
+// with JavaScript on or off, and checks that app.js ran exactly when it
+// should. The context ends with the test; uncaught page exceptions fail it.
+func newBrowser(t *testing.T, srv *testServer, js bool) *browser {
+	t.Helper()
+	ctx, cancelTab := chromedp.NewContext(startChromium(t), chromedp.WithNewBrowserContext())
 	t.Cleanup(cancelTab)
 	ctx, cancelTimeout := context.WithTimeout(ctx, browserTimeout)
 	t.Cleanup(cancelTimeout)
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", execPath, err)
+		t.Fatalf("open a tab: %v", err)
 	}
 
 	// Collect uncaught exceptions; report them when the test ends.

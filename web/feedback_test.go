@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"golang.org/x/net/html"
 
 	"yicha/corpus"
+	"yicha/corpus/corpustest"
 	"yicha/index"
 	"yicha/search"
 	"yicha/web/feedback"
@@ -37,25 +37,23 @@ type feedbackServer struct {
 	svc   *search.Service
 	path  string
 	store *feedback.SQLite
-	clock *clock
+	// clock is the server's time, which a test may move on; day is 09:00
+	// of the suite's day in Shanghai, where it starts.
+	clock *corpustest.Clock
+	day   time.Time
 }
-
-// clock is the server's time, which a test may move on.
-type clock struct{ t atomic.Pointer[time.Time] }
-
-func (c *clock) now() time.Time  { return *c.t.Load() }
-func (c *clock) set(t time.Time) { c.t.Store(&t) }
 
 // feedbackService is a search service over the embedded corpus, on a real
 // index on disk.
-func feedbackService(t testing.TB) *search.Service {
+func feedbackService(t testing.TB, now func() time.Time) *search.Service {
 	t.Helper()
 	store, err := index.OpenStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	svc, err := search.OpenService(context.Background(), store, corpus.Embedded(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc, err := search.OpenService(context.Background(), store, corpus.Embedded(),
+		search.ServiceOptions{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +63,10 @@ func feedbackService(t testing.TB) *search.Service {
 
 func newFeedbackServer(t testing.TB) *feedbackServer {
 	t.Helper()
-	f := &feedbackServer{t: t, svc: feedbackService(t), path: filepath.Join(t.TempDir(), "feedback.db"), clock: &clock{}}
-	f.clock.set(time.Date(2026, 3, 2, 9, 0, 0, 0, feedbackZone))
+	day, _ := corpus.ParseDate(corpus.Today(corpustest.Now(t)))
+	day = day.Add(9 * time.Hour)
+	clock := corpustest.NewClock(day)
+	f := &feedbackServer{t: t, svc: feedbackService(t, clock.Now), path: filepath.Join(t.TempDir(), "feedback.db"), clock: clock, day: day}
 	f.start()
 	t.Cleanup(f.stop)
 	return f
@@ -79,7 +79,7 @@ func (f *feedbackServer) start() {
 		f.t.Fatal(err)
 	}
 	h, err := NewServer(Config{Searcher: f.svc.Engine, Suggester: f.svc.Engine, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		AdminToken: testToken, Admin: f.svc, Feedback: store, Now: f.clock.now})
+		AdminToken: testToken, Admin: f.svc, Feedback: store, Now: f.clock.Now})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -411,7 +411,7 @@ func TestFeedbackRefusesForgedPosts(t *testing.T) {
 		t.Errorf("vote without a token: %d", a.status)
 	}
 	// A token outlives neither its lifetime nor a move of the clock.
-	f.clock.set(f.clock.now().Add(formTokenLifetime + time.Minute))
+	f.clock.Add(formTokenLifetime + time.Minute)
 	if a := f.post(report.action, url.Values{"token": {token}, "reason": {reason}}); a.status != http.StatusForbidden {
 		t.Errorf("expired token: %d", a.status)
 	}
@@ -422,7 +422,7 @@ func TestFeedbackRefusesForgedPosts(t *testing.T) {
 		t.Errorf("forged votes were kept: %+v", cs)
 	}
 	// The token survives a restart: the secret is in the database.
-	f.clock.set(f.clock.now().Add(-formTokenLifetime))
+	f.clock.Add(-formTokenLifetime)
 	_, report = f.policyForms("dibao")
 	f.restart()
 	if a := f.post(report.action, url.Values{"token": report.hidden["token"], "reason": {reason}}); a.status != http.StatusSeeOther {
@@ -487,7 +487,7 @@ func TestFeedbackBounds(t *testing.T) {
 	if a := post("other", "重启后", nil); a.status != http.StatusTooManyRequests {
 		t.Errorf("after a restart: %d", a.status)
 	}
-	f.clock.set(time.Date(2026, 3, 3, 0, 5, 0, 0, feedbackZone))
+	f.clock.Set(f.day.Add(15*time.Hour + 5*time.Minute)) // 00:05 the next day
 	_, report = f.policyForms("dibao")
 	if a := post("other", "第二天", nil); a.status != http.StatusSeeOther {
 		t.Errorf("the next day: %d", a.status)
@@ -552,7 +552,7 @@ func TestFeedbackAdminQueue(t *testing.T) {
 		t.Fatalf("no state form with a CSRF value on the admin page: %+v", forms["fb-update"])
 	}
 	note := `已更正材料清单 <i>谢谢</i>`
-	f.clock.set(f.clock.now().Add(26 * time.Hour))
+	f.clock.Add(26 * time.Hour)
 	if a := f.send(admin, "POST", "/admin/feedback/1", url.Values{"csrf": {csrf}, "state": {"handled"}, "note": {note}}, ""); a.status != http.StatusSeeOther ||
 		!strings.HasSuffix(a.header.Get("Location"), "#report-1") {
 		t.Fatalf("handle #1: %d %v", a.status, a.header)
@@ -615,7 +615,7 @@ func TestTransparency(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	at := f.clock.now()
+	at := f.clock.Now()
 	f.store.Update(ctx, 1, feedback.Change{State: feedback.StateHandled, Note: "秘密备注"}, at.Add(50*time.Hour))
 	f.store.Update(ctx, 2, feedback.Change{State: feedback.StateRejected}, at.Add(2*time.Hour))
 

@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"yicha/corpus"
+	"yicha/corpus/corpustest"
 	"yicha/index"
 	"yicha/search"
 )
@@ -21,12 +21,12 @@ func TestRateLimit(t *testing.T) {
 	}
 	store, _ := index.OpenStore(t.TempDir())
 	defer store.Close()
-	idx, _, err := store.Build(context.Background(), c, time.Now(), nil)
+	idx, _, err := store.Build(context.Background(), c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer idx.Close()
-	eng, _ := search.New(idx, c)
+	eng, _ := search.New(idx, c, corpustest.Pinned(t).Now)
 	h, err := NewServer(Config{Searcher: eng, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RateLimit: 2, RateBurst: 5})
 	if err != nil {
 		t.Fatal(err)

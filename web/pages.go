@@ -496,7 +496,12 @@ type advancedView struct {
 // document number, agencies and categories, expired entries on request,
 // and a dense table of results.
 func (s *Server) advancedPage(c echo.Context) error {
-	params := c.QueryParams()
+	// echo caches the query parameters: change a copy, never them.
+	params := url.Values{}
+	for k, v := range c.QueryParams() {
+		params[k] = slices.Clone(v)
+	}
+	searched := len(params) > 0
 	if params.Get("expired") == "" {
 		params.Set("expired", "false")
 	}
@@ -510,7 +515,7 @@ func (s *Server) advancedPage(c echo.Context) error {
 	v := advancedView{Phrase: req.Filters.Phrase, Title: req.Filters.Title, Number: req.Filters.DocNumber,
 		Agencies: s.cfg.Searcher.Agencies(), Categories: corpus.Categories, Agency: req.Filters.Agency,
 		Category: req.Filters.Category, IncludeExpired: !req.Filters.ExcludeExpired}
-	v.Searched = len(c.QueryParams()) > 0
+	v.Searched = searched
 	if v.Searched {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SearchTimeout)
 		defer cancel()

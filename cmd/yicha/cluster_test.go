@@ -20,6 +20,7 @@ import (
 
 	"yicha/corpus"
 	"yicha/corpus/pgtest"
+	"yicha/web/webtest"
 )
 
 // clusterDB returns the URL of a fresh database, dropped after the test.
@@ -36,12 +37,12 @@ type replica struct {
 	args []string
 	addr string
 	cmd  *exec.Cmd
-	logs *bytes.Buffer
+	logs *webtest.Logs
 }
 
 func (r *replica) start(t *testing.T, bin string) {
 	t.Helper()
-	r.logs = &bytes.Buffer{}
+	r.logs = webtest.NewLogs()
 	r.cmd = exec.Command(bin, r.args...)
 	r.cmd.Env = append(os.Environ(), "YICHA_ADMIN_TOKEN=cluster-token")
 	r.cmd.Stdout, r.cmd.Stderr = r.logs, r.logs
@@ -108,11 +109,11 @@ http {
 `
 
 // load sends searches through base with n workers until stop is closed,
-// and returns the count, the failures and every latency.
-func load(base string, queries []string, n int, stop <-chan struct{}, failed func(string)) (int, []time.Duration) {
+// counting the answered ones in count as they come, and returns the
+// count, the failures and every latency.
+func load(base string, queries []string, n int, stop <-chan struct{}, failed func(string), count *atomic.Int64) (int, []time.Duration) {
 	var mu sync.Mutex
 	var lat []time.Duration
-	var count atomic.Int64
 	var wg sync.WaitGroup
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: n}}
 	for w := range n {
@@ -227,8 +228,8 @@ func TestCluster(t *testing.T) {
 	conf := filepath.Join(prefix, "nginx.conf")
 	os.WriteFile(conf, fmt.Appendf(nil, nginxConf, prefix, all, "server "+reps[0].addr+";", front, single), 0o644)
 	ng := exec.Command(nginx, "-c", conf, "-p", prefix, "-g", "daemon off;")
-	var ngLog bytes.Buffer
-	ng.Stdout, ng.Stderr = &ngLog, &ngLog
+	ngLog := webtest.NewLogs()
+	ng.Stdout, ng.Stderr = ngLog, ngLog
 	if err := ng.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -253,8 +254,15 @@ func TestCluster(t *testing.T) {
 
 	stop := make(chan struct{})
 	loaded := make(chan int)
-	go func() { n, _ := load("http://"+front, queries, 8, stop, failed); loaded <- n }()
-	time.Sleep(time.Second)
+	var answered atomic.Int64
+	go func() { n, _ := load("http://"+front, queries, 8, stop, failed, &answered); loaded <- n }()
+	// more waits until the searches through nginx have gone n further.
+	more := func(what string, n int64) {
+		t.Helper()
+		from := answered.Load()
+		waitUntil(t, fmt.Sprintf("%d more searches through nginx %s", n, what), 60*time.Second, func() bool { return answered.Load() >= from+n })
+	}
+	more("before the edit", 200)
 
 	// The admin edits a title and reindexes through replica 0.
 	const newTitle = "城乡居民最低生活保障（集群测试新标题）"
@@ -281,7 +289,7 @@ func TestCluster(t *testing.T) {
 	victim := reps[2]
 	victim.cmd.Process.Signal(syscall.SIGKILL)
 	victim.cmd.Wait()
-	time.Sleep(2 * time.Second)
+	more("while a replica is down", 1000)
 
 	// While it is down the title changes again; restarted, it catches up.
 	const thirdTitle = "城乡居民最低生活保障（重启后追上）"
@@ -295,7 +303,7 @@ func TestCluster(t *testing.T) {
 		t.Errorf("the restarted replica serves %q, want %q", got, thirdTitle)
 	}
 	t.Logf("the killed replica was ready again %.2fs after restart, on the newest version", took.Seconds())
-	time.Sleep(time.Second)
+	more("after the restart", 500)
 	close(stop)
 	n := <-loaded
 	fmu.Lock()
@@ -313,7 +321,10 @@ func TestCluster(t *testing.T) {
 		done := make(chan struct{})
 		var count int
 		var lat []time.Duration
-		go func() { count, lat = load("http://"+tc.addr, queries, 32, stop, failed); close(done) }()
+		go func() {
+			count, lat = load("http://"+tc.addr, queries, 32, stop, failed, new(atomic.Int64))
+			close(done)
+		}()
 		d := 10 * time.Second
 		time.Sleep(d)
 		close(stop)

@@ -74,12 +74,25 @@ func openStore(dataDir string) (*index.Store, error) {
 	return store, err
 }
 
-func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runCheck(ctx context.Context, env *cli, args []string) error {
+	stdout, stderr := env.stdout, env.stderr
 	var c common
-	fs := newFlags("check", "[--corpus DIR]", stderr)
+	var date string
+	fs := newFlags("check", "[--corpus DIR] [--date YYYY-MM-DD]", stderr)
 	c.register(fs, false)
+	fs.StringVar(&date, "date", "", "check as of this day (default: today): which entries have expired or expire within 60 days")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	now := env.now()
+	if date != "" {
+		d, err := corpus.ParseDate(date)
+		if err != nil {
+			fmt.Fprintf(stderr, "yicha check: --date %q is not a date of the form YYYY-MM-DD\n", date)
+			return errUsage
+		}
+		// The middle of that day in Shanghai.
+		now = d.Add(12 * time.Hour)
 	}
 	vocab, err := index.CheckVocabulary()
 	if err != nil {
@@ -92,15 +105,26 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if len(vocab) > 0 {
-		fmt.Fprintf(stderr, "%d problem(s) in the vocabulary\n", len(vocab))
+	dated := corpus.CheckDates(corp.Policies, now)
+	for _, p := range dated {
+		fmt.Fprintln(stderr, p)
+	}
+	notices := corp.ExpiryNotices(now, corpus.ExpiryWindow)
+	for _, n := range notices {
+		fmt.Fprintln(stderr, n)
+	}
+	if len(vocab)+len(dated) > 0 {
+		fmt.Fprintf(stderr, "%d problem(s) in the vocabulary, %d in the corpus as of %s\n", len(vocab), len(dated), corpus.Today(now))
 		return errExit
 	}
-	fmt.Fprintf(stdout, "ok: %d entries in corpus %s\n", len(corp.Policies), c.source())
+	expired, soon := corp.Expiries(now, corpus.ExpiryWindow)
+	fmt.Fprintf(stdout, "ok: %d entries in corpus %s; as of %s, %d expired, %d expiring within %d days\n",
+		len(corp.Policies), c.source(), corpus.Today(now), len(expired), len(soon), int(corpus.ExpiryWindow.Hours()/24))
 	return nil
 }
 
-func runIndex(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runIndex(ctx context.Context, env *cli, args []string) error {
+	stdout, stderr := env.stdout, env.stderr
 	var c common
 	fs := newFlags("index", "[--corpus DIR|FILE.jsonl] [--data DIR]", stderr)
 	c.register(fs, true)
@@ -122,7 +146,7 @@ func runIndex(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			progressbar.OptionSetDescription("indexing"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
 		progress = func(done, total int) { bar.Set(done) }
 	}
-	idx, m, err := store.Build(ctx, corp, time.Now(), progress)
+	idx, m, err := store.Build(ctx, corp, progress)
 	if err != nil {
 		return err
 	}
@@ -139,7 +163,8 @@ func runIndex(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 var markRE = regexp.MustCompile(`</?mark>`)
 
-func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runSearch(ctx context.Context, env *cli, args []string) error {
+	stdout, stderr := env.stdout, env.stderr
 	var c common
 	var category, kind, audience, agency string
 	var size int
@@ -178,7 +203,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer store.Close()
-	svc, err := search.OpenService(ctx, store, corpus.Fixed(corp), log)
+	svc, err := search.OpenService(ctx, store, corpus.Fixed(corp), search.ServiceOptions{Log: log, Now: env.now})
 	if err != nil {
 		return err
 	}
@@ -199,7 +224,8 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runServe(ctx context.Context, env *cli, args []string) error {
+	stderr := env.stderr
 	var c common
 	var addr, tokenFile, logFormat, proxyHeader string
 	var rateLimit float64
@@ -271,14 +297,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if v, err := pg.Version(ctx); err != nil {
 			return err
 		} else if v == 0 {
-			if v, _, err = pushCorpus(ctx, &c, pg); err != nil {
+			if v, _, err = pushCorpus(ctx, &c, pg, env.now()); err != nil {
 				return fmt.Errorf("seeding the empty corpus store: %w", err)
 			}
 			log.Info("seeded the empty corpus store", "corpus", c.source().String(), "version", v)
 		}
 		src = pg
 	}
-	svc, err := search.OpenService(ctx, store, src, log)
+	progress := logProgress(log)
+	if hold := buildHook(log); hold != nil {
+		logged := progress
+		progress = func(done, total int) { logged(done, total); hold(done, total) }
+	}
+	svc, err := search.OpenService(ctx, store, src, search.ServiceOptions{Log: log, Now: env.now, Progress: progress})
 	var ce *corpus.CheckError
 	if errors.As(err, &ce) {
 		for _, p := range ce.Problems {
@@ -303,7 +334,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer fb.Close()
-	cfg := web.Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, AdminToken: token, RateLimit: rateLimit, TrustProxyHeader: proxyHeader, Feedback: fb}
+	cfg := web.Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, AdminToken: token, RateLimit: rateLimit, TrustProxyHeader: proxyHeader, Feedback: fb, Now: env.now}
 	if token != "" {
 		cfg.Admin = svc
 	}
@@ -312,7 +343,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// reindex pushes --corpus (when given) to the store first.
 		opts := search.FollowOptions{Poll: poll, MaxLag: maxLag, Log: log}
 		if c.corpusDir != "" {
-			opts.Push = func(ctx context.Context) error { _, _, err := pushCorpus(ctx, &c, pg); return err }
+			opts.Push = func(ctx context.Context) error { _, _, err := pushCorpus(ctx, &c, pg, env.now()); return err }
 		}
 		fol := search.NewFollower(svc, pg, opts)
 		fctx, stopFollowing := context.WithCancel(ctx)
@@ -353,6 +384,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		err = nil
 	}
 	return err
+}
+
+// logProgress logs a build's progress at every tenth of the way, so that
+// a long build (a large corpus) shows in the log how far it has come.
+func logProgress(log *slog.Logger) index.Progress {
+	shown := -1
+	return func(done, total int) {
+		if total == 0 {
+			return
+		}
+		tenth := done * 10 / total
+		if tenth < shown || done == total {
+			shown = -1 // a new build, or the end of this one
+		}
+		if tenth > shown {
+			shown = tenth
+			log.Info("indexing", "done", done, "total", total)
+		}
+	}
 }
 
 // adminToken reads the admin token from a file, or from YICHA_ADMIN_TOKEN.

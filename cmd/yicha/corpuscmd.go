@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
+	"time"
 
 	"yicha/corpus"
 )
@@ -19,17 +19,21 @@ func dbURL(flagValue string) string {
 	return strings.TrimSpace(os.Getenv("YICHA_DB"))
 }
 
-// pushCorpus validates the corpus of c and stores it in db as a new
-// version (nothing when it equals the latest).
-func pushCorpus(ctx context.Context, c *common, db *corpus.Postgres) (int64, bool, error) {
+// pushCorpus validates the corpus of c, as of now, and stores it in db as
+// a new version (nothing when it equals the latest).
+func pushCorpus(ctx context.Context, c *common, db *corpus.Postgres, now time.Time) (int64, bool, error) {
 	corp, err := c.source().Load(ctx)
 	if err != nil {
 		return 0, false, err
 	}
+	if probs := corpus.CheckDates(corp.Policies, now); len(probs) > 0 {
+		return 0, false, &corpus.CheckError{Problems: probs}
+	}
 	return db.Push(ctx, corp, c.source().String())
 }
 
-func runCorpus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runCorpus(ctx context.Context, env *cli, args []string) error {
+	stdout, stderr := env.stdout, env.stderr
 	if len(args) == 0 || args[0] != "push" {
 		fmt.Fprintln(stderr, "Usage: yicha corpus push --db URL [--corpus DIR|FILE.jsonl]")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
@@ -55,7 +59,7 @@ func runCorpus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer store.Close()
-	v, stored, err := pushCorpus(ctx, &c, store)
+	v, stored, err := pushCorpus(ctx, &c, store, env.now())
 	var ce *corpus.CheckError
 	if errors.As(err, &ce) {
 		for _, p := range ce.Problems {

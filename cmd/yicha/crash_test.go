@@ -12,22 +12,52 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"yicha/corpus"
+	"yicha/corpus/corpustest"
+	"yicha/web/webtest"
 )
 
-// buildBinary builds the yicha command into a temporary directory.
-func buildBinary(t *testing.T) string {
+// binary is the yicha command built once per test run, with the test
+// hooks (hooks_testhooks.go), which do nothing unless a test asks.
+var binary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+	out  []byte
+}
+
+// buildBinary returns the yicha command built with -tags testhooks.
+func buildBinary(t testing.TB) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "yicha")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	binary.once.Do(func() {
+		if binary.dir, binary.err = os.MkdirTemp("", "yicha-bin-"); binary.err != nil {
+			return
+		}
+		binary.path = filepath.Join(binary.dir, "yicha")
+		binary.out, binary.err = exec.Command("go", "build", "-tags", "testhooks", "-o", binary.path, ".").CombinedOutput()
+	})
+	if binary.err != nil {
+		t.Fatalf("go build: %v\n%s", binary.err, binary.out)
 	}
-	return bin
+	return binary.path
+}
+
+func TestMain(m *testing.M) {
+	// Every child's clock starts at the suite's moment (hooks_testhooks.go).
+	if os.Getenv(NowEnv) == "" {
+		os.Setenv(NowEnv, corpustest.DefaultNow.Format(time.RFC3339))
+	}
+	code := m.Run()
+	if binary.dir != "" {
+		os.RemoveAll(binary.dir)
+	}
+	os.Exit(code)
 }
 
 // bigCorpus writes the embedded corpus copies times over as JSONL, so that
@@ -71,20 +101,22 @@ func freeAddr(t testing.TB) string {
 type child struct {
 	cmd  *exec.Cmd
 	addr string
-	logs *bytes.Buffer
+	logs *webtest.Logs
 	// sawStarting records that the child was alive but not ready for a while.
 	sawStarting bool
 }
 
-func startServe(t *testing.T, bin, data, corpusFile string) *child {
+// startServe starts `yicha serve` on data (and corpusFile, if given), with
+// env added to its environment, and waits until it is ready.
+func startServe(t *testing.T, bin, data, corpusFile string, env ...string) *child {
 	t.Helper()
-	c := &child{addr: freeAddr(t), logs: &bytes.Buffer{}}
+	c := &child{addr: freeAddr(t), logs: webtest.NewLogs()}
 	args := []string{"serve", "--addr", c.addr, "--data", data, "--rate-limit", "0"}
 	if corpusFile != "" {
 		args = append(args, "--corpus", corpusFile)
 	}
 	c.cmd = exec.Command(bin, args...)
-	c.cmd.Env = append(os.Environ(), "YICHA_ADMIN_TOKEN=crash-test-token")
+	c.cmd.Env = append(append(os.Environ(), "YICHA_ADMIN_TOKEN=crash-test-token"), env...)
 	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -126,6 +158,8 @@ type status struct {
 	Docs        int    `json:"docs"`
 	Building    bool   `json:"building"`
 	Phase       string `json:"phase"`
+	Done        int    `json:"done"`
+	Total       int    `json:"total"`
 }
 
 type searchResp struct {
@@ -137,9 +171,10 @@ type searchResp struct {
 }
 
 // TestKilledMidBuildRestartsOnLastGoodIndex kills a serving child with
-// SIGKILL in the middle of a reindex and restarts it: it must serve the
-// last good index at once, clean the interrupted build away, then catch
-// up with the corpus by itself.
+// SIGKILL in the middle of a reindex — held by the test hook after its
+// first batch, so the kill lands mid-build on any machine — and restarts
+// it: it must serve the last good index at once, clean the interrupted
+// build away, then catch up with the corpus by itself.
 func TestKilledMidBuildRestartsOnLastGoodIndex(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and large indexes")
@@ -147,9 +182,10 @@ func TestKilledMidBuildRestartsOnLastGoodIndex(t *testing.T) {
 	bin := buildBinary(t)
 	data := t.TempDir()
 	corpusFile := filepath.Join(t.TempDir(), "policies.jsonl")
-	bigCorpus(t, corpusFile, 40, "最低生活保障 firstversion")
+	bigCorpus(t, corpusFile, 10, "最低生活保障 firstversion")
 
-	first := startServe(t, bin, data, corpusFile)
+	// The first build is the one at start; the reindex is the second.
+	first := startServe(t, bin, data, corpusFile, HoldBuildEnv+"=2")
 	if !first.sawStarting {
 		t.Error("while building its first index the server was never alive and not ready (/healthz 200, /readyz 503)")
 	}
@@ -159,7 +195,7 @@ func TestKilledMidBuildRestartsOnLastGoodIndex(t *testing.T) {
 		t.Fatalf("status %+v", before)
 	}
 
-	bigCorpus(t, corpusFile, 40, "最低生活保障 secondversion")
+	bigCorpus(t, corpusFile, 10, "最低生活保障 secondversion")
 	req, _ := http.NewRequest("POST", "http://"+first.addr+"/api/admin/reindex", nil)
 	req.Header.Set("Authorization", "Bearer crash-test-token")
 	resp, err := http.DefaultClient.Do(req)
@@ -170,20 +206,13 @@ func TestKilledMidBuildRestartsOnLastGoodIndex(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("reindex = %d", resp.StatusCode)
 	}
-	// Kill it while it indexes.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var st status
-		first.getJSON(t, "/api/admin/status", &st)
-		if st.Building && st.Phase == "indexing" {
-			break
-		}
-		if !st.Building || time.Now().After(deadline) {
-			t.Fatalf("the build ended before it could be interrupted: %+v", st)
-		}
-		time.Sleep(10 * time.Millisecond)
+	// Kill it while it indexes: the hook holds the build after its first
+	// batch and says so in the log.
+	first.logs.WaitFor(t, "build held", "build=2")
+	var st status
+	if first.getJSON(t, "/api/admin/status", &st); !st.Building || st.Phase != "indexing" || st.Done == 0 || st.Done >= st.Total {
+		t.Fatalf("held mid-build, the status is %+v", st)
 	}
-	time.Sleep(200 * time.Millisecond)
 	first.cmd.Process.Signal(syscall.SIGKILL)
 	first.cmd.Wait()
 	partial, _ := filepath.Glob(filepath.Join(data, "idx-*"))
@@ -204,7 +233,7 @@ func TestKilledMidBuildRestartsOnLastGoodIndex(t *testing.T) {
 		}
 	}
 	// It then catches up with the changed corpus by itself.
-	deadline = time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		var sr searchResp
 		second.getJSON(t, "/api/search?q="+url.QueryEscape("secondversion"), &sr)

@@ -15,7 +15,8 @@ import (
 // runEval measures search quality on a BEIR data set: it indexes the
 // corpus with the production analyzer and mapping in a fresh directory and
 // runs every query through the production search.
-func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runEval(ctx context.Context, env *cli, args []string) error {
+	stdout, stderr := env.stdout, env.stderr
 	var corpusFile, queriesFile, qrelsFile, dataDir string
 	fs := newFlags("eval", "--corpus corpus.jsonl --queries queries.jsonl --qrels qrels.tsv", stderr)
 	fs.StringVar(&corpusFile, "corpus", "", "BEIR corpus.jsonl")
@@ -52,13 +53,13 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	start := time.Now()
-	idx, err := index.BuildAt(ctx, dataDir+"/index", corp, time.Now(), nil)
+	idx, err := index.BuildAt(ctx, dataDir+"/index", corp, nil)
 	if err != nil {
 		return err
 	}
 	defer idx.Close()
 	build := time.Since(start)
-	eng, err := search.New(idx, corp)
+	eng, err := search.New(idx, corp, env.now)
 	if err != nil {
 		return err
 	}

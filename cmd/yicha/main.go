@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"yicha/index"
 )
@@ -18,7 +19,14 @@ import (
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	run     func(ctx context.Context, env *cli, args []string) error
+}
+
+// cli is what a command runs with: where it writes, and the clock that
+// says which entries have expired (tests pin it).
+type cli struct {
+	stdout, stderr io.Writer
+	now            func() time.Time
 }
 
 var commands = []command{
@@ -39,10 +47,11 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(ctx, &cli{stdout: os.Stdout, stderr: os.Stderr, now: clock()}, os.Args[1:]))
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, env *cli, args []string) int {
+	stderr := env.stderr
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {
@@ -54,7 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if c.name != args[0] {
 			continue
 		}
-		err := c.run(ctx, args[1:], stdout, stderr)
+		err := c.run(ctx, env, args[1:])
 		switch {
 		case err == nil:
 			return 0

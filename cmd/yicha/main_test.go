@@ -3,33 +3,46 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"yicha/corpus"
+	"yicha/corpus/corpustest"
 	"yicha/index"
 )
 
-func runCLI(args ...string) (int, string, string) {
+// runCLI runs the command in-process with the clock pinned to the suite's
+// moment.
+func runCLI(t testing.TB, args ...string) (int, string, string) {
+	t.Helper()
+	return runCLIAt(t, corpustest.Now(t), args...)
+}
+
+// runCLIAt runs the command in-process as at the moment now.
+func runCLIAt(t testing.TB, now time.Time, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), args, &out, &errb)
+	code := run(context.Background(), &cli{stdout: &out, stderr: &errb, now: corpustest.NewClock(now).Now}, args)
 	return code, out.String(), errb.String()
 }
 
 func TestCLI(t *testing.T) {
-	if code, _, stderr := runCLI(); code != 2 || !strings.Contains(stderr, "Commands:") {
+	if code, _, stderr := runCLI(t); code != 2 || !strings.Contains(stderr, "Commands:") {
 		t.Errorf("no command: %d %q", code, stderr)
 	}
-	if code, _, stderr := runCLI("frobnicate"); code != 2 || !strings.Contains(stderr, "unknown command") {
+	if code, _, stderr := runCLI(t, "frobnicate"); code != 2 || !strings.Contains(stderr, "unknown command") {
 		t.Errorf("unknown command: %d %q", code, stderr)
 	}
 	for _, cmd := range []string{"serve", "index", "search", "check", "eval"} {
-		if code, _, stderr := runCLI(cmd, "--help"); code != 0 || !strings.Contains(stderr, "Usage: yicha "+cmd) {
+		if code, _, stderr := runCLI(t, cmd, "--help"); code != 0 || !strings.Contains(stderr, "Usage: yicha "+cmd) {
 			t.Errorf("%s --help: %d %q", cmd, code, stderr)
 		}
 	}
-	if code, stdout, _ := runCLI("check"); code != 0 || !strings.HasPrefix(stdout, "ok: ") {
+	if code, stdout, _ := runCLIAt(t, checkMoment(t), "check"); code != 0 || !strings.HasPrefix(stdout, "ok: ") {
 		t.Errorf("check of the embedded corpus: %d %q", code, stdout)
 	}
 }
@@ -41,7 +54,7 @@ func TestCheckReportsFileAndLine(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "places.yaml"), places, 0o644)
 	good, _ := os.ReadFile("../../corpus/policies/dibao.yaml")
 	os.WriteFile(filepath.Join(dir, "policies", "dibao.yaml"), bytes.Replace(good, []byte("kind: 政策类"), []byte("kind: 政策"), 1), 0o644)
-	code, _, stderr := runCLI("check", "--corpus", dir)
+	code, _, stderr := runCLI(t, "check", "--corpus", dir)
 	want := filepath.Join(dir, "policies", "dibao.yaml") + ":2: kind"
 	if code != 1 || !strings.Contains(stderr, want) {
 		t.Errorf("check = %d %q, want exit 1 and %q", code, stderr, want)
@@ -55,8 +68,67 @@ func TestIndexRefusesARunningServersData(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Close()
-	code, _, stderr := runCLI("index", "--data", dir)
+	code, _, stderr := runCLI(t, "index", "--data", dir)
 	if code != 1 || !strings.Contains(stderr, "in use by another yicha process") || !strings.Contains(stderr, "admin API") {
 		t.Errorf("index on a held data directory = %d %q", code, stderr)
+	}
+}
+
+// checkMoment is when `yicha check` of the embedded corpus is sure to pass:
+// the suite's moment, or the end of the day of the corpus's latest update
+// if that is later.
+func checkMoment(t testing.TB) time.Time {
+	t.Helper()
+	emb, err := corpus.Embedded().Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now, latest := corpustest.Now(t), corpustest.LatestUpdate(emb); now.After(latest) {
+		return now
+	}
+	return corpustest.LatestUpdate(emb)
+}
+
+// TestCheckAsOfTwoDates runs `yicha check` on the embedded corpus at the
+// first moment every entry's date of checking has come (or the suite's
+// moment, if later) and again two years on: both pass, and each lists, as
+// notices at file:line, exactly the entries expired by then and those
+// expiring within 60 days. A day before the latest update, the update is a
+// problem.
+func TestCheckAsOfTwoDates(t *testing.T) {
+	emb, err := corpus.Embedded().Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := checkMoment(t)
+	for _, at := range []time.Time{base, base.AddDate(2, 0, 0)} {
+		code, stdout, stderr := runCLIAt(t, at, "check")
+		if code != 0 {
+			t.Fatalf("check at %s = %d\n%s", at, code, stderr)
+		}
+		expired, soon := emb.Expiries(at, corpus.ExpiryWindow)
+		wantOK := fmt.Sprintf("as of %s, %d expired, %d expiring within 60 days", corpus.Today(at), len(expired), len(soon))
+		if !strings.Contains(stdout, wantOK) {
+			t.Errorf("check at %s: %q, want %q", corpus.Today(at), stdout, wantOK)
+		}
+		for _, x := range expired {
+			if want := x.Policy.Source + ":"; !strings.Contains(stderr, want) || !strings.Contains(stderr, "notice: expired on "+x.Policy.Expires) {
+				t.Errorf("check at %s does not name the expired %s:\n%s", corpus.Today(at), x.Policy.ID, stderr)
+			}
+		}
+		if n := strings.Count(stderr, "notice: "); n != len(expired)+len(soon) {
+			t.Errorf("check at %s gives %d notices, want %d:\n%s", corpus.Today(at), n, len(expired)+len(soon), stderr)
+		}
+	}
+	// --date overrides the clock; before the latest update it is a problem.
+	before := base.AddDate(0, 0, -1)
+	if base.Equal(corpustest.LatestUpdate(emb)) {
+		code, _, stderr := runCLIAt(t, base.AddDate(5, 0, 0), "check", "--date", corpus.Today(before))
+		if code != 1 || !strings.Contains(stderr, "is after today ("+corpus.Today(before)+")") || !strings.Contains(stderr, ".yaml:") {
+			t.Errorf("check --date %s = %d\n%s", corpus.Today(before), code, stderr)
+		}
+	}
+	if code, _, stderr := runCLI(t, "check", "--date", "2027-13-01"); code != 2 || !strings.Contains(stderr, "--date") {
+		t.Errorf("check --date 2027-13-01 = %d %q", code, stderr)
 	}
 }

@@ -70,7 +70,12 @@ func TestSIGTERMLosesNoRequest(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
-	time.Sleep(time.Second)
+	// SIGTERM once the clients are in full swing.
+	for deadline := time.Now().Add(30 * time.Second); ok.Load() < 500; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) || stop.Load() {
+			t.Fatalf("the clients got %d answers before SIGTERM", ok.Load())
+		}
+	}
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

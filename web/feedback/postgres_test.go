@@ -110,7 +110,7 @@ func TestPostgresBesideCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddVote(ctx, feedback.Vote{PolicyID: "dibao", Category: "社会救助", Helpful: true, At: time.Now()}, feedback.Quota{}); err != nil {
+	if err := s.AddVote(ctx, feedback.Vote{PolicyID: "dibao", Category: "社会救助", Helpful: true, At: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}, feedback.Quota{}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
