@@ -139,7 +139,10 @@ type Corpus struct {
 	// Fingerprint identifies the content, so two loads of the same
 	// files give the same value.
 	Fingerprint string
-	byID        map[string]*Policy
+	// Version is the version of a shared corpus store the corpus was read
+	// from (see corpus/pgstore); 0 for files.
+	Version int64
+	byID    map[string]*Policy
 }
 
 // NewCorpus orders the policies by ID and indexes them.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"yicha/corpus"
+	"yicha/search/eval"
 )
 
 // stardCorpus reads the statute articles of ../shared/data/stard-lecoqa.
@@ -19,7 +20,7 @@ func stardCorpus(b testing.TB) *corpus.Corpus {
 		b.Skipf("shared data not available: %v", err)
 	}
 	defer f.Close()
-	c, err := corpus.ReadBEIRCorpus("stard", f)
+	c, err := eval.ReadBEIRCorpus("stard", f)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -30,11 +30,14 @@ type Manifest struct {
 	Dir            string `json:"dir"`
 	MappingVersion int    `json:"mapping_version"`
 	// Analysis identifies the analysis (dictionary) the index was built with.
-	Analysis     string    `json:"analysis"`
-	Fingerprint  string    `json:"fingerprint"`
-	Docs         uint64    `json:"docs"`
-	BuiltAt      time.Time `json:"built_at"`
-	BuildSeconds float64   `json:"build_seconds"`
+	Analysis    string `json:"analysis"`
+	Fingerprint string `json:"fingerprint"`
+	// CorpusVersion is the shared store's version of the corpus, if it
+	// came from one.
+	CorpusVersion int64     `json:"corpus_version,omitempty"`
+	Docs          uint64    `json:"docs"`
+	BuiltAt       time.Time `json:"built_at"`
+	BuildSeconds  float64   `json:"build_seconds"`
 }
 
 const (
@@ -175,7 +178,9 @@ func (s *Store) Active() (bleve.Index, *corpus.Corpus, *Manifest, error) {
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open index %s: %w", m.Dir, err)
 	}
-	return idx, corpus.NewCorpus(ps, m.Fingerprint), m, nil
+	served := corpus.NewCorpus(ps, m.Fingerprint)
+	served.Version = m.CorpusVersion
+	return idx, served, m, nil
 }
 
 // corpusName is the file beside an index holding the corpus it was built from.
@@ -209,6 +214,7 @@ func (s *Store) Build(ctx context.Context, c *corpus.Corpus, progress Progress) 
 		MappingVersion: MappingVersion,
 		Analysis:       AnalysisFingerprint(),
 		Fingerprint:    c.Fingerprint,
+		CorpusVersion:  c.Version,
 		Docs:           uint64(len(c.Policies)),
 		BuiltAt:        start.UTC(),
 		BuildSeconds:   time.Since(start).Seconds(),

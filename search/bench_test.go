@@ -14,6 +14,7 @@ import (
 
 	"yicha/corpus"
 	"yicha/index"
+	"yicha/search/eval"
 )
 
 var shared = filepath.Join("..", "..", "shared", "data")
@@ -93,7 +94,7 @@ func beirCorpus(tb testing.TB, set string) *corpus.Corpus {
 		tb.Skipf("shared data not available: %v", err)
 	}
 	defer f.Close()
-	c, err := corpus.ReadBEIRCorpus(set, f)
+	c, err := eval.ReadBEIRCorpus(set, f)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -123,6 +123,39 @@ func (e *Engine) swap(idx bleve.Index, c *corpus.Corpus) (*snapshot, error) {
 	return e.snap.Swap(s), nil
 }
 
+// Verify checks a new index of c before it serves: it holds every entry,
+// and an entry's own title finds it (or an entry of the same title).
+func (e *Engine) Verify(ctx context.Context, idx bleve.Index, c *corpus.Corpus) error {
+	n, err := idx.DocCount()
+	if err != nil {
+		return err
+	}
+	if n != uint64(len(c.Policies)) {
+		return fmt.Errorf("index holds %d documents, corpus has %d", n, len(c.Policies))
+	}
+	if len(c.Policies) == 0 {
+		return nil
+	}
+	stats, err := index.ReadStats(idx)
+	if err != nil {
+		return err
+	}
+	p := c.Policies[len(c.Policies)/2]
+	res, err := idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(e.query.Build(p.Title, Filters{}, stats, nil, nil), 10, 0, false))
+	if err != nil {
+		return err
+	}
+	for _, h := range res.Hits {
+		if q, ok := c.Get(h.ID); ok && q.Title == p.Title {
+			return nil
+		}
+	}
+	return fmt.Errorf("searching the title of %s does not find it", p.ID)
+}
+
+// Close closes the index being served.
+func (e *Engine) Close() error { return e.snap.Load().idx.Close() }
+
 // Generation numbers the index and corpus being served; it changes with
 // every swap.
 func (e *Engine) Generation() uint64 { return e.snap.Load().gen }

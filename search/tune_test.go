@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"yicha/corpus"
 	"yicha/index"
+	"yicha/search/eval"
 )
 
 // TestTuneRanking evaluates ranking variants side by side on the BEIR sets
@@ -33,15 +33,15 @@ func TestTuneRanking(t *testing.T) {
 			t.Cleanup(func() { f.Close() })
 			return f
 		}
-		c, err := corpus.ReadBEIRCorpus("corpus", open("corpus.jsonl"))
+		c, err := eval.ReadBEIRCorpus("corpus", open("corpus.jsonl"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		qs, err := corpus.ReadBEIRQueries("queries", open("queries.jsonl"))
+		qs, err := eval.ReadBEIRQueries("queries", open("queries.jsonl"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		qrels, err := corpus.ReadQrels("qrels", open("qrels.tsv"))
+		qrels, err := eval.ReadQrels("qrels", open("qrels.tsv"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,7 +59,7 @@ func TestTuneRanking(t *testing.T) {
 				v.Params = DefaultRanking.Params
 			}
 			e.query.ranking = v
-			r, err := e.Evaluate(context.Background(), qs, qrels)
+			r, err := eval.Run(context.Background(), e, qs, qrels)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,13 +15,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"yicha/corpus"
-	"yicha/search"
+	"yicha/search/live"
 )
 
 // Admin is what the admin API and page need of the index service.
 type Admin interface {
-	Reindex(ctx context.Context, wait bool) (search.Status, error)
-	Status() search.Status
+	Reindex(ctx context.Context, wait bool) (live.Status, error)
+	Status() live.Status
 }
 
 var errUnauthorized = echo.NewHTTPError(http.StatusUnauthorized, "a valid admin token is required")
@@ -52,7 +52,7 @@ func (s *Server) requireBearer(next echo.HandlerFunc) echo.HandlerFunc {
 
 // ReindexResponse is the JSON answer of POST /api/admin/reindex.
 type ReindexResponse struct {
-	Status search.Status `json:"status"`
+	Status live.Status `json:"status"`
 }
 
 // problemsBody is the 422 answer: every problem of the corpus.
@@ -76,7 +76,7 @@ func (s *Server) apiReindex(c echo.Context) error {
 			body.Lines = append(body.Lines, p.String())
 		}
 		return c.JSON(http.StatusUnprocessableEntity, body)
-	case errors.Is(err, search.ErrBusy):
+	case errors.Is(err, live.ErrBusy):
 		return c.JSON(http.StatusConflict, errorBody{Error: errorDetail{Code: "busy", Message: err.Error()}})
 	case err != nil:
 		return err
@@ -116,7 +116,7 @@ type adminView struct {
 	SignedIn bool
 	Failed   bool
 	CSRF     string
-	Status   search.Status
+	Status   live.Status
 	Message  string
 	// TopQueries and ZeroQueries are what residents asked most, and what
 	// found nothing, over the last days.
@@ -177,7 +177,7 @@ func (s *Server) adminReindex(c echo.Context) error {
 		switch {
 		case errors.As(err, &ce):
 			msg = "语料有问题，未重建：见下方错误"
-		case errors.Is(err, search.ErrBusy):
+		case errors.Is(err, live.ErrBusy):
 			msg = "已有重建在进行中"
 		default:
 			msg = "重建失败：" + err.Error()

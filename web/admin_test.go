@@ -19,8 +19,8 @@ import (
 	"yicha/corpus"
 	"yicha/corpus/corpustest"
 	"yicha/index"
-	"yicha/search"
-	"yicha/web/feedback"
+	"yicha/search/live"
+	"yicha/web/sitestore"
 )
 
 const testToken = "s3cret-admin-token"
@@ -28,9 +28,9 @@ const testToken = "s3cret-admin-token"
 type adminServer struct {
 	*httptest.Server
 	dir    string // the corpus directory, editable by the test
-	svc    *search.Service
+	svc    *live.Service
 	server *Server
-	fb     feedback.Store
+	fb     sitestore.Store
 }
 
 // copyCorpus copies the project's corpus into a directory the test may edit.
@@ -64,12 +64,12 @@ func newAdminServer(t testing.TB, token string) *adminServer {
 	}
 	t.Cleanup(func() { store.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := search.OpenService(context.Background(), store, corpus.Dir(dir), search.ServiceOptions{Log: log, Now: corpustest.Pinned(t).Now})
+	svc, err := live.OpenService(context.Background(), store, corpus.Dir(dir), live.ServiceOptions{Log: log, Now: corpustest.Pinned(t).Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { svc.Close() })
-	fb, err := feedback.OpenSQLite(filepath.Join(t.TempDir(), "feedback.db"))
+	fb, err := sitestore.OpenSQLite(filepath.Join(t.TempDir(), "feedback.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func TestReindexRefusesABrokenCorpus(t *testing.T) {
 	if after, _ := s.firstHit(t, "最低生活保障"); after.Title != before.Title {
 		t.Errorf("a broken corpus changed what is served: %q → %q", before.Title, after.Title)
 	}
-	var st search.Status
+	var st live.Status
 	s.do(t, "GET", "/api/admin/status", testToken, &st)
 	if st.LastError == "" || len(st.Problems) == 0 || st.Reindexes != 0 {
 		t.Errorf("status after a refused reindex: %+v", st)

@@ -19,7 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"yicha/corpus"
-	"yicha/web/feedback"
+	"yicha/web/sitestore"
 )
 
 // Residents tell us on every policy page whether it helped and where it
@@ -50,7 +50,7 @@ var feedbackZone = time.FixedZone("CST", 8*3600)
 // summary from a store.
 type feedbackRoutes struct {
 	s      *Server
-	store  feedback.Store
+	store  sitestore.Store
 	secret []byte
 }
 
@@ -100,9 +100,9 @@ func (f *feedbackRoutes) tokenOK(policyID, token string, now time.Time) bool {
 
 // quota counts a client's writes of one kind for today under a keyed hash
 // of its address and the day.
-func (f *feedbackRoutes) quota(c echo.Context, kind string, limit int) feedback.Quota {
+func (f *feedbackRoutes) quota(c echo.Context, kind string, limit int) sitestore.Quota {
 	day := f.s.cfg.Now().In(feedbackZone).Format(time.DateOnly)
-	return feedback.Quota{Key: f.sign("client", kind, c.RealIP(), day), Day: day, Limit: limit}
+	return sitestore.Quota{Key: f.sign("client", kind, c.RealIP(), day), Day: day, Limit: limit}
 }
 
 // feedbackFormView is what the policy page's feedback forms need.
@@ -111,7 +111,7 @@ type feedbackFormView struct {
 	Token        string
 	VoteAction   string
 	ReportAction string
-	Reasons      []feedback.Reason
+	Reasons      []sitestore.Reason
 	MaxComment   int
 }
 
@@ -119,7 +119,7 @@ type feedbackFormView struct {
 func (f *feedbackRoutes) form(p *corpus.Policy) feedbackFormView {
 	base := "/policies/" + url.PathEscape(p.ID)
 	return feedbackFormView{PolicyID: p.ID, Token: f.token(p.ID, f.s.cfg.Now()), VoteAction: base + "/helpful",
-		ReportAction: base + "/feedback", Reasons: feedback.Reasons, MaxComment: feedback.MaxComment}
+		ReportAction: base + "/feedback", Reasons: sitestore.Reasons, MaxComment: sitestore.MaxComment}
 }
 
 // feedbackDoneView is the page after a post, or the page saying why it was
@@ -154,10 +154,10 @@ func (f *feedbackRoutes) postedPolicy(c echo.Context) (p *corpus.Policy, ok bool
 // storeError answers what the store refused.
 func (f *feedbackRoutes) storeError(c echo.Context, p *corpus.Policy, err error) error {
 	switch {
-	case errors.Is(err, feedback.ErrLimit):
+	case errors.Is(err, sitestore.ErrLimit):
 		return f.refuse(c, http.StatusTooManyRequests, p,
 			fmt.Sprintf("今天从您这里提交的反馈已经很多了（每天最多 %d 条意见、%d 次评价），请明天再来。感谢您的耐心。", ReportsPerDay, VotesPerDay))
-	case errors.Is(err, feedback.ErrInvalid):
+	case errors.Is(err, sitestore.ErrInvalid):
 		return f.refuse(c, http.StatusBadRequest, p, "内容有误，没有提交。请回到政策页面重新填写。")
 	}
 	return err
@@ -177,7 +177,7 @@ func (f *feedbackRoutes) vote(c echo.Context) error {
 	default:
 		return f.refuse(c, http.StatusBadRequest, p, "请选择“有帮助”或“没有帮助”。")
 	}
-	v := feedback.Vote{PolicyID: p.ID, Category: p.Category, Helpful: helpful, At: f.s.cfg.Now()}
+	v := sitestore.Vote{PolicyID: p.ID, Category: p.Category, Helpful: helpful, At: f.s.cfg.Now()}
 	if err := f.store.AddVote(c.Request().Context(), v, f.quota(c, "vote", VotesPerDay)); err != nil {
 		return f.storeError(c, p, err)
 	}
@@ -195,15 +195,15 @@ func (f *feedbackRoutes) report(c echo.Context) error {
 	if !ok {
 		return err
 	}
-	reason := feedback.Reason(c.FormValue("reason"))
+	reason := sitestore.Reason(c.FormValue("reason"))
 	if !reason.Valid() {
 		return f.refuse(c, http.StatusBadRequest, p, "请选择一个原因。")
 	}
-	comment := feedback.CleanComment(c.FormValue("comment"))
-	if n := utf8.RuneCountInString(comment); n > feedback.MaxComment {
-		return f.refuse(c, http.StatusBadRequest, p, fmt.Sprintf("补充说明最多 %d 字，您写了 %d 字。", feedback.MaxComment, n))
+	comment := sitestore.CleanComment(c.FormValue("comment"))
+	if n := utf8.RuneCountInString(comment); n > sitestore.MaxComment {
+		return f.refuse(c, http.StatusBadRequest, p, fmt.Sprintf("补充说明最多 %d 字，您写了 %d 字。", sitestore.MaxComment, n))
 	}
-	r := feedback.Report{PolicyID: p.ID, Category: p.Category, Reason: reason, Comment: comment, CreatedAt: f.s.cfg.Now()}
+	r := sitestore.Report{PolicyID: p.ID, Category: p.Category, Reason: reason, Comment: comment, CreatedAt: f.s.cfg.Now()}
 	// The report is committed to disk before the answer goes out.
 	if _, err := f.store.AddReport(c.Request().Context(), r, f.quota(c, "report", ReportsPerDay)); err != nil {
 		return f.storeError(c, p, err)
@@ -247,8 +247,8 @@ type transparencyView struct {
 
 // transparencyRows lists every category of the corpus, in its order, then
 // any other category that has reports, with the totals.
-func transparencyRows(sum []feedback.CategorySummary) ([]transparencyRow, transparencyRow) {
-	by := map[string]feedback.CategorySummary{}
+func transparencyRows(sum []sitestore.CategorySummary) ([]transparencyRow, transparencyRow) {
+	by := map[string]sitestore.CategorySummary{}
 	for _, s := range sum {
 		by[s.Category] = s
 	}
@@ -308,16 +308,16 @@ func (f *feedbackRoutes) transparency(c echo.Context) error {
 type policyCountsView struct {
 	ID, Title, Category string
 	Helpful, NotHelpful int
-	ByReason            []int // in feedback.Reasons order
+	ByReason            []int // in sitestore.Reasons order
 	Open                int
 }
 
 type reportView struct {
 	ID                              int64
 	PolicyID, PolicyTitle, Category string
-	Reason                          feedback.Reason
+	Reason                          sitestore.Reason
 	Comment                         string
-	State                           feedback.State
+	State                           sitestore.State
 	Note                            string
 	Created, Resolved               string
 }
@@ -328,8 +328,8 @@ type stateLink struct {
 }
 
 type adminFeedbackView struct {
-	Reasons  []feedback.Reason
-	States   []feedback.State
+	Reasons  []sitestore.Reason
+	States   []sitestore.State
 	Policies []policyCountsView
 	Filters  []stateLink
 	Reports  []reportView
@@ -354,8 +354,8 @@ func formatTime(t time.Time) string {
 }
 
 // stateFilter reads ?fstate= (empty: every state).
-func stateFilter(v url.Values) (feedback.State, error) {
-	st := feedback.State(v.Get("fstate"))
+func stateFilter(v url.Values) (sitestore.State, error) {
+	st := sitestore.State(v.Get("fstate"))
 	if st != "" && !st.Valid() {
 		return "", echo.NewHTTPError(http.StatusBadRequest, "unknown state "+strconv.Quote(string(st)))
 	}
@@ -372,11 +372,11 @@ func (f *feedbackRoutes) adminView(ctx context.Context, q url.Values) (*adminFee
 	if err != nil {
 		return nil, err
 	}
-	reports, err := f.store.Reports(ctx, feedback.Filter{State: state, Limit: queueLimit + 1})
+	reports, err := f.store.Reports(ctx, sitestore.Filter{State: state, Limit: queueLimit + 1})
 	if err != nil {
 		return nil, err
 	}
-	v := &adminFeedbackView{Reasons: feedback.Reasons, States: feedback.States, MaxNote: feedback.MaxNote,
+	v := &adminFeedbackView{Reasons: sitestore.Reasons, States: sitestore.States, MaxNote: sitestore.MaxNote,
 		CSVHref: "/admin/feedback.csv"}
 	if state != "" {
 		v.CSVHref += "?" + url.Values{"state": {string(state)}}.Encode()
@@ -384,13 +384,13 @@ func (f *feedbackRoutes) adminView(ctx context.Context, q url.Values) (*adminFee
 	for _, pc := range counts {
 		pv := policyCountsView{ID: pc.PolicyID, Title: f.title(pc.PolicyID), Category: pc.Category,
 			Helpful: pc.Helpful, NotHelpful: pc.NotHelpful, Open: pc.Open}
-		for _, r := range feedback.Reasons {
+		for _, r := range sitestore.Reasons {
 			pv.ByReason = append(pv.ByReason, pc.Reports[r])
 		}
 		v.Policies = append(v.Policies, pv)
 	}
 	v.Filters = append(v.Filters, stateLink{Label: "全部", Href: "/admin#fb-queue", Current: state == ""})
-	for _, st := range feedback.States {
+	for _, st := range sitestore.States {
 		v.Filters = append(v.Filters, stateLink{Label: st.Label(), Href: "/admin?" + url.Values{"fstate": {string(st)}}.Encode() + "#fb-queue",
 			Current: st == state})
 	}
@@ -422,24 +422,24 @@ func (f *feedbackRoutes) update(c echo.Context) error {
 
 // change applies the state and note a request carries to the report of its
 // :id, as form values or JSON ({"state", "note"}).
-func (f *feedbackRoutes) change(c echo.Context) (feedback.Report, error) {
+func (f *feedbackRoutes) change(c echo.Context) (sitestore.Report, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return feedback.Report{}, echo.NewHTTPError(http.StatusNotFound, "no such report")
+		return sitestore.Report{}, echo.NewHTTPError(http.StatusNotFound, "no such report")
 	}
 	var body struct {
 		State string `json:"state" form:"state"`
 		Note  string `json:"note" form:"note"`
 	}
 	if err := c.Bind(&body); err != nil {
-		return feedback.Report{}, err
+		return sitestore.Report{}, err
 	}
-	ch := feedback.Change{State: feedback.State(body.State), Note: strings.TrimSpace(strings.ToValidUTF8(body.Note, ""))}
+	ch := sitestore.Change{State: sitestore.State(body.State), Note: strings.TrimSpace(strings.ToValidUTF8(body.Note, ""))}
 	r, err := f.store.Update(c.Request().Context(), id, ch, f.s.cfg.Now())
 	switch {
-	case errors.Is(err, feedback.ErrNotFound):
+	case errors.Is(err, sitestore.ErrNotFound):
 		return r, echo.NewHTTPError(http.StatusNotFound, "no such report")
-	case errors.Is(err, feedback.ErrInvalid):
+	case errors.Is(err, sitestore.ErrInvalid):
 		return r, echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
 	return r, err
@@ -460,8 +460,8 @@ type FeedbackCounts struct {
 	NotHelpful int    `json:"not_helpful"`
 	// Reports counts reports by reason (every reason present); Open counts
 	// those still new.
-	Reports map[feedback.Reason]int `json:"reports"`
-	Open    int                     `json:"open"`
+	Reports map[sitestore.Reason]int `json:"reports"`
+	Open    int                      `json:"open"`
 }
 
 // FeedbackReport is one report in the queue.
@@ -481,7 +481,7 @@ type FeedbackReport struct {
 	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`
 }
 
-func (f *feedbackRoutes) toReport(r feedback.Report) FeedbackReport {
+func (f *feedbackRoutes) toReport(r sitestore.Report) FeedbackReport {
 	out := FeedbackReport{ID: r.ID, PolicyID: r.PolicyID, Title: f.title(r.PolicyID), Category: r.Category,
 		Reason: string(r.Reason), ReasonLabel: r.Reason.Label(), Comment: r.Comment, State: string(r.State),
 		StateLabel: r.State.Label(), Note: r.Note, CreatedAt: r.CreatedAt.In(feedbackZone), UpdatedAt: r.UpdatedAt.In(feedbackZone)}
@@ -493,8 +493,8 @@ func (f *feedbackRoutes) toReport(r feedback.Report) FeedbackReport {
 }
 
 // reportFilter reads ?state=, ?policy=, ?limit=, ?offset=.
-func reportFilter(v url.Values) (feedback.Filter, error) {
-	f := feedback.Filter{State: feedback.State(v.Get("state")), PolicyID: v.Get("policy")}
+func reportFilter(v url.Values) (sitestore.Filter, error) {
+	f := sitestore.Filter{State: sitestore.State(v.Get("state")), PolicyID: v.Get("policy")}
 	if f.State != "" && !f.State.Valid() {
 		return f, echo.NewHTTPError(http.StatusBadRequest, "unknown state "+strconv.Quote(string(f.State)))
 	}
@@ -536,8 +536,8 @@ func (f *feedbackRoutes) apiList(c echo.Context) error {
 	out := FeedbackResponse{Policies: []FeedbackCounts{}, Reports: []FeedbackReport{}}
 	for _, pc := range counts {
 		fc := FeedbackCounts{PolicyID: pc.PolicyID, Title: f.title(pc.PolicyID), Category: pc.Category, Helpful: pc.Helpful,
-			NotHelpful: pc.NotHelpful, Reports: map[feedback.Reason]int{}, Open: pc.Open}
-		for _, r := range feedback.Reasons {
+			NotHelpful: pc.NotHelpful, Reports: map[sitestore.Reason]int{}, Open: pc.Open}
+		for _, r := range sitestore.Reasons {
 			fc.Reports[r] = pc.Reports[r]
 		}
 		out.Policies = append(out.Policies, fc)
@@ -580,7 +580,7 @@ var csvHeader = []string{"id", "created_at", "policy_id", "title", "category", "
 // writeCSV sends reports as CSV in UTF-8 with a byte-order mark (so that
 // spreadsheet programs read the Chinese right), every cell that a
 // spreadsheet would take for a formula made inert.
-func (f *feedbackRoutes) writeCSV(c echo.Context, reports []feedback.Report) error {
+func (f *feedbackRoutes) writeCSV(c echo.Context, reports []sitestore.Report) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="yicha-feedback-%s.csv"`,

@@ -23,20 +23,20 @@ import (
 	"yicha/corpus"
 	"yicha/corpus/corpustest"
 	"yicha/index"
-	"yicha/search"
-	"yicha/web/feedback"
+	"yicha/search/live"
+	"yicha/web/sitestore"
 )
 
-var _ feedback.Store = (*feedback.SQLite)(nil)
+var _ sitestore.Store = (*sitestore.SQLite)(nil)
 
 // feedbackServer is the real server with a real index and a real SQLite
 // feedback database, which a test can restart on the same file.
 type feedbackServer struct {
 	*httptest.Server
 	t     testing.TB
-	svc   *search.Service
+	svc   *live.Service
 	path  string
-	store *feedback.SQLite
+	store *sitestore.SQLite
 	// clock is the server's time, which a test may move on; day is 09:00
 	// of the suite's day in Shanghai, where it starts.
 	clock *corpustest.Clock
@@ -45,15 +45,15 @@ type feedbackServer struct {
 
 // feedbackService is a search service over the embedded corpus, on a real
 // index on disk.
-func feedbackService(t testing.TB, now func() time.Time) *search.Service {
+func feedbackService(t testing.TB, now func() time.Time) *live.Service {
 	t.Helper()
 	store, err := index.OpenStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	svc, err := search.OpenService(context.Background(), store, corpus.Embedded(),
-		search.ServiceOptions{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now})
+	svc, err := live.OpenService(context.Background(), store, corpus.Embedded(),
+		live.ServiceOptions{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func newFeedbackServer(t testing.TB) *feedbackServer {
 
 func (f *feedbackServer) start() {
 	f.t.Helper()
-	store, err := feedback.OpenSQLite(f.path)
+	store, err := sitestore.OpenSQLite(f.path)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -362,7 +362,7 @@ func TestFeedbackThroughThePageForm(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(out.Reports) != 1 || out.Reports[0].Comment != comment || len(out.Policies) != 1 || out.Policies[0].NotHelpful != 1 ||
-		out.Policies[0].Reports[feedback.ReasonUnclear] != 1 || out.Policies[0].Reports[feedback.ReasonWrong] != 0 {
+		out.Policies[0].Reports[sitestore.ReasonUnclear] != 1 || out.Policies[0].Reports[sitestore.ReasonWrong] != 0 {
 		t.Errorf("API answer %+v", out)
 	}
 	// Without the token: nothing.
@@ -415,7 +415,7 @@ func TestFeedbackRefusesForgedPosts(t *testing.T) {
 	if a := f.post(report.action, url.Values{"token": {token}, "reason": {reason}}); a.status != http.StatusForbidden {
 		t.Errorf("expired token: %d", a.status)
 	}
-	if rs, _ := f.store.Reports(context.Background(), feedback.Filter{}); len(rs) != 0 {
+	if rs, _ := f.store.Reports(context.Background(), sitestore.Filter{}); len(rs) != 0 {
 		t.Errorf("forged posts were kept: %+v", rs)
 	}
 	if cs, _ := f.store.Counts(context.Background()); len(cs) != 0 {
@@ -451,13 +451,13 @@ func TestFeedbackBounds(t *testing.T) {
 		}
 		return f.post(report.action, form)
 	}
-	long := strings.Repeat("长", feedback.MaxComment+1)
+	long := strings.Repeat("长", sitestore.MaxComment+1)
 	if a := post("other", long, nil); a.status != http.StatusBadRequest || !strings.Contains(a.body, "最多 500 字") {
-		t.Errorf("a comment of %d characters: %d", feedback.MaxComment+1, a.status)
+		t.Errorf("a comment of %d characters: %d", sitestore.MaxComment+1, a.status)
 	}
 	// A textarea posts its line ends as CRLF: 500 characters with line ends
 	// still fit.
-	lines := strings.Repeat("行\r\n", feedback.MaxComment/2)
+	lines := strings.Repeat("行\r\n", sitestore.MaxComment/2)
 	if a := post("other", lines, nil); a.status != http.StatusSeeOther {
 		t.Errorf("a comment of 500 characters with CRLF line ends: %d", a.status)
 	}
@@ -493,7 +493,7 @@ func TestFeedbackBounds(t *testing.T) {
 		t.Errorf("the next day: %d", a.status)
 	}
 
-	rs, _ := f.store.Reports(context.Background(), feedback.Filter{})
+	rs, _ := f.store.Reports(context.Background(), sitestore.Filter{})
 	if len(rs) != ReportsPerDay+1 {
 		t.Errorf("%d reports kept, want %d", len(rs), ReportsPerDay+1)
 	}
@@ -616,8 +616,8 @@ func TestTransparency(t *testing.T) {
 	}
 	ctx := context.Background()
 	at := f.clock.Now()
-	f.store.Update(ctx, 1, feedback.Change{State: feedback.StateHandled, Note: "秘密备注"}, at.Add(50*time.Hour))
-	f.store.Update(ctx, 2, feedback.Change{State: feedback.StateRejected}, at.Add(2*time.Hour))
+	f.store.Update(ctx, 1, sitestore.Change{State: sitestore.StateHandled, Note: "秘密备注"}, at.Add(50*time.Hour))
+	f.store.Update(ctx, 2, sitestore.Change{State: sitestore.StateRejected}, at.Add(2*time.Hour))
 
 	a := f.get("/transparency")
 	if a.status != 200 {

@@ -14,7 +14,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
-	"yicha/web/feedback"
+	"yicha/web/sitestore"
 )
 
 // TestResponsesMatchOpenAPI calls every endpoint of the JSON API, in its
@@ -41,7 +41,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	report, err := s.fb.AddReport(context.Background(), feedback.Report{PolicyID: "dibao", Category: "社会救助", Reason: feedback.ReasonWrong, Comment: "电话打不通"}, feedback.Quota{})
+	report, err := s.fb.AddReport(context.Background(), sitestore.Report{PolicyID: "dibao", Category: "社会救助", Reason: sitestore.ReasonWrong, Comment: "电话打不通"}, sitestore.Quota{})
 	if err != nil {
 		t.Fatal(err)
 	}

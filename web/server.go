@@ -17,7 +17,7 @@ import (
 
 	"yicha/corpus"
 	"yicha/search"
-	"yicha/web/feedback"
+	"yicha/web/sitestore"
 )
 
 // Searcher is what the web layer needs of the search engine.
@@ -58,7 +58,7 @@ type Config struct {
 	Admin      Admin
 	// Feedback keeps residents' votes and reports; nil turns the feedback
 	// forms, their admin queue and /transparency off.
-	Feedback feedback.Store
+	Feedback sitestore.Store
 	// SearchTimeout bounds one search; zero means 5 seconds.
 	SearchTimeout time.Duration
 	// Now returns the current time; nil means time.Now.

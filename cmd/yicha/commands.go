@@ -21,10 +21,12 @@ import (
 	"golang.org/x/term"
 
 	"yicha/corpus"
+	"yicha/corpus/pgstore"
 	"yicha/index"
 	"yicha/search"
+	"yicha/search/live"
 	"yicha/web"
-	"yicha/web/feedback"
+	"yicha/web/sitestore"
 )
 
 // common holds the flags every command shares.
@@ -203,7 +205,7 @@ func runSearch(ctx context.Context, env *cli, args []string) error {
 		return err
 	}
 	defer store.Close()
-	svc, err := search.OpenService(ctx, store, corpus.Fixed(corp), search.ServiceOptions{Log: log, Now: env.now})
+	svc, err := live.OpenService(ctx, store, corpus.Fixed(corp), live.ServiceOptions{Log: log, Now: env.now})
 	if err != nil {
 		return err
 	}
@@ -288,9 +290,9 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 	// With --db the corpus comes from the shared store; an empty store is
 	// seeded with the configured corpus (--corpus, else the embedded one).
 	var src corpus.Source = c.source()
-	var pg *corpus.Postgres
+	var pg *pgstore.Store
 	if db != "" {
-		if pg, err = corpus.OpenPostgres(ctx, db); err != nil {
+		if pg, err = pgstore.Open(ctx, db); err != nil {
 			return err
 		}
 		defer pg.Close()
@@ -309,7 +311,7 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 		logged := progress
 		progress = func(done, total int) { logged(done, total); hold(done, total) }
 	}
-	svc, err := search.OpenService(ctx, store, src, search.ServiceOptions{Log: log, Now: env.now, Progress: progress})
+	svc, err := live.OpenService(ctx, store, src, live.ServiceOptions{Log: log, Now: env.now, Progress: progress})
 	var ce *corpus.CheckError
 	if errors.As(err, &ce) {
 		for _, p := range ce.Problems {
@@ -324,11 +326,11 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 	// Residents' feedback lives in the shared database with --db, so every
 	// replica sees it; else beside the index, under the same lock. It is
 	// closed after the server has answered its last request.
-	var fb feedback.Store
+	var fb sitestore.Store
 	if db != "" {
-		fb, err = feedback.OpenPostgres(ctx, db)
+		fb, err = sitestore.OpenPostgres(ctx, db)
 	} else {
-		fb, err = feedback.OpenSQLite(filepath.Join(c.dataDir, "feedback.db"))
+		fb, err = sitestore.OpenSQLite(filepath.Join(c.dataDir, "feedback.db"))
 	}
 	if err != nil {
 		return err
@@ -341,11 +343,11 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 	if pg != nil {
 		// Follow the shared store: rebuild on every new version. An admin's
 		// reindex pushes --corpus (when given) to the store first.
-		opts := search.FollowOptions{Poll: poll, MaxLag: maxLag, Log: log}
+		opts := live.FollowOptions{Poll: poll, MaxLag: maxLag, Log: log}
 		if c.corpusDir != "" {
 			opts.Push = func(ctx context.Context) error { _, _, err := pushCorpus(ctx, &c, pg, env.now()); return err }
 		}
-		fol := search.NewFollower(svc, pg, opts)
+		fol := live.NewFollower(svc, pg, opts)
 		fctx, stopFollowing := context.WithCancel(ctx)
 		followed := make(chan struct{})
 		go func() { defer close(followed); fol.Run(fctx) }()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"yicha/corpus"
+	"yicha/corpus/pgstore"
 )
 
 // dbURL returns the database URL of --db, else $YICHA_DB ("" for none).
@@ -21,7 +22,7 @@ func dbURL(flagValue string) string {
 
 // pushCorpus validates the corpus of c, as of now, and stores it in db as
 // a new version (nothing when it equals the latest).
-func pushCorpus(ctx context.Context, c *common, db *corpus.Postgres, now time.Time) (int64, bool, error) {
+func pushCorpus(ctx context.Context, c *common, db *pgstore.Store, now time.Time) (int64, bool, error) {
 	corp, err := c.source().Load(ctx)
 	if err != nil {
 		return 0, false, err
@@ -54,7 +55,7 @@ func runCorpus(ctx context.Context, env *cli, args []string) error {
 		fmt.Fprintln(stderr, "yicha corpus push: --db or $YICHA_DB is required")
 		return errUsage
 	}
-	store, err := corpus.OpenPostgres(ctx, url)
+	store, err := pgstore.Open(ctx, url)
 	if err != nil {
 		return err
 	}

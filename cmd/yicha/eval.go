@@ -10,6 +10,7 @@ import (
 	"yicha/corpus"
 	"yicha/index"
 	"yicha/search"
+	"yicha/search/eval"
 )
 
 // runEval measures search quality on a BEIR data set: it indexes the
@@ -30,15 +31,15 @@ func runEval(ctx context.Context, env *cli, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	corp, err := readFile(corpusFile, func(r io.Reader) (*corpus.Corpus, error) { return corpus.ReadBEIRCorpus(corpusFile, r) })
+	corp, err := readFile(corpusFile, func(r io.Reader) (*corpus.Corpus, error) { return eval.ReadBEIRCorpus(corpusFile, r) })
 	if err != nil {
 		return err
 	}
-	queries, err := readFile(queriesFile, func(r io.Reader) ([]corpus.BEIRQuery, error) { return corpus.ReadBEIRQueries(queriesFile, r) })
+	queries, err := readFile(queriesFile, func(r io.Reader) ([]eval.BEIRQuery, error) { return eval.ReadBEIRQueries(queriesFile, r) })
 	if err != nil {
 		return err
 	}
-	qrels, err := readFile(qrelsFile, func(r io.Reader) (corpus.Qrels, error) { return corpus.ReadQrels(qrelsFile, r) })
+	qrels, err := readFile(qrelsFile, func(r io.Reader) (eval.Qrels, error) { return eval.ReadQrels(qrelsFile, r) })
 	if err != nil {
 		return err
 	}
@@ -63,13 +64,13 @@ func runEval(ctx context.Context, env *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := eng.Evaluate(ctx, queries, qrels)
+	res, err := eval.Run(ctx, eng, queries, qrels)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "index: %d documents in %.2fs\n", len(corp.Policies), build.Seconds())
 	fmt.Fprintf(stdout, "queries: %d judged, %d with no result, latency p50=%.2fms p99=%.2fms mean=%.2fms\n",
-		res.Queries, res.ZeroResults, ms(res.Percentile(50)), ms(res.Percentile(99)), ms(mean(res.Latencies)))
+		res.Queries, res.ZeroResults, ms(res.Percentile(50)), ms(res.Percentile(99)), ms(res.Mean()))
 	fmt.Fprintf(stdout, "nDCG@10=%.4f MRR@10=%.4f Recall@100=%.4f\n", res.NDCG10, res.MRR10, res.Recall100)
 	return nil
 }
@@ -85,14 +86,3 @@ func readFile[T any](name string, read func(io.Reader) (T, error)) (T, error) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func mean(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	var sum time.Duration
-	for _, d := range ds {
-		sum += d
-	}
-	return sum / time.Duration(len(ds))
-}

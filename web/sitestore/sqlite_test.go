@@ -1,4 +1,4 @@
-package feedback_test
+package sitestore_test
 
 import (
 	"context"
@@ -8,15 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"yicha/web/feedback"
-	"yicha/web/feedback/feedbacktest"
+	"yicha/web/sitestore"
+	"yicha/web/sitestore/sitestoretest"
 )
 
 var ctx = context.Background()
 
-func openSQLite(t *testing.T, path string) *feedback.SQLite {
+func openSQLite(t *testing.T, path string) *sitestore.SQLite {
 	t.Helper()
-	s, err := feedback.OpenSQLite(path)
+	s, err := sitestore.OpenSQLite(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func openSQLite(t *testing.T, path string) *feedback.SQLite {
 }
 
 func TestSQLiteStore(t *testing.T) {
-	feedbacktest.TestStore(t, func(t *testing.T) feedback.Store {
+	sitestoretest.TestStore(t, func(t *testing.T) sitestore.Store {
 		return openSQLite(t, filepath.Join(t.TempDir(), "feedback.db"))
 	})
 }
@@ -34,24 +34,24 @@ func TestSQLiteStore(t *testing.T) {
 // reports, their states, the votes, the quotas and the secret are all there.
 func TestSQLiteKeepsEverythingAcrossReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "feedback.db")
-	s, err := feedback.OpenSQLite(path)
+	s, err := sitestore.OpenSQLite(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	secret, _ := s.Secret(ctx)
 	at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
-	q := feedback.Quota{Key: "k", Day: "2026-01-05", Limit: 2}
-	r, err := s.AddReport(ctx, feedback.Report{PolicyID: "dibao", Category: "社会救助", Reason: feedback.ReasonWrong, Comment: "电话打不通", CreatedAt: at}, q)
+	q := sitestore.Quota{Key: "k", Day: "2026-01-05", Limit: 2}
+	r, err := s.AddReport(ctx, sitestore.Report{PolicyID: "dibao", Category: "社会救助", Reason: sitestore.ReasonWrong, Comment: "电话打不通", CreatedAt: at}, q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Update(ctx, r.ID, feedback.Change{State: feedback.StateHandled, Note: "已更正"}, at.Add(time.Hour)); err != nil {
+	if _, err := s.Update(ctx, r.ID, sitestore.Change{State: sitestore.StateHandled, Note: "已更正"}, at.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddVote(ctx, feedback.Vote{PolicyID: "dibao", Category: "社会救助", Helpful: true, At: at}, feedback.Quota{}); err != nil {
+	if err := s.AddVote(ctx, sitestore.Vote{PolicyID: "dibao", Category: "社会救助", Helpful: true, At: at}, sitestore.Quota{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.AddReport(ctx, feedback.Report{PolicyID: "dibao", Category: "社会救助", Reason: feedback.ReasonOther, CreatedAt: at}, q); err != nil {
+	if _, err := s.AddReport(ctx, sitestore.Report{PolicyID: "dibao", Category: "社会救助", Reason: sitestore.ReasonOther, CreatedAt: at}, q); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -61,14 +61,14 @@ func TestSQLiteKeepsEverythingAcrossReopen(t *testing.T) {
 		t.Error("the secret changed across a reopen")
 	}
 	back, err := s.Report(ctx, r.ID)
-	if err != nil || back.Comment != "电话打不通" || back.State != feedback.StateHandled || back.Note != "已更正" || !back.ResolvedAt.Equal(at.Add(time.Hour)) {
+	if err != nil || back.Comment != "电话打不通" || back.State != sitestore.StateHandled || back.Note != "已更正" || !back.ResolvedAt.Equal(at.Add(time.Hour)) {
 		t.Errorf("after reopen: %+v, %v", back, err)
 	}
 	if cs, _ := s.Counts(ctx); len(cs) != 1 || cs[0].Helpful != 1 || cs[0].TotalReports() != 2 {
 		t.Errorf("counts after reopen: %+v", cs)
 	}
 	// The quota used before the reopen still counts.
-	if _, err := s.AddReport(ctx, feedback.Report{PolicyID: "dibao", Category: "社会救助", Reason: feedback.ReasonOther, CreatedAt: at}, q); err == nil {
+	if _, err := s.AddReport(ctx, sitestore.Report{PolicyID: "dibao", Category: "社会救助", Reason: sitestore.ReasonOther, CreatedAt: at}, q); err == nil {
 		t.Error("the quota was forgotten across a reopen")
 	}
 }
@@ -89,7 +89,7 @@ func TestSQLiteDurability(t *testing.T) {
 	}
 	// synchronous is per connection: check the store's own.
 	s := openSQLite(t, filepath.Join(t.TempDir(), "other.db"))
-	if sync, err := feedback.Synchronous(s); err != nil || sync != 2 {
+	if sync, err := sitestore.Synchronous(s); err != nil || sync != 2 {
 		t.Errorf("synchronous = %d, %v; want 2 (FULL)", sync, err)
 	}
 }
@@ -102,7 +102,7 @@ func TestSQLiteMigrates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, stmt := range append([]string{`CREATE TABLE schema_version (version INTEGER NOT NULL)`, `INSERT INTO schema_version VALUES (1)`}, feedback.Migrations()[0]...) {
+	for _, stmt := range append([]string{`CREATE TABLE schema_version (version INTEGER NOT NULL)`, `INSERT INTO schema_version VALUES (1)`}, sitestore.Migrations()[0]...) {
 		if _, err := db.Exec(stmt); err != nil {
 			t.Fatal(err)
 		}
@@ -114,10 +114,10 @@ func TestSQLiteMigrates(t *testing.T) {
 	db.Close()
 
 	s := openSQLite(t, path)
-	if v, err := s.Version(ctx); err != nil || v != feedback.SchemaVersion || v < 2 {
-		t.Errorf("version %d, %v; want %d", v, err, feedback.SchemaVersion)
+	if v, err := s.Version(ctx); err != nil || v != sitestore.SchemaVersion || v < 2 {
+		t.Errorf("version %d, %v; want %d", v, err, sitestore.SchemaVersion)
 	}
-	if rs, err := s.Reports(ctx, feedback.Filter{}); err != nil || len(rs) != 1 || rs[0].Comment != "旧版本写的" {
+	if rs, err := s.Reports(ctx, sitestore.Filter{}); err != nil || len(rs) != 1 || rs[0].Comment != "旧版本写的" {
 		t.Errorf("reports after migration: %+v, %v", rs, err)
 	}
 	s.Close()
@@ -125,7 +125,7 @@ func TestSQLiteMigrates(t *testing.T) {
 	db, _ = sql.Open("sqlite", path)
 	db.Exec(`UPDATE schema_version SET version = 99`)
 	db.Close()
-	if _, err := feedback.OpenSQLite(path); err == nil || !strings.Contains(err.Error(), "newer") {
+	if _, err := sitestore.OpenSQLite(path); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Errorf("a newer schema opened: %v", err)
 	}
 }

@@ -7,7 +7,7 @@
 //
 // Store is the interface every backend implements; SQLite is the embedded
 // one. feedbacktest.TestStore is the suite every backend passes.
-package feedback
+package sitestore
 
 import (
 	"context"

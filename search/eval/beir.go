@@ -1,4 +1,7 @@
-package corpus
+// Package eval measures search quality on judged question sets: it reads
+// sets in the BEIR format (corpus, queries, graded judgments), runs every
+// question through a ranker and averages nDCG@10, MRR@10 and Recall@100.
+package eval
 
 import (
 	"bufio"
@@ -7,6 +10,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"yicha/corpus"
 )
 
 // BEIRDoc is one line of a BEIR corpus.jsonl.
@@ -20,8 +25,8 @@ type BEIRDoc struct {
 // schema: the title becomes the title, the text the content and the
 // summary its opening. The entries are for measuring search quality; they
 // are not checked like a policy corpus.
-func ReadBEIRCorpus(name string, r io.Reader) (*Corpus, error) {
-	var ps []*Policy
+func ReadBEIRCorpus(name string, r io.Reader) (*corpus.Corpus, error) {
+	var ps []*corpus.Policy
 	seen := map[string]bool{}
 	err := readJSONL(name, r, func(line int, data []byte) error {
 		var d BEIRDoc
@@ -35,13 +40,13 @@ func ReadBEIRCorpus(name string, r io.Reader) (*Corpus, error) {
 			return fmt.Errorf("_id %q appears twice", d.ID)
 		}
 		seen[d.ID] = true
-		ps = append(ps, &Policy{ID: d.ID, Title: d.Title, Content: d.Text, Summary: opening(d.Text, 120), Updated: "2000-01-01"})
+		ps = append(ps, &corpus.Policy{ID: d.ID, Title: d.Title, Content: d.Text, Summary: opening(d.Text, 120), Updated: "2000-01-01"})
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return NewCorpus(ps, ""), nil
+	return corpus.NewCorpus(ps, ""), nil
 }
 
 func opening(s string, n int) string {

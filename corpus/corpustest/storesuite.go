@@ -1,31 +1,31 @@
-package corpus
+package corpustest
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"yicha/corpus"
 )
 
-// putFunc stores a corpus given as JSONL lines, unchecked, as the newest
+// Put stores a corpus given as JSONL lines, unchecked, as the newest
 // content of one store, and returns the source that reads it.
-type putFunc func(t *testing.T, jsonl []byte) Source
+type Put func(t *testing.T, jsonl []byte) corpus.Source
 
-// testStore is the suite every corpus store passes: what is stored comes
+// StoreSuite is the suite every corpus store passes: what is stored comes
 // back whole, a new version replaces the old and changes the fingerprint,
 // the same content keeps it, and a bad entry is refused with its problems.
-func testStore(t *testing.T, put putFunc) {
+func StoreSuite(t *testing.T, put Put) {
 	ctx := context.Background()
-	emb, err := Embedded().Load(ctx)
+	emb, err := corpus.Embedded().Load(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := WriteJSONL(&buf, emb); err != nil {
+	if err := corpus.WriteJSONL(&buf, emb); err != nil {
 		t.Fatal(err)
 	}
 	original := buf.Bytes()
@@ -41,7 +41,7 @@ func testStore(t *testing.T, put putFunc) {
 		for i, p := range emb.Policies {
 			q := c.Policies[i]
 			if p.ID != q.ID || p.Title != q.Title || p.Content != q.Content || !reflect.DeepEqual(p.Locations, q.Locations) ||
-				!reflect.DeepEqual(p.Guide, q.Guide) || !reflect.DeepEqual(Describe(p.Eligible), Describe(q.Eligible)) {
+				!reflect.DeepEqual(p.Guide, q.Guide) || !reflect.DeepEqual(corpus.Describe(p.Eligible), corpus.Describe(q.Eligible)) {
 				t.Fatalf("%s changed on the way through the store", p.ID)
 			}
 		}
@@ -82,28 +82,12 @@ func testStore(t *testing.T, put putFunc) {
 	t.Run("problems", func(t *testing.T) {
 		bad := bytes.Replace(original, []byte(`"category":"`+emb.Policies[1].Category+`"`), []byte(`"category":"没有这个分类"`), 1)
 		_, err := put(t, bad).Load(ctx)
-		var ce *CheckError
+		var ce *corpus.CheckError
 		if !errors.As(err, &ce) {
-			t.Fatalf("Load = %v, want a *CheckError", err)
+			t.Fatalf("Load = %v, want a *corpus.CheckError", err)
 		}
 		if !strings.Contains(ce.Error(), "没有这个分类") {
 			t.Errorf("the problem does not name the bad value: %v", ce)
 		}
-	})
-}
-
-// TestFileStore runs the suite on the file store: a JSONL file rewritten
-// in place, as an admin edits a corpus on disk.
-func TestFileStore(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "corpus.jsonl")
-	testStore(t, func(t *testing.T, jsonl []byte) Source {
-		if err := os.WriteFile(path, jsonl, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		src, err := Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return src
 	})
 }

@@ -1,4 +1,4 @@
-package feedback
+package sitestore
 
 // Migrations exposes the schema steps to the tests.
 func Migrations() [][]string { return migrations }

@@ -1,4 +1,4 @@
-package search
+package live
 
 import (
 	"context"
@@ -60,7 +60,9 @@ func (m *memStore) push(t *testing.T, base *corpus.Corpus, title string) int64 {
 	cp := *ps[0]
 	cp.Title = title
 	ps[0] = &cp
-	m.versions = append(m.versions, corpus.NewCorpus(ps, fmt.Sprintf("v%d-test", v)))
+	c := corpus.NewCorpus(ps, fmt.Sprintf("test-%d", v))
+	c.Version = v
+	m.versions = append(m.versions, c)
 	subs := m.subs
 	quiet := m.quiet
 	m.mu.Unlock()

@@ -1,4 +1,4 @@
-package search
+package live
 
 import (
 	"context"
@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"yicha/corpus"
 )
 
 // Watched is a shared corpus store a replica follows: it tells the latest
@@ -68,8 +66,7 @@ func NewFollower(svc *Service, src Watched, opts FollowOptions) *Follower {
 
 // served returns the store version of the served index (0 if none).
 func (f *Follower) served() int64 {
-	v, _ := corpus.StoreVersion(f.svc.Status().Fingerprint)
-	return v
+	return f.svc.Status().IndexVersion
 }
 
 // seen records the store's latest version and wakes the loop.
@@ -191,7 +188,6 @@ func (f *Follower) Ready(context.Context) error {
 // Status is the service's status with the served and the latest version.
 func (f *Follower) Status() Status {
 	st := f.svc.Status()
-	st.IndexVersion, _ = corpus.StoreVersion(st.Fingerprint)
 	f.mu.Lock()
 	st.StoreVersion = f.latest
 	f.mu.Unlock()

@@ -1,4 +1,4 @@
-package corpus
+package pgstore
 
 import (
 	"bytes"
@@ -13,15 +13,17 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"yicha/corpus"
+	"yicha/corpus/corpustest"
 	"yicha/corpus/pgtest"
 )
 
 // testDB returns the URL of a fresh database, dropped after the test.
 func testDB(t *testing.T) string { return pgtest.DB(t, "yicha_t") }
 
-func openTestDB(t *testing.T) *Postgres {
+func openTestDB(t *testing.T) *Store {
 	t.Helper()
-	db, err := OpenPostgres(context.Background(), testDB(t))
+	db, err := Open(context.Background(), testDB(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +33,7 @@ func openTestDB(t *testing.T) *Postgres {
 
 // putRaw stores JSONL lines unchecked as a new version, as a careless
 // writer might, so that the suite can see Load refuse bad entries.
-func putRaw(t *testing.T, db *Postgres, jsonl []byte) {
+func putRaw(t *testing.T, db *Store, jsonl []byte) {
 	t.Helper()
 	ctx := context.Background()
 	lines := bytes.Split(bytes.TrimSpace(jsonl), []byte("\n"))
@@ -65,7 +67,7 @@ func putRaw(t *testing.T, db *Postgres, jsonl []byte) {
 
 func TestPostgresStore(t *testing.T) {
 	db := openTestDB(t)
-	testStore(t, func(t *testing.T, jsonl []byte) Source {
+	corpustest.StoreSuite(t, func(t *testing.T, jsonl []byte) corpus.Source {
 		putRaw(t, db, jsonl)
 		return db
 	})
@@ -78,7 +80,7 @@ func TestPostgresPushNotifiesAndPrunes(t *testing.T) {
 		t.Fatalf("Load of an empty database = %v, want ErrNoCorpus", err)
 	}
 	// A second open migrates nothing and keeps what is there.
-	again, err := OpenPostgres(ctx, db.URL())
+	again, err := Open(ctx, db.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +94,7 @@ func TestPostgresPushNotifiesAndPrunes(t *testing.T) {
 		t.Fatalf("first version on connect = %d, want 0", v)
 	}
 
-	emb, err := Embedded().Load(ctx)
+	emb, err := corpus.Embedded().Load(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,16 +117,16 @@ func TestPostgresPushNotifiesAndPrunes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, ok := StoreVersion(c.Fingerprint); !ok || v != v1 {
-		t.Errorf("StoreVersion(%q) = %d, %v; want %d", c.Fingerprint, v, ok, v1)
+	if c.Version != v1 {
+		t.Errorf("loaded version %d, pushed %d", c.Version, v1)
 	}
 
 	var last int64
 	for i := range KeepVersions + 2 {
 		cp := *emb.Policies[0]
 		cp.Title = fmt.Sprintf("标题第%d版", i)
-		ps := append([]*Policy{&cp}, emb.Policies[1:]...)
-		if last, _, err = db.Push(ctx, NewCorpus(ps, ""), "test"); err != nil {
+		ps := append([]*corpus.Policy{&cp}, emb.Policies[1:]...)
+		if last, _, err = db.Push(ctx, corpus.NewCorpus(ps, ""), "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -142,23 +144,5 @@ func TestPostgresPushNotifiesAndPrunes(t *testing.T) {
 	ccancel()
 	if _, err := db.Load(cctx); err == nil {
 		t.Error("Load with a cancelled context succeeded")
-	}
-}
-
-func TestStoreVersion(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"v12-abcdef", 12, true},
-		{"v1-", 1, true},
-		{"abcdef0123456789", 0, false},
-		{"vx-1", 0, false},
-		{"", 0, false},
-	} {
-		if got, ok := StoreVersion(tc.in); got != tc.want || ok != tc.ok {
-			t.Errorf("StoreVersion(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
 	}
 }

@@ -1,4 +1,7 @@
-package corpus
+// Package pgstore keeps versions of the corpus in PostgreSQL, for replicas
+// that follow one database: each version whole, written in one transaction
+// that notifies the new version on commit.
+package pgstore
 
 import (
 	"bytes"
@@ -13,6 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"yicha/corpus"
 )
 
 // Channel is the PostgreSQL channel a push notifies with the new version.
@@ -47,17 +52,17 @@ var migrations = []string{
 // migrationLock keys the advisory lock of Migrate and Push.
 const migrationLock = 0x79696368 // "yich"
 
-// Postgres is a corpus stored in PostgreSQL: every version whole, each
+// Store is a corpus stored in PostgreSQL: every version whole, each
 // entry as the JSON of a JSONL line (places inline), written in one
 // transaction that notifies Channel with the new version on commit.
-type Postgres struct {
+type Store struct {
 	pool *pgxpool.Pool
 	url  string
 	name string
 }
 
-// OpenPostgres connects to the database at url and migrates its schema.
-func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
+// Open connects to the database at url and migrates its schema.
+func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database url: %w", err)
@@ -70,7 +75,7 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	cc := cfg.ConnConfig
-	s := &Postgres{pool: pool, url: url, name: fmt.Sprintf("postgres://%s@%s:%d/%s", cc.User, cc.Host, cc.Port, cc.Database)}
+	s := &Store{pool: pool, url: url, name: fmt.Sprintf("postgres://%s@%s:%d/%s", cc.User, cc.Host, cc.Port, cc.Database)}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -78,7 +83,7 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 	return s, nil
 }
 
-func (s *Postgres) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 			return err
@@ -106,19 +111,19 @@ func (s *Postgres) migrate(ctx context.Context) error {
 }
 
 // Close closes the connections.
-func (s *Postgres) Close() { s.pool.Close() }
+func (s *Store) Close() { s.pool.Close() }
 
 // String names the database without its password.
-func (s *Postgres) String() string { return s.name }
+func (s *Store) String() string { return s.name }
 
 // URL returns the connection URL, for a dedicated listening connection.
-func (s *Postgres) URL() string { return s.url }
+func (s *Store) URL() string { return s.url }
 
 // Pool returns the connection pool, for other stores in the same database.
-func (s *Postgres) Pool() *pgxpool.Pool { return s.pool }
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Version returns the latest corpus version, 0 when there is none.
-func (s *Postgres) Version(ctx context.Context) (int64, error) {
+func (s *Store) Version(ctx context.Context) (int64, error) {
 	var v int64
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM corpus_versions`).Scan(&v)
 	return v, err
@@ -128,12 +133,12 @@ func (s *Postgres) Version(ctx context.Context) (int64, error) {
 // stores c as a new version in one transaction that notifies Channel on
 // commit. A corpus identical to the latest version is not stored again:
 // Push returns that version and false.
-func (s *Postgres) Push(ctx context.Context, c *Corpus, origin string) (version int64, stored bool, err error) {
+func (s *Store) Push(ctx context.Context, c *corpus.Corpus, origin string) (version int64, stored bool, err error) {
 	lines := make([][]byte, len(c.Policies))
 	sum := sha256.New()
 	for i, p := range c.Policies {
 		var buf bytes.Buffer
-		if err := WriteJSONL(&buf, &Corpus{Policies: []*Policy{p}}); err != nil {
+		if err := corpus.WriteJSONL(&buf, &corpus.Corpus{Policies: []*corpus.Policy{p}}); err != nil {
 			return 0, false, err
 		}
 		lines[i] = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
@@ -180,9 +185,9 @@ func (s *Postgres) Push(ctx context.Context, c *Corpus, origin string) (version 
 	return version, stored, nil
 }
 
-// Load reads and checks the latest version. Its fingerprint is
-// "v<version>-<content hash>" (see StoreVersion).
-func (s *Postgres) Load(ctx context.Context) (*Corpus, error) {
+// Load reads and checks the latest version; the corpus carries its
+// version.
+func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 	var version int64
 	var fp string
 	var buf bytes.Buffer
@@ -219,46 +224,28 @@ func (s *Postgres) Load(ctx context.Context) (*Corpus, error) {
 		return nil, fmt.Errorf("load corpus from %s: %w", s.name, err)
 	}
 	name := fmt.Sprintf("%s#v%d", s.name, version)
-	ps, probs, err := ReadJSONLEntries(ctx, name, &buf)
+	ps, probs, err := corpus.ReadJSONLEntries(ctx, name, &buf)
 	if err != nil {
 		return nil, err
 	}
-	placesData, err := embedded.ReadFile(PlacesFile)
-	if err != nil {
-		return nil, err
-	}
-	places, placeProbs := ParsePlaces("corpus/"+PlacesFile, placesData)
-	probs = append(probs, placeProbs...)
-	probs = append(probs, Check(ps, places)...)
+	// Entries are stored with their places inline: nothing to resolve.
+	probs = append(probs, corpus.Check(ps, nil)...)
 	if len(probs) > 0 {
-		return nil, &CheckError{Problems: probs}
+		return nil, &corpus.CheckError{Problems: probs}
 	}
 	if len(ps) == 0 {
 		return nil, fmt.Errorf("%s: version %d holds no entries", s.name, version)
 	}
-	return NewCorpus(ps, fmt.Sprintf("v%d-%s", version, fp)), nil
-}
-
-// StoreVersion returns the store version in a fingerprint made by
-// Postgres.Load, and false for any other fingerprint.
-func StoreVersion(fingerprint string) (int64, bool) {
-	rest, ok := strings.CutPrefix(fingerprint, "v")
-	if !ok {
-		return 0, false
-	}
-	num, _, ok := strings.Cut(rest, "-")
-	if !ok {
-		return 0, false
-	}
-	v, err := strconv.ParseInt(num, 10, 64)
-	return v, err == nil
+	c := corpus.NewCorpus(ps, fp)
+	c.Version = version
+	return c, nil
 }
 
 // Listen calls notify with the latest version each time it (re)connects,
 // and with the version each notification on Channel carries, until ctx
 // ends. It keeps one connection of its own, reconnecting with a backoff
 // from 100 ms doubling to 5 s; lost reports the error of a lost connection.
-func (s *Postgres) Listen(ctx context.Context, notify func(version int64), lost func(error)) {
+func (s *Store) Listen(ctx context.Context, notify func(version int64), lost func(error)) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		err := s.listenOnce(ctx, notify, func() { backoff = 100 * time.Millisecond })
@@ -277,7 +264,7 @@ func (s *Postgres) Listen(ctx context.Context, notify func(version int64), lost 
 	}
 }
 
-func (s *Postgres) listenOnce(ctx context.Context, notify func(int64), connected func()) error {
+func (s *Store) listenOnce(ctx context.Context, notify func(int64), connected func()) error {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	conn, err := pgx.Connect(cctx, s.url)
 	cancel()

@@ -1,4 +1,4 @@
-package feedback_test
+package sitestore_test
 
 import (
 	"context"
@@ -9,18 +9,18 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"yicha/corpus"
+	"yicha/corpus/pgstore"
 	"yicha/corpus/pgtest"
-	"yicha/web/feedback"
-	"yicha/web/feedback/feedbacktest"
+	"yicha/web/sitestore"
+	"yicha/web/sitestore/sitestoretest"
 )
 
 // testDB returns the URL of a fresh database, dropped after the test.
 func testDB(t *testing.T) string { return pgtest.DB(t, "yicha_fb") }
 
-func openPostgres(t *testing.T, dbURL string) *feedback.Postgres {
+func openPostgres(t *testing.T, dbURL string) *sitestore.Postgres {
 	t.Helper()
-	s, err := feedback.OpenPostgres(ctx, dbURL)
+	s, err := sitestore.OpenPostgres(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func openPostgres(t *testing.T, dbURL string) *feedback.Postgres {
 }
 
 func TestPostgresStore(t *testing.T) {
-	feedbacktest.TestStore(t, func(t *testing.T) feedback.Store {
+	sitestoretest.TestStore(t, func(t *testing.T) sitestore.Store {
 		return openPostgres(t, testDB(t))
 	})
 }
@@ -40,7 +40,7 @@ func TestPostgresStore(t *testing.T) {
 func TestPostgresSharedByReplicas(t *testing.T) {
 	dbURL := testDB(t)
 	const replicas = 4
-	stores := make([]*feedback.Postgres, replicas)
+	stores := make([]*sitestore.Postgres, replicas)
 	secrets := make([][]byte, replicas)
 	var wg sync.WaitGroup
 	errs := make([]error, replicas)
@@ -48,7 +48,7 @@ func TestPostgresSharedByReplicas(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := feedback.OpenPostgres(ctx, dbURL)
+			s, err := sitestore.OpenPostgres(ctx, dbURL)
 			if err != nil {
 				errs[i] = err
 				return
@@ -72,22 +72,22 @@ func TestPostgresSharedByReplicas(t *testing.T) {
 		}
 	}
 	at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
-	q := feedback.Quota{Key: "k", Day: "2026-01-05", Limit: 2}
-	r, err := stores[0].AddReport(ctx, feedback.Report{PolicyID: "dibao", Category: "社会救助", Reason: feedback.ReasonWrong, Comment: "电话打不通", CreatedAt: at}, q)
+	q := sitestore.Quota{Key: "k", Day: "2026-01-05", Limit: 2}
+	r, err := stores[0].AddReport(ctx, sitestore.Report{PolicyID: "dibao", Category: "社会救助", Reason: sitestore.ReasonWrong, Comment: "电话打不通", CreatedAt: at}, q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := stores[1].Update(ctx, r.ID, feedback.Change{State: feedback.StateHandled, Note: "已更正"}, at.Add(time.Hour)); err != nil {
+	if _, err := stores[1].Update(ctx, r.ID, sitestore.Change{State: sitestore.StateHandled, Note: "已更正"}, at.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	back, err := stores[2].Report(ctx, r.ID)
-	if err != nil || back.State != feedback.StateHandled || back.Note != "已更正" || !back.ResolvedAt.Equal(at.Add(time.Hour)) {
+	if err != nil || back.State != sitestore.StateHandled || back.Note != "已更正" || !back.ResolvedAt.Equal(at.Add(time.Hour)) {
 		t.Errorf("another replica reads %+v, %v", back, err)
 	}
-	if _, err := stores[1].AddReport(ctx, feedback.Report{PolicyID: "dibao", Category: "社会救助", Reason: feedback.ReasonOther, CreatedAt: at}, q); err != nil {
+	if _, err := stores[1].AddReport(ctx, sitestore.Report{PolicyID: "dibao", Category: "社会救助", Reason: sitestore.ReasonOther, CreatedAt: at}, q); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := stores[3].AddReport(ctx, feedback.Report{PolicyID: "dibao", Category: "社会救助", Reason: feedback.ReasonOther, CreatedAt: at}, q); err == nil {
+	if _, err := stores[3].AddReport(ctx, sitestore.Report{PolicyID: "dibao", Category: "社会救助", Reason: sitestore.ReasonOther, CreatedAt: at}, q); err == nil {
 		t.Error("the quota is not shared between replicas")
 	}
 }
@@ -97,24 +97,24 @@ func TestPostgresSharedByReplicas(t *testing.T) {
 // keeps everything.
 func TestPostgresBesideCorpus(t *testing.T) {
 	dbURL := testDB(t)
-	cs, err := corpus.OpenPostgres(ctx, dbURL)
+	cs, err := pgstore.Open(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cs.Close()
 	s := openPostgres(t, dbURL)
-	if v, err := s.Version(ctx); err != nil || v != feedback.PostgresSchemaVersion {
-		t.Errorf("version %d, %v; want %d", v, err, feedback.PostgresSchemaVersion)
+	if v, err := s.Version(ctx); err != nil || v != sitestore.PostgresSchemaVersion {
+		t.Errorf("version %d, %v; want %d", v, err, sitestore.PostgresSchemaVersion)
 	}
 	secret, err := s.Secret(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddVote(ctx, feedback.Vote{PolicyID: "dibao", Category: "社会救助", Helpful: true, At: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}, feedback.Quota{}); err != nil {
+	if err := s.AddVote(ctx, sitestore.Vote{PolicyID: "dibao", Category: "社会救助", Helpful: true, At: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}, sitestore.Quota{}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
-	if again, err := corpus.OpenPostgres(ctx, dbURL); err != nil {
+	if again, err := pgstore.Open(ctx, dbURL); err != nil {
 		t.Fatalf("the corpus store does not reopen beside feedback: %v", err)
 	} else {
 		again.Close()
@@ -141,7 +141,7 @@ func TestPostgresRefusesNewerSchema(t *testing.T) {
 	if _, err := conn.Exec(ctx, `UPDATE feedback_schema_version SET version = 99`); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := feedback.OpenPostgres(ctx, dbURL); err == nil || !strings.Contains(err.Error(), "newer") {
+	if s, err := sitestore.OpenPostgres(ctx, dbURL); err == nil || !strings.Contains(err.Error(), "newer") {
 		if s != nil {
 			s.Close()
 		}

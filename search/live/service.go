@@ -1,4 +1,4 @@
-package search
+package live
 
 import (
 	"context"
@@ -8,10 +8,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/blevesearch/bleve/v2"
-
 	"yicha/corpus"
 	"yicha/index"
+	"yicha/search"
 )
 
 // ErrBusy is returned when a reindex is asked for while one runs.
@@ -55,7 +54,7 @@ type Status struct {
 // record it in the manifest, swap it in under live searches, then close
 // and remove the old one. A corpus with problems changes nothing.
 type Service struct {
-	Engine *Engine
+	Engine *search.Engine
 	store  *index.Store
 	source corpus.Source
 	log    *slog.Logger
@@ -104,7 +103,7 @@ func OpenService(ctx context.Context, store *index.Store, source corpus.Source, 
 		log.Warn("the active index cannot be opened; building a new one", "error", err)
 	}
 	if idx != nil {
-		if s.Engine, err = New(idx, c, s.now); err != nil {
+		if s.Engine, err = search.New(idx, c, s.now); err != nil {
 			idx.Close()
 			return nil, err
 		}
@@ -125,7 +124,7 @@ func OpenService(ctx context.Context, store *index.Store, source corpus.Source, 
 	if err != nil {
 		return nil, err
 	}
-	if s.Engine, err = New(idx, c, s.now); err != nil {
+	if s.Engine, err = search.New(idx, c, s.now); err != nil {
 		idx.Close()
 		return nil, err
 	}
@@ -163,6 +162,7 @@ func (s *Service) record(c *corpus.Corpus, m *index.Manifest) {
 	defer s.mu.Unlock()
 	s.status.Docs = len(c.Policies)
 	s.status.Fingerprint = c.Fingerprint
+	s.status.IndexVersion = c.Version
 	s.status.BuiltAt = m.BuiltAt
 	s.status.BuildSeconds = m.BuildSeconds
 }
@@ -266,7 +266,7 @@ func (s *Service) build(c *corpus.Corpus) error {
 		}
 		return err
 	}
-	if err := s.smokeTest(ctx, idx, c); err != nil {
+	if err := s.Engine.Verify(ctx, idx, c); err != nil {
 		return discard(fmt.Errorf("check new index: %w", err))
 	}
 	if err := s.store.Activate(m); err != nil {
@@ -294,43 +294,13 @@ func (s *Service) build(c *corpus.Corpus) error {
 	return nil
 }
 
-// smokeTest checks a new index before it serves: it holds every entry,
-// and an entry's own title finds it (or an entry of the same title).
-func (s *Service) smokeTest(ctx context.Context, idx bleve.Index, c *corpus.Corpus) error {
-	n, err := idx.DocCount()
-	if err != nil {
-		return err
-	}
-	if n != uint64(len(c.Policies)) {
-		return fmt.Errorf("index holds %d documents, corpus has %d", n, len(c.Policies))
-	}
-	if len(c.Policies) == 0 {
-		return nil
-	}
-	stats, err := index.ReadStats(idx)
-	if err != nil {
-		return err
-	}
-	p := c.Policies[len(c.Policies)/2]
-	res, err := idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(s.Engine.query.Build(p.Title, Filters{}, stats, nil, nil), 10, 0, false))
-	if err != nil {
-		return err
-	}
-	for _, h := range res.Hits {
-		if q, ok := c.Get(h.ID); ok && q.Title == p.Title {
-			return nil
-		}
-	}
-	return fmt.Errorf("searching the title of %s does not find it", p.ID)
-}
-
 // Close waits for a running build to end; the caller closes the store.
 func (s *Service) Close() error {
 	s.builds.Wait()
 	if s.Engine == nil {
 		return nil
 	}
-	return s.Engine.snap.Load().idx.Close()
+	return s.Engine.Close()
 }
 
 // StoreDir returns the data directory the service builds in.
