@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"net/url"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -171,8 +172,18 @@ func (e *Engine) Suggest(q string, limit int) []Suggestion {
 	return e.snap.Load().suggester.Suggest(q, limit)
 }
 
-// Terms returns the words of a question that are searched for.
-func (e *Engine) Terms(q string) []string { return e.query.Terms(q) }
+// ParseRequest validates the parameters of a search (see the function
+// ParseRequest) and gives it its Question: the request carries the one
+// analysis of the question to the cache key, the query, the snippets, the
+// help and the query log.
+func (e *Engine) ParseRequest(v url.Values) (Request, error) {
+	r, err := ParseRequest(v)
+	if err != nil {
+		return r, err
+	}
+	r.Question = e.query.Question(r.Query)
+	return r, nil
+}
 
 // Agencies returns the agencies of the current corpus, sorted.
 func (e *Engine) Agencies() []string { return e.snap.Load().agencies }
@@ -228,13 +239,13 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 	now := e.now()
 	expired := s.expired(now)
+	if r.Question == nil {
+		r.Question = e.query.Question(r.Query)
+	}
 	build := func(restrict []string) query.Query {
-		return e.query.build(r.Query, r.Filters, s.stats, restrict, expired, MaxMatches)
+		return e.query.build(r.Question, r.Filters, s.stats, restrict, expired, MaxMatches)
 	}
-	terms := e.query.Terms(r.Query)
-	if r.Query == "" {
-		terms = nil
-	}
+	terms := r.Question.Terms()
 	out := &Result{Request: r, Facets: map[string][]FacetValue{}}
 	if r.Situation.Empty() {
 		res, err := e.run(ctx, s, r, build(nil), expired, r.From(), r.Size, !r.rankOnly)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -127,16 +128,46 @@ func (b *QueryBuilder) hints(text string) []string {
 	return nil
 }
 
-// Terms returns the distinct terms of a question that are searched for, in
-// order of appearance.
-func (b *QueryBuilder) Terms(text string) []string {
-	ws := b.words(text)
-	out := make([]string, len(ws))
-	for i, w := range ws {
+// Question is a person's question analysed once: its normalised text at
+// once, and — on first need, and only once — its segmentation into words,
+// character bigrams and single characters, with the words it implies. The
+// query, the snippets and highlighting, the help when nothing is found, the
+// answer cache's key and the query log all take it; nothing segments the
+// question again. An answer served from the cache never segments it.
+type Question struct {
+	// Text is the question as searched: spaces collapsed, traditional
+	// characters, full-width forms and letter case folded.
+	Text string
+
+	raw  string
+	b    *QueryBuilder
+	once sync.Once
+	// words are the searched words, in order of appearance: fillers are
+	// left out unless nothing else is left.
+	words []qword
+	// bigrams and unigrams are the character bigrams and the single
+	// characters scored, each once, in order of appearance.
+	bigrams, unigrams []string
+	// hints are words the question implies (an age of 60 or more: 老年人).
+	hints []string
+}
+
+// Terms returns the distinct searched words, in order of appearance: what
+// snippets highlight and what the help offers to search one by one.
+func (q *Question) Terms() []string {
+	if q.Empty() {
+		return nil
+	}
+	q.analyse()
+	out := make([]string, len(q.words))
+	for i, w := range q.words {
 		out[i] = w.term
 	}
 	return out
 }
+
+// Empty reports whether the question has nothing to search for.
+func (q *Question) Empty() bool { return q == nil || q.Text == "" }
 
 // qword is a searched word of a question; sub marks a shorter word found
 // inside a longer one.
@@ -145,34 +176,86 @@ type qword struct {
 	sub  bool
 }
 
-func (b *QueryBuilder) words(text string) []qword {
-	var all, content []qword
-	seen := map[string]bool{}
-	lastPos := -1
-	for _, t := range b.tok.Tokenize([]byte(text)) {
-		term := string(t.Term)
-		sub := t.Position == lastPos
-		lastPos = t.Position
-		if seen[term] {
-			continue
-		}
-		seen[term] = true
-		w := qword{term, sub}
-		all = append(all, w)
-		if !fillers[term] {
-			content = append(content, w)
-		}
-	}
-	if len(content) == 0 {
-		return all
-	}
-	return content
+// Question returns the question of a text, normalised; its segmentation
+// waits until something needs it.
+func (b *QueryBuilder) Question(text string) *Question {
+	return &Question{Text: b.fold.String(text), raw: text, b: b}
 }
+
+// Analyze returns the question of a text, segmented.
+func (b *QueryBuilder) Analyze(text string) *Question {
+	q := b.Question(text)
+	q.analyse()
+	return q
+}
+
+// analyse segments the question, once: one pass into words, one for
+// bigrams and one for single characters.
+func (q *Question) analyse() {
+	q.once.Do(func() {
+		if q.raw == "" {
+			return
+		}
+		b, text := q.b, q.raw
+		var all, content []qword
+		seen := map[string]bool{}
+		skip := map[string]bool{} // characters of fillers, not scored alone
+		lastPos := -1
+		for _, t := range b.tok.Tokenize([]byte(text)) {
+			term := string(t.Term)
+			sub := t.Position == lastPos
+			lastPos = t.Position
+			if fillers[term] {
+				for _, r := range term {
+					skip[string(r)] = true
+				}
+			}
+			if seen[term] {
+				continue
+			}
+			seen[term] = true
+			w := qword{term, sub}
+			all = append(all, w)
+			if !fillers[term] {
+				content = append(content, w)
+			}
+		}
+		q.words = content
+		if len(content) == 0 {
+			q.words = all
+		}
+		for _, t := range b.unigrams.Tokenize([]byte(text)) {
+			g := string(t.Term)
+			if skip[g] || t.Type != analysis.Ideographic {
+				continue
+			}
+			skip[g] = true
+			q.unigrams = append(q.unigrams, g)
+		}
+		bgSeen := map[string]bool{}
+		for _, t := range b.bigrams.Tokenize([]byte(text)) {
+			g := string(t.Term)
+			if bgSeen[g] || fillers[g] {
+				continue
+			}
+			bgSeen[g] = true
+			q.bigrams = append(q.bigrams, g)
+		}
+		q.hints = b.hints(q.Text)
+	})
+}
+
+// Terms returns the distinct terms of a question that are searched for, in
+// order of appearance.
+func (b *QueryBuilder) Terms(text string) []string { return b.Analyze(text).Terms() }
 
 // Clauses returns the scored clauses of a question: each word in the
 // head and text fields, its synonyms and the words it implies at lower
 // weights, and its character bigrams.
-func (b *QueryBuilder) Clauses(text string) []Clause {
+func (b *QueryBuilder) Clauses(text string) []Clause { return b.clauses(b.Analyze(text)) }
+
+func (b *QueryBuilder) clauses(q *Question) []Clause {
+	q.analyse()
 	rk := b.ranking
 	var out []Clause
 	seen := map[string]bool{}
@@ -183,8 +266,7 @@ func (b *QueryBuilder) Clauses(text string) []Clause {
 		seen[term] = true
 		out = append(out, Clause{Field: index.FieldHead, Term: term, Weight: w * rk.Head}, Clause{Field: index.FieldText, Term: term, Weight: w * rk.Text})
 	}
-	words := b.words(text)
-	for _, t := range words {
+	for _, t := range q.words {
 		w := 1.0
 		if lightWords[t.term] {
 			w = LightWeight
@@ -194,40 +276,21 @@ func (b *QueryBuilder) Clauses(text string) []Clause {
 		}
 		addWord(t.term, w)
 	}
-	for _, t := range words {
+	for _, t := range q.words {
 		for _, s := range b.synonyms[t.term] {
 			addWord(s, rk.Synonym)
 		}
 	}
-	for _, h := range b.hints(text) {
+	for _, h := range q.hints {
 		addWord(h, rk.Hint)
 	}
 	if rk.Unigram > 0 {
-		skip := map[string]bool{}
-		for _, t := range b.tok.Tokenize([]byte(text)) {
-			if fillers[string(t.Term)] {
-				for _, r := range string(t.Term) {
-					skip[string(r)] = true
-				}
-			}
-		}
-		for _, t := range b.unigrams.Tokenize([]byte(text)) {
-			g := string(t.Term)
-			if skip[g] || t.Type != analysis.Ideographic {
-				continue
-			}
-			skip[g] = true
+		for _, g := range q.unigrams {
 			out = append(out, Clause{Field: index.FieldUnigram, Term: g, Weight: rk.Unigram, Secondary: true})
 		}
 	}
 	if rk.Bigram > 0 {
-		bgSeen := map[string]bool{}
-		for _, t := range b.bigrams.Tokenize([]byte(text)) {
-			g := string(t.Term)
-			if bgSeen[g] || fillers[g] {
-				continue
-			}
-			bgSeen[g] = true
+		for _, g := range q.bigrams {
 			w := rk.Bigram
 			if lightWords[g] {
 				w *= LightWeight
@@ -243,7 +306,7 @@ func (b *QueryBuilder) Clauses(text string) []Clause {
 // expired names the entries past their expiry date: they rank last, and
 // the ExcludeExpired filter leaves them out.
 func (b *QueryBuilder) Build(text string, f Filters, stats *index.Stats, restrict, expired []string) query.Query {
-	return b.build(text, f, stats, restrict, expired, 0)
+	return b.build(b.Analyze(text), f, stats, restrict, expired, 0)
 }
 
 // MaxMatches bounds how many of the best-scored documents a question
@@ -251,7 +314,7 @@ func (b *QueryBuilder) Build(text string, f Filters, stats *index.Stats, restric
 // with the question, and counting them would cost more than they tell.
 const MaxMatches = 1000
 
-func (b *QueryBuilder) build(text string, f Filters, stats *index.Stats, restrict, expired []string, limit int) query.Query {
+func (b *QueryBuilder) build(q *Question, f Filters, stats *index.Stats, restrict, expired []string, limit int) query.Query {
 	filters := filterQueries(f)
 	if restrict != nil {
 		filters = append(filters, query.NewDocIDQuery(restrict))
@@ -260,8 +323,11 @@ func (b *QueryBuilder) build(text string, f Filters, stats *index.Stats, restric
 		filters = append(filters, query.NewBooleanQuery([]query.Query{query.NewMatchAllQuery()}, nil, []query.Query{query.NewDocIDQuery(expired)}))
 	}
 	var clauses []Clause
-	if text != "" {
-		clauses = b.Clauses(text)
+	if !q.Empty() {
+		if clauses = b.clauses(q); len(clauses) == 0 {
+			// A question of symbols alone asks for nothing that is there.
+			return query.NewMatchNoneQuery()
+		}
 	}
 	if len(clauses) == 0 {
 		switch len(filters) {
@@ -275,16 +341,16 @@ func (b *QueryBuilder) build(text string, f Filters, stats *index.Stats, restric
 	if len(filters) > 0 {
 		limit = 0 // filters apply after scoring: keep every match for them
 	}
-	q := query.NewBooleanQuery([]query.Query{&bm25Query{clauses: clauses, stats: stats, params: b.ranking.Params,
+	bq := query.NewBooleanQuery([]query.Query{&bm25Query{clauses: clauses, stats: stats, params: b.ranking.Params,
 		maxSecondaryDF: b.ranking.MaxSecondaryDF, limit: limit, expired: expired}}, nil, nil)
 	switch len(filters) {
 	case 0:
 	case 1:
-		q.AddFilter(filters[0])
+		bq.AddFilter(filters[0])
 	default:
-		q.AddFilter(query.NewConjunctionQuery(filters))
+		bq.AddFilter(query.NewConjunctionQuery(filters))
 	}
-	return q
+	return bq
 }
 
 func filterQueries(f Filters) []query.Query {

@@ -66,11 +66,16 @@ func (f Filters) Empty() bool {
 
 // Request is a validated search request.
 type Request struct {
-	Query   string
-	Filters Filters
-	Page    int
-	Size    int
-	Sort    string
+	// Query is the question as the person typed it, spaces collapsed:
+	// what the search box shows again.
+	Query string
+	// Question is Query analysed (Engine.ParseRequest does it once; Search
+	// does it for a request built without it).
+	Question *Question
+	Filters  Filters
+	Page     int
+	Size     int
+	Sort     string
 	// Situation, when not empty, keeps the entries it may qualify for,
 	// those it meets fully first.
 	Situation corpus.Situation
@@ -226,4 +231,46 @@ func boolParam(v url.Values, name string) (bool, error) {
 		return false, badRequest("%s must be true or false, not %q", name, s)
 	}
 	return b, nil
+}
+
+// Key identifies what a request asks, in one canonical form: the question
+// as searched (Question.Text), the filters with their values sorted, the
+// page, size and order, and the situation. Requests with the same key get
+// the same answer from the same index, however their parameters were
+// written; parameters a request does not know play no part.
+func (r Request) Key() string {
+	v := url.Values{}
+	q := r.Query
+	if r.Question != nil {
+		q = r.Question.Text
+	}
+	v.Set("q", q)
+	set := func(name string, vals []string) {
+		if len(vals) > 0 {
+			v[name] = slices.Sorted(slices.Values(vals))
+		}
+	}
+	f := r.Filters
+	set("category", f.Category)
+	set("kind", f.Kind)
+	set("audience", f.Audience)
+	set("agency", f.Agency)
+	for name, val := range map[string]string{"phrase": f.Phrase, "title": f.Title, "number": f.DocNumber} {
+		if val != "" {
+			v.Set(name, val)
+		}
+	}
+	if f.Online {
+		v.Set("online", "true")
+	}
+	if f.ExcludeExpired {
+		v.Set("expired", "false")
+	}
+	v.Set("page", strconv.Itoa(r.Page))
+	v.Set("size", strconv.Itoa(r.Size))
+	v.Set("sort", r.Sort)
+	for name, vals := range r.Situation.Query() {
+		set(name, vals)
+	}
+	return v.Encode()
 }

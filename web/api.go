@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,49 +12,21 @@ import (
 	"yicha/search"
 )
 
-// SearchResponse is the JSON answer of /api/search.
-type SearchResponse struct {
-	Total  uint64                         `json:"total"`
-	Page   int                            `json:"page"`
-	Size   int                            `json:"size"`
-	Hits   []SearchHit                    `json:"hits"`
-	Facets map[string][]search.FacetValue `json:"facets"`
-}
-
-// SearchHit is one hit in a SearchResponse.
-type SearchHit struct {
-	ID       string  `json:"id"`
-	Title    string  `json:"title"`
-	Category string  `json:"category"`
-	Kind     string  `json:"kind"`
-	Summary  string  `json:"summary"`
-	Snippet  string  `json:"snippet"`
-	Score    float64 `json:"score"`
-	Online   bool    `json:"online"`
-	Expired  bool    `json:"expired"`
-	// Eligibility and Reasons are set when the request gave a situation.
-	Eligibility string          `json:"eligibility,omitempty"`
-	Reasons     []corpus.Reason `json:"reasons,omitempty"`
-	Missing     []string        `json:"missing,omitempty"`
-}
-
-// PolicyResponse is the JSON answer of /api/policies/{id}: the whole entry.
-type PolicyResponse struct {
-	*corpus.Policy
-	Expired bool `json:"expired"`
-}
-
 func (s *Server) apiSearch(c echo.Context) error {
-	params := c.QueryParams()
-	// Answers are cached per index generation: a reindex makes every
-	// cached answer unreachable.
-	key := strconv.FormatUint(s.cfg.Searcher.Generation(), 10) + "?" + params.Encode()
+	req, err := s.cfg.Searcher.ParseRequest(c.QueryParams())
+	if err != nil {
+		return err
+	}
+	// Answers are cached per index generation, under the request's
+	// canonical key: a reindex makes every cached answer unreachable, and
+	// parameters the API does not know make no new entries.
+	key := strconv.FormatUint(s.cfg.Searcher.Generation(), 10) + "?" + req.Key()
 	if a, ok := s.cache.Get(key); ok {
 		s.metrics.cacheHits.Inc()
-		s.countSearch(params.Get("q"), a.zero)
+		s.countSearch(req, a.zero)
 		return c.JSONBlob(http.StatusOK, a.body)
 	}
-	req, res, err := s.runSearch(c, params)
+	res, err := s.search(c, req)
 	if err != nil {
 		return err
 	}
@@ -69,7 +39,7 @@ func (s *Server) apiSearch(c echo.Context) error {
 		}
 		if h.Match != nil {
 			hit.Eligibility = h.Match.Outcome.String()
-			hit.Reasons = h.Match.Reasons
+			hit.Reasons = toReasons(h.Match.Reasons)
 			hit.Missing = h.Match.Missing
 		}
 		out.Hits = append(out.Hits, hit)
@@ -80,34 +50,29 @@ func (s *Server) apiSearch(c echo.Context) error {
 	}
 	zero := res.Total == 0
 	s.cache.Add(key, cachedAnswer{body: body, zero: zero})
-	s.countSearch(req.Query, zero)
+	s.countSearch(req, zero)
 	return c.JSONBlob(http.StatusOK, body)
 }
 
-// runSearch validates the parameters of a search and runs it within the
-// search time-out.
-func (s *Server) runSearch(c echo.Context, params url.Values) (search.Request, *search.Result, error) {
-	req, err := search.ParseRequest(params)
-	if err != nil {
-		return req, nil, err
-	}
+// search runs a parsed request within the search time-out.
+func (s *Server) search(c echo.Context, req search.Request) (*search.Result, error) {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SearchTimeout)
 	defer cancel()
-	res, err := s.cfg.Searcher.Search(ctx, req)
-	return req, res, err
+	return s.cfg.Searcher.Search(ctx, req)
 }
 
-// countSearch records a search in the metrics and, for a question, in the
-// query log.
-func (s *Server) countSearch(q string, zero bool) {
+// countSearch records a search in the metrics and, for a question, its
+// normalised text in the query log: the same text however it was typed,
+// and whether the answer came from the cache or not.
+func (s *Server) countSearch(req search.Request, zero bool) {
 	s.metrics.searches.Inc()
-	if strings.TrimSpace(q) == "" {
+	if req.Question.Empty() {
 		return
 	}
 	if zero {
 		s.metrics.zero.Inc()
 	}
-	s.queries.record(q, zero)
+	s.queries.record(req.Question.Text, zero)
 }
 
 func (s *Server) apiPolicy(c echo.Context) error {
@@ -115,39 +80,11 @@ func (s *Server) apiPolicy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, PolicyResponse{Policy: p, Expired: p.Expired(s.cfg.Now())})
-}
-
-// SituationResponse is the JSON answer of /api/situation: every field a
-// client needs to draw the situation form.
-type SituationResponse struct {
-	Fields []corpus.Field `json:"fields"`
-	// NoneOption is the value of a set field meaning "none of these".
-	NoneOption string `json:"none_option"`
+	return c.JSON(http.StatusOK, toPolicyResponse(p, p.Expired(s.cfg.Now())))
 }
 
 func (s *Server) apiSituation(c echo.Context) error {
-	return c.JSON(http.StatusOK, SituationResponse{Fields: corpus.Fields, NoneOption: corpus.NoneOption})
-}
-
-// MatchResponse is the JSON answer of /api/match.
-type MatchResponse struct {
-	Eligible        []MatchedEntry `json:"eligible"`
-	Maybe           []MatchedEntry `json:"maybe"`
-	IneligibleCount int            `json:"ineligible_count"`
-}
-
-// MatchedEntry is one entry of a MatchResponse with the reason for each
-// of its conditions and, for maybe entries, the facts that are missing.
-type MatchedEntry struct {
-	ID       string          `json:"id"`
-	Title    string          `json:"title"`
-	Category string          `json:"category"`
-	Kind     string          `json:"kind"`
-	Summary  string          `json:"summary"`
-	Online   bool            `json:"online"`
-	Reasons  []corpus.Reason `json:"reasons"`
-	Missing  []string        `json:"missing,omitempty"`
+	return c.JSON(http.StatusOK, SituationResponse{Fields: toSituationFields(corpus.Fields), NoneOption: corpus.NoneOption})
 }
 
 func (s *Server) apiMatch(c echo.Context) error {
@@ -161,7 +98,10 @@ func (s *Server) apiMatch(c echo.Context) error {
 		for _, x := range ms {
 			p := x.Policy
 			out = append(out, MatchedEntry{ID: p.ID, Title: p.Title, Category: p.Category, Kind: p.Kind,
-				Summary: p.Summary, Online: p.HasOnline(), Reasons: x.Match.Reasons, Missing: x.Match.Missing})
+				Summary: p.Summary, Online: p.HasOnline(), Reasons: toReasons(x.Match.Reasons), Missing: x.Match.Missing})
+			if out[len(out)-1].Reasons == nil {
+				out[len(out)-1].Reasons = []Reason{}
+			}
 		}
 		return out
 	}

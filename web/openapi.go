@@ -16,15 +16,3 @@ var openAPISpec []byte
 func (s *Server) apiOpenAPI(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/json", openAPISpec)
 }
-
-// QueriesResponse is the JSON answer of /api/admin/queries.
-type QueriesResponse struct {
-	Top        []QueryCount `json:"top"`
-	ZeroResult []QueryCount `json:"zero_result"`
-}
-
-// apiQueries lists the most asked questions and those that found nothing.
-func (s *Server) apiQueries(c echo.Context) error {
-	top, zero := s.queries.top(50)
-	return c.JSON(http.StatusOK, QueriesResponse{Top: top, ZeroResult: zero})
-}

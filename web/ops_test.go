@@ -152,3 +152,26 @@ func mustQueries(t *testing.T, s *adminServer) *queryLog {
 	t.Helper()
 	return s.server.queries
 }
+
+// TestQueryLogCountsAQuestionOnce asks one question written three ways —
+// extra spaces, traditional characters — the later ones answered from the
+// cache: the query log counts one question three times.
+func TestQueryLogCountsAQuestionOnce(t *testing.T) {
+	s := newAdminServer(t, testToken)
+	for _, q := range []string{"残疾人   补贴", "残疾人 补贴", "残疾人 补贴", "殘疾人 補貼"} {
+		s.firstHit(t, q)
+	}
+	var r QueriesResponse
+	if code := s.do(t, "GET", "/api/admin/queries", testToken, &r); code != 200 {
+		t.Fatalf("queries = %d", code)
+	}
+	var got []QueryCount
+	for _, q := range r.Top {
+		if strings.Contains(q.Query, "疾") {
+			got = append(got, q)
+		}
+	}
+	if len(got) != 1 || got[0].Query != "残疾人 补贴" || got[0].Count != 4 {
+		t.Errorf("the query log lists %+v, want one question counted 4 times", got)
+	}
+}

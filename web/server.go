@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -22,11 +23,12 @@ import (
 
 // Searcher is what the web layer needs of the search engine.
 type Searcher interface {
+	// ParseRequest validates a search's parameters and gives the request
+	// its question, analysed once for everything downstream.
+	ParseRequest(v url.Values) (search.Request, error)
 	Search(ctx context.Context, r search.Request) (*search.Result, error)
 	Policy(id string) (*corpus.Policy, error)
 	Match(s corpus.Situation) *search.MatchResult
-	// Terms returns the words of a question that are searched for.
-	Terms(q string) []string
 	// Agencies returns the agencies of the corpus, for filters.
 	Agencies() []string
 	// Generation changes whenever a new index is swapped in.
@@ -136,31 +138,11 @@ func NewServer(cfg Config) (*Server, error) {
 		e.Use(s.rateLimit())
 	}
 
-	e.GET("/", s.home)
-	e.GET("/search", s.searchPage)
-	e.GET("/policies/:id", s.policyPage)
-	e.GET("/match", s.matchPage)
-	e.GET("/advanced", s.advancedPage)
-	e.GET("/prefs", s.setPrefs)
-	e.GET("/static/*", staticHandler())
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", s.metrics.handler())
-	e.GET("/api/search", s.apiSearch)
-	e.GET("/api/policies/:id", s.apiPolicy)
-	e.GET("/api/situation", s.apiSituation)
-	e.GET("/api/match", s.apiMatch)
-	e.GET("/api/suggest", s.apiSuggest)
-	e.GET("/api/openapi.json", s.apiOpenAPI)
+	s.residentRoutes()
+	s.apiRoutes()
+	s.opsRoutes()
 	if cfg.AdminToken != "" && cfg.Admin != nil {
-		admin := e.Group("/api/admin", s.requireBearer)
-		admin.POST("/reindex", s.apiReindex)
-		admin.GET("/status", s.apiStatus)
-		admin.GET("/queries", s.apiQueries)
-		e.GET("/admin", s.adminPage)
-		e.POST("/admin/login", s.adminLogin)
-		e.POST("/admin/logout", s.adminLogout)
-		e.POST("/admin/reindex", s.adminReindex)
+		s.adminRoutes()
 	}
 	if cfg.Feedback != nil {
 		fb, err := s.newFeedback()
@@ -168,18 +150,54 @@ func NewServer(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		s.feedback = fb
-		e.POST("/policies/:id/helpful", fb.vote)
-		e.POST("/policies/:id/feedback", fb.report)
-		e.GET("/policies/:id/feedback/done", fb.done)
-		e.GET("/transparency", fb.transparency)
-		if cfg.AdminToken != "" && cfg.Admin != nil {
-			e.GET("/api/admin/feedback", fb.apiList, s.requireBearer)
-			e.POST("/api/admin/feedback/:id", fb.apiUpdate, s.requireBearer)
-			e.GET("/admin/feedback.csv", fb.adminCSV)
-			e.POST("/admin/feedback/:id", fb.update)
-		}
+		fb.routes()
 	}
 	return s, nil
+}
+
+// residentRoutes are the pages residents and caseworkers read.
+func (s *Server) residentRoutes() {
+	e := s.echo
+	e.GET("/", s.home)
+	e.GET("/search", s.searchPage)
+	e.GET("/policies/:id", s.policyPage)
+	e.GET("/match", s.matchPage)
+	e.GET("/advanced", s.advancedPage)
+	e.GET("/prefs", s.setPrefs)
+	e.GET("/static/*", staticHandler())
+}
+
+// apiRoutes are the public JSON API.
+func (s *Server) apiRoutes() {
+	e := s.echo
+	e.GET("/api/search", s.apiSearch)
+	e.GET("/api/policies/:id", s.apiPolicy)
+	e.GET("/api/situation", s.apiSituation)
+	e.GET("/api/match", s.apiMatch)
+	e.GET("/api/suggest", s.apiSuggest)
+	e.GET("/api/openapi.json", s.apiOpenAPI)
+}
+
+// opsRoutes are for monitors and load balancers.
+func (s *Server) opsRoutes() {
+	e := s.echo
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metrics.handler())
+}
+
+// adminRoutes are the admin API (bearer token) and the admin page (a
+// session after signing in with the token).
+func (s *Server) adminRoutes() {
+	e := s.echo
+	api := e.Group("/api/admin", s.requireBearer)
+	api.POST("/reindex", s.apiReindex)
+	api.GET("/status", s.apiStatus)
+	api.GET("/queries", s.apiQueries)
+	e.GET("/admin", s.adminPage)
+	e.POST("/admin/login", s.adminLogin)
+	e.POST("/admin/logout", s.adminLogout, s.adminForm)
+	e.POST("/admin/reindex", s.adminReindex, s.adminForm)
 }
 
 // ServeHTTP implements http.Handler.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -61,12 +60,7 @@ func runCorpus(ctx context.Context, env *cli, args []string) error {
 	}
 	defer store.Close()
 	v, stored, err := pushCorpus(ctx, &c, store, env.now())
-	var ce *corpus.CheckError
-	if errors.As(err, &ce) {
-		for _, p := range ce.Problems {
-			fmt.Fprintln(stderr, p)
-		}
-		fmt.Fprintf(stderr, "%d problem(s) in corpus %s; nothing pushed\n", len(ce.Problems), c.source())
+	if printProblems(stderr, err, fmt.Sprintf("in corpus %s; nothing pushed", c.source())) {
 		return errExit
 	}
 	if err != nil {

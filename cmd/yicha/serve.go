@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"yicha/corpus"
+	"yicha/corpus/pgstore"
+	"yicha/index"
+	"yicha/search/live"
+	"yicha/web"
+	"yicha/web/sitestore"
+)
+
+// serveFlags are serve's flags; each also reads $YICHA_<NAME>.
+type serveFlags struct {
+	common
+	addr, tokenFile, logFormat, proxyHeader, db string
+	rateLimit                                   float64
+	maxLag, poll, drain                         time.Duration
+}
+
+func (f *serveFlags) register(fs *flag.FlagSet) {
+	f.common.register(fs, true)
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.Float64Var(&f.rateLimit, "rate-limit", web.DefaultRateLimit, "requests per second each client may make (0: no limit, for benchmarks)")
+	fs.StringVar(&f.tokenFile, "admin-token-file", "", "file holding the admin API's bearer token (else $YICHA_ADMIN_TOKEN; without either the admin API is off)")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.DurationVar(&f.drain, "shutdown-drain", 2*time.Second, "on SIGTERM, how long /readyz says 503 (and connections are not kept alive) before the server stops listening")
+	fs.StringVar(&f.proxyHeader, "trust-proxy-header", "", "client address header set by a reverse proxy on a private or loopback address: X-Forwarded-For or X-Real-IP (default: trust none)")
+	fs.StringVar(&f.db, "db", "", "PostgreSQL URL of a corpus store shared by replicas (postgres://…): the index follows its latest version")
+	fs.DurationVar(&f.maxLag, "max-lag", 30*time.Second, "with --db: how long the index may stay behind a newer corpus version and still be ready")
+	fs.DurationVar(&f.poll, "poll", 5*time.Second, "with --db: how often the corpus version is polled besides notifications")
+}
+
+// runServe serves the site: it listens at once (alive, not ready), opens
+// or builds the index, then serves until SIGTERM, when it drains first.
+func runServe(ctx context.Context, env *cli, args []string) error {
+	var f serveFlags
+	fs := newFlags("serve", "[flags]  (each flag also reads $YICHA_<NAME>, e.g. YICHA_ADDR, YICHA_DATA)", env.stderr)
+	f.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := envFallbacks(fs); err != nil {
+		return err
+	}
+	log, err := newLogger(env.stderr, f.logFormat)
+	if err != nil {
+		return err
+	}
+	token, err := adminToken(f.tokenFile)
+	if err != nil {
+		return err
+	}
+	logConfig(log, fs, token != "")
+	store, err := openStore(f.dataDir)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	ln, err := listen(f.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.close()
+	log.Info("listening; opening the index", "addr", ln.url())
+
+	src, pg, err := openSource(ctx, env, &f, log)
+	if err != nil {
+		return err
+	}
+	if pg != nil {
+		defer pg.Close()
+	}
+	svc, err := live.OpenService(ctx, store, src, live.ServiceOptions{Log: log, Now: env.now, Progress: buildProgress(log)})
+	if printProblems(env.stderr, err, "in corpus "+src.String()) {
+		return errExit
+	}
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	// The site's own records (feedback) are closed after the server has
+	// answered its last request.
+	records, err := openSiteStore(ctx, &f)
+	if err != nil {
+		return err
+	}
+	defer records.Close()
+	cfg := web.Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, AdminToken: token, RateLimit: f.rateLimit,
+		TrustProxyHeader: f.proxyHeader, Feedback: records, Now: env.now}
+	if token != "" {
+		cfg.Admin = svc
+	}
+	if pg != nil {
+		stop := follow(ctx, env, &f, svc, pg, log, &cfg)
+		defer stop()
+	}
+	handler, err := web.NewServer(cfg)
+	if err != nil {
+		return err
+	}
+	ln.serve(handler)
+	log.Info("serving", "addr", ln.url(), "corpus", src.String(), "entries", svc.Status().Docs, "admin", token != "")
+	select {
+	case err := <-ln.errc:
+		return err
+	case <-ctx.Done():
+	}
+	return ln.shutdown(log, handler, f.drain)
+}
+
+// listener serves HTTP from the moment it listens: while the index is
+// opened (or first built) with web.Starting — alive, not ready, 503 to
+// everything else — then with the real handler.
+type listener struct {
+	ln      net.Listener
+	srv     *http.Server
+	current atomic.Pointer[http.Handler]
+	errc    chan error
+}
+
+func listen(addr string) (*listener, error) {
+	l := &listener{errc: make(chan error, 1)}
+	starting := web.Starting()
+	l.current.Store(&starting)
+	l.srv = &http.Server{
+		Addr:              addr,
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*l.current.Load()).ServeHTTP(w, r) }),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	var err error
+	if l.ln, err = net.Listen("tcp", addr); err != nil {
+		return nil, err
+	}
+	go func() { l.errc <- l.srv.Serve(l.ln) }()
+	return l, nil
+}
+
+func (l *listener) url() string { return "http://" + l.ln.Addr().String() }
+
+// serve swaps in the real handler.
+func (l *listener) serve(h http.Handler) { l.current.Store(&h) }
+
+func (l *listener) close() { l.srv.Close() }
+
+// shutdown drains — /readyz says 503 and connections are no longer kept
+// alive, so load balancers and clients move away — then stops listening
+// and lets the requests in flight finish.
+func (l *listener) shutdown(log *slog.Logger, h *web.Server, drain time.Duration) error {
+	log.Info("draining", "for", drain)
+	h.Drain()
+	l.srv.SetKeepAlivesEnabled(false)
+	time.Sleep(drain)
+	log.Info("shutting down")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err := l.srv.Shutdown(ctx)
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// openSource returns where the corpus comes from: with --db the shared
+// store (an empty one is seeded with --corpus, else the embedded corpus),
+// else --corpus or the embedded corpus.
+func openSource(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger) (corpus.Source, *pgstore.Store, error) {
+	if f.db == "" {
+		return f.source(), nil, nil
+	}
+	pg, err := pgstore.Open(ctx, f.db)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := pg.Version(ctx)
+	if err == nil && v == 0 {
+		if v, _, err = pushCorpus(ctx, &f.common, pg, env.now()); err != nil {
+			err = fmt.Errorf("seeding the empty corpus store: %w", err)
+		} else {
+			log.Info("seeded the empty corpus store", "corpus", f.source().String(), "version", v)
+		}
+	}
+	if err != nil {
+		pg.Close()
+		return nil, nil, err
+	}
+	return pg, pg, nil
+}
+
+// openSiteStore opens the site's records: in the shared database with
+// --db, so that every replica sees them; else beside the index, under the
+// data directory's lock.
+func openSiteStore(ctx context.Context, f *serveFlags) (sitestore.Store, error) {
+	if f.db != "" {
+		return sitestore.OpenPostgres(ctx, f.db)
+	}
+	return sitestore.OpenSQLite(filepath.Join(f.dataDir, "feedback.db"))
+}
+
+// follow keeps the index in step with the shared store — a rebuild on
+// every new version — and makes it the server's readiness and, with an
+// admin token, its admin: an admin's reindex pushes --corpus (when given)
+// to the store first. The returned func stops following.
+func follow(ctx context.Context, env *cli, f *serveFlags, svc *live.Service, pg *pgstore.Store, log *slog.Logger, cfg *web.Config) (stop func()) {
+	opts := live.FollowOptions{Poll: f.poll, MaxLag: f.maxLag, Log: log}
+	if f.corpusDir != "" {
+		opts.Push = func(ctx context.Context) error { _, _, err := pushCorpus(ctx, &f.common, pg, env.now()); return err }
+	}
+	fol := live.NewFollower(svc, pg, opts)
+	fctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); fol.Run(fctx) }()
+	cfg.Ready = fol.Ready
+	if cfg.Admin != nil {
+		cfg.Admin = fol
+	}
+	return func() { cancel(); <-done }
+}
+
+// buildProgress logs a build's progress at every tenth of the way, so
+// that a long build (a large corpus) shows in the log how far it has
+// come; binaries built for tests may hold a build there (hooks.go).
+func buildProgress(log *slog.Logger) index.Progress {
+	shown := -1
+	progress := func(done, total int) {
+		if total == 0 {
+			return
+		}
+		tenth := done * 10 / total
+		if tenth < shown || done == total {
+			shown = -1 // a new build, or the end of this one
+		}
+		if tenth > shown {
+			shown = tenth
+			log.Info("indexing", "done", done, "total", total)
+		}
+	}
+	hold := buildHook(log)
+	if hold == nil {
+		return progress
+	}
+	return func(done, total int) { progress(done, total); hold(done, total) }
+}
+
+// adminToken reads the admin token from a file, or from YICHA_ADMIN_TOKEN.
+func adminToken(file string) (string, error) {
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("admin token: %w", err)
+		}
+		t := strings.TrimSpace(string(data))
+		if t == "" {
+			return "", fmt.Errorf("admin token file %s is empty", file)
+		}
+		return t, nil
+	}
+	return strings.TrimSpace(os.Getenv("YICHA_ADMIN_TOKEN")), nil
+}

@@ -1,0 +1,359 @@
+package web
+
+import (
+	"context"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"yicha/corpus"
+	"yicha/index"
+	"yicha/search"
+)
+
+// The residents' pages: the home page, results, a policy and the situation
+// wizard. Each handler parses what it is asked, decides what the page shows
+// with a pure function of the request and the results, and renders it.
+
+// Labels of the facets, in the order the results page shows them.
+var facetLabels = []struct{ field, label string }{
+	{index.FieldCategory, "分类"},
+	{index.FieldKind, "类型"},
+	{index.FieldAudience, "适用对象"},
+	{index.FieldAgency, "主管部门"},
+}
+
+// CommonQuestions are shown on the home page as ready-made searches.
+var CommonQuestions = []string{
+	"老人吃饭有补贴吗", "残疾证怎么办", "失业了能领钱吗", "长护险怎么申请",
+	"低保申请条件", "公租房怎么申请", "生孩子有什么补贴", "退役军人优待证",
+}
+
+type categoryCount struct {
+	Name  string
+	Count int
+	Href  string
+}
+
+type homeView struct {
+	Categories []categoryCount
+	Questions  []string
+	Total      uint64
+	Online     int
+}
+
+func (s *Server) home(c echo.Context) error {
+	res, err := s.cfg.Searcher.Search(c.Request().Context(), search.Request{Page: 1, Size: 1, Sort: search.SortRelevance})
+	if err != nil {
+		return err
+	}
+	v := homeView{Questions: CommonQuestions, Total: res.Total}
+	counts := map[string]int{}
+	for _, f := range res.Facets[index.FieldCategory] {
+		counts[f.Value] = f.Count
+	}
+	for _, cat := range corpus.Categories {
+		v.Categories = append(v.Categories, categoryCount{Name: cat, Count: counts[cat], Href: "/search?" + url.Values{"category": {cat}}.Encode()})
+	}
+	on, err := s.cfg.Searcher.Search(c.Request().Context(), search.Request{Page: 1, Size: 1, Sort: search.SortRelevance, Filters: search.Filters{Online: true}})
+	if err != nil {
+		return err
+	}
+	v.Online = int(on.Total)
+	return s.render.render(c, http.StatusOK, "home", s.page(c, "", v))
+}
+
+// hitView is one hit as a page shows it.
+type hitView struct {
+	ID, Title, Category, Kind, Agency, Updated, Summary string
+	Snippet                                             template.HTML
+	Online, Expired                                     bool
+	Eligibility                                         string
+	Reasons                                             []corpus.Reason
+	Missing                                             []string
+}
+
+func toHitView(h search.Hit) hitView {
+	p := h.Policy
+	v := hitView{ID: p.ID, Title: p.Title, Category: p.Category, Kind: p.Kind, Agency: p.Agency, Updated: p.Updated,
+		Summary: p.Summary, Snippet: h.Snippet, Online: p.HasOnline(), Expired: h.Expired}
+	if h.Match != nil {
+		v.Eligibility = h.Match.Outcome.String()
+		v.Reasons = h.Match.Reasons
+		v.Missing = h.Match.Missing
+	}
+	return v
+}
+
+type facetValueView struct {
+	Value  string
+	Count  int
+	Href   string
+	Active bool
+}
+
+type facetView struct {
+	Field, Label string
+	Values       []facetValueView
+}
+
+type chipView struct {
+	Label string
+	Href  string
+}
+
+type pageLink struct {
+	N       int
+	Href    string
+	Current bool
+}
+
+type searchView struct {
+	Q        string
+	Total    uint64
+	From, To int
+	Hits     []hitView
+	Facets   []facetView
+	Chips    []chipView
+	Sort     string
+	SortHref map[string]string
+	Pages    []pageLink
+	Prev     string
+	Next     string
+	// Help is set when nothing was found.
+	Help          *noResultHelp
+	Situation     bool
+	AdvancedQuery bool
+}
+
+type noResultHelp struct {
+	Terms        []string
+	ClearFilters string
+	Categories   []categoryCount
+}
+
+func (s *Server) searchPage(c echo.Context) error {
+	params := c.QueryParams()
+	req, err := s.cfg.Searcher.ParseRequest(params)
+	if err != nil {
+		return err
+	}
+	res, err := s.search(c, req)
+	if err != nil {
+		return err
+	}
+	v := resultsView(req, res, links{path: c.Path(), v: params})
+	s.countSearch(req, res.Total == 0)
+	if v.Total == 0 {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SearchTimeout)
+		defer cancel()
+		if v.Help, err = s.noResultHelp(ctx, req, links{path: c.Path(), v: params}); err != nil {
+			return err
+		}
+	}
+	title := "搜索结果"
+	if req.Query != "" {
+		title = req.Query + " - 搜索结果"
+	}
+	return s.render.render(c, http.StatusOK, "search", s.page(c, title, v))
+}
+
+// resultsView decides what a results page shows — hits, facets with the
+// links that toggle them, chips of the active filters, paging — from the
+// request and its results alone.
+func resultsView(req search.Request, res *search.Result, l links) searchView {
+	v := searchView{Q: req.Query, Total: res.Total, Sort: req.Sort, Situation: !req.Situation.Empty()}
+	for _, h := range res.Hits {
+		v.Hits = append(v.Hits, toHitView(h))
+	}
+	if len(v.Hits) > 0 {
+		v.From = req.From() + 1
+		v.To = req.From() + len(v.Hits)
+	}
+	active := map[string][]string{
+		index.FieldCategory: req.Filters.Category, index.FieldKind: req.Filters.Kind,
+		index.FieldAudience: req.Filters.Audience, index.FieldAgency: req.Filters.Agency,
+	}
+	for _, fl := range facetLabels {
+		fv := facetView{Field: fl.field, Label: fl.label}
+		for _, val := range res.Facets[fl.field] {
+			fv.Values = append(fv.Values, facetValueView{Value: val.Value, Count: val.Count,
+				Href: l.toggle(fl.field, val.Value), Active: slices.Contains(active[fl.field], val.Value)})
+		}
+		if len(fv.Values) > 0 {
+			v.Facets = append(v.Facets, fv)
+		}
+		for _, a := range active[fl.field] {
+			v.Chips = append(v.Chips, chipView{Label: fl.label + "：" + a, Href: l.toggle(fl.field, a)})
+		}
+	}
+	f := req.Filters
+	for _, x := range []struct {
+		on         bool
+		key, label string
+	}{
+		{f.Online, "online", "可网上办理"},
+		{f.ExcludeExpired, "expired", "不含已失效"},
+		{f.Phrase != "", "phrase", "短语：" + f.Phrase},
+		{f.Title != "", "title", "标题含：" + f.Title},
+		{f.DocNumber != "", "number", "文号：" + f.DocNumber},
+	} {
+		if x.on {
+			v.Chips = append(v.Chips, chipView{Label: x.label, Href: l.without(x.key)})
+			v.AdvancedQuery = true
+		}
+	}
+	if !req.Situation.Empty() {
+		v.Chips = append(v.Chips, chipView{Label: "按我的情况", Href: l.url(func(u url.Values) {
+			for _, fd := range corpus.Fields {
+				u.Del(fd.Name)
+			}
+		})})
+	}
+	v.SortHref = map[string]string{
+		search.SortRelevance: l.url(func(u url.Values) { u.Del("sort") }),
+		search.SortDate:      l.url(func(u url.Values) { u.Set("sort", search.SortDate) }),
+	}
+	pages := int((res.Total + uint64(req.Size) - 1) / uint64(req.Size))
+	pages = min(pages, search.MaxPage)
+	if pages > 1 {
+		lo, hi := max(1, req.Page-4), min(pages, req.Page+4)
+		for n := lo; n <= hi; n++ {
+			v.Pages = append(v.Pages, pageLink{N: n, Href: l.page(n), Current: n == req.Page})
+		}
+		if req.Page > 1 {
+			v.Prev = l.page(req.Page - 1)
+		}
+		if req.Page < pages {
+			v.Next = l.page(req.Page + 1)
+		}
+	}
+	return v
+}
+
+// noResultHelp offers ways on when nothing was found: each word alone,
+// dropping the filters, and the categories.
+func (s *Server) noResultHelp(ctx context.Context, req search.Request, l links) (*noResultHelp, error) {
+	h := &noResultHelp{}
+	h.Terms = req.Question.Terms()
+	if !req.Filters.Empty() || !req.Situation.Empty() {
+		h.ClearFilters = "/search?" + url.Values{"q": {req.Query}}.Encode()
+	}
+	res, err := s.cfg.Searcher.Search(ctx, search.Request{Page: 1, Size: 1, Sort: search.SortRelevance})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range res.Facets[index.FieldCategory] {
+		h.Categories = append(h.Categories, categoryCount{Name: f.Value, Count: f.Count, Href: "/search?" + url.Values{"category": {f.Value}}.Encode()})
+	}
+	return h, nil
+}
+
+type policyView struct {
+	P       *corpus.Policy
+	Expired bool
+	Related []hitView
+	// Conditions explains the structured eligibility in words.
+	Conditions []string
+	// Feedback holds the feedback forms, when a store is configured.
+	Feedback *feedbackFormView
+}
+
+func (s *Server) policyPage(c echo.Context) error {
+	p, err := s.cfg.Searcher.Policy(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	v := policyView{P: p, Expired: p.Expired(s.cfg.Now()), Conditions: corpus.Describe(p.Eligible)}
+	if s.feedback != nil {
+		form := s.feedback.form(p)
+		v.Feedback = &form
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SearchTimeout)
+	defer cancel()
+	rel, err := s.cfg.Searcher.Search(ctx, search.Request{Query: p.Title + " " + strings.Join(p.Keywords, " "), Page: 1, Size: 6,
+		Sort: search.SortRelevance, Filters: search.Filters{ExcludeExpired: true}})
+	if err != nil {
+		return err
+	}
+	for _, h := range rel.Hits {
+		if h.Policy.ID != p.ID && len(v.Related) < 4 {
+			v.Related = append(v.Related, toHitView(h))
+		}
+	}
+	return s.render.render(c, http.StatusOK, "policy", s.page(c, p.Title, v))
+}
+
+type fieldView struct {
+	corpus.Field
+	Value    string
+	Selected map[string]bool
+}
+
+type matchView struct {
+	Fields   []fieldView
+	Q        string
+	Given    bool
+	Eligible []hitView
+	Maybe    []hitView
+	Total    int
+	None     string
+}
+
+func (s *Server) matchPage(c echo.Context) error {
+	params := c.QueryParams()
+	sit, err := corpus.ParseSituation(params)
+	if err != nil {
+		return err
+	}
+	v := matchView{Q: strings.TrimSpace(c.QueryParam("q")), Given: !sit.Empty(), None: corpus.NoneOption}
+	for _, f := range corpus.Fields {
+		fv := fieldView{Field: f, Selected: map[string]bool{}}
+		for _, x := range sit.Values(f.Name) {
+			fv.Selected[x] = true
+			fv.Value = x
+		}
+		v.Fields = append(v.Fields, fv)
+	}
+	if v.Given {
+		if v.Q != "" {
+			req, err := search.ParseRequest(url.Values{"q": {v.Q}, "size": {"50"}})
+			if err != nil {
+				return err
+			}
+			req.Situation = sit
+			ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SearchTimeout)
+			defer cancel()
+			res, err := s.cfg.Searcher.Search(ctx, req)
+			if err != nil {
+				return err
+			}
+			for _, h := range res.Hits {
+				hv := toHitView(h)
+				if h.Match != nil && h.Match.Outcome == corpus.Eligible {
+					v.Eligible = append(v.Eligible, hv)
+				} else {
+					v.Maybe = append(v.Maybe, hv)
+				}
+			}
+		} else {
+			m := s.cfg.Searcher.Match(sit)
+			for _, list := range []struct {
+				in  []search.Matched
+				out *[]hitView
+			}{{m.Eligible, &v.Eligible}, {m.Maybe, &v.Maybe}} {
+				for _, x := range list.in {
+					mm := x.Match
+					*list.out = append(*list.out, toHitView(search.Hit{Policy: x.Policy, Match: &mm,
+						Snippet: template.HTML(template.HTMLEscapeString(x.Policy.Summary))}))
+				}
+			}
+		}
+		v.Total = len(v.Eligible) + len(v.Maybe)
+	}
+	return s.render.render(c, http.StatusOK, "match", s.page(c, "按我的情况查", v))
+}
