@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -40,25 +41,42 @@ func (c *common) register(fs *flag.FlagSet, withData bool) {
 	}
 }
 
-func (c *common) source() corpus.Source {
+// source returns the corpus --corpus names, else the embedded one. A path
+// that is not there (yet) is taken for a directory, so that a server keeps
+// serving its last index until it appears; a device or a named pipe is
+// refused.
+func (c *common) source() (corpus.Source, error) {
 	if c.corpusDir == "" {
-		return corpus.Embedded()
+		return corpus.Embedded(), nil
 	}
-	if src, err := corpus.Open(c.corpusDir); err == nil {
-		return src
+	src, err := corpus.Open(c.corpusDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return corpus.Dir(c.corpusDir), nil
 	}
-	return corpus.Dir(c.corpusDir)
+	return src, err
+}
+
+// corpusName names the corpus in messages, as its source does.
+func (c *common) corpusName() string {
+	if c.corpusDir == "" {
+		return corpus.Embedded().String()
+	}
+	return c.corpusDir
 }
 
 // loadCorpus loads and checks the corpus, printing every problem.
 func (c *common) loadCorpus(ctx context.Context, stderr io.Writer) (*corpus.Corpus, error) {
-	corp, err := c.source().Load(ctx)
+	src, err := c.source()
+	if err != nil {
+		return nil, err
+	}
+	corp, err := src.Load(ctx)
 	var ce *corpus.CheckError
 	if errors.As(err, &ce) {
 		for _, p := range ce.Problems {
 			fmt.Fprintln(stderr, p)
 		}
-		fmt.Fprintf(stderr, "%d problem(s) in corpus %s\n", len(ce.Problems), c.source())
+		fmt.Fprintf(stderr, "%d problem(s) in corpus %s\n", len(ce.Problems), src)
 		return nil, errExit
 	}
 	return corp, err
@@ -119,7 +137,7 @@ func runCheck(ctx context.Context, env *cli, args []string) error {
 	}
 	expired, soon := corp.Expiries(now, corpus.ExpiryWindow)
 	fmt.Fprintf(stdout, "ok: %d entries in corpus %s; as of %s, %d expired, %d expiring within %d days\n",
-		len(corp.Policies), c.source(), corpus.Today(now), len(expired), len(soon), int(corpus.ExpiryWindow.Hours()/24))
+		len(corp.Policies), c.corpusName(), corpus.Today(now), len(expired), len(soon), int(corpus.ExpiryWindow.Hours()/24))
 	return nil
 }
 
@@ -287,7 +305,10 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 
 	// With --db the corpus comes from the shared store; an empty store is
 	// seeded with the configured corpus (--corpus, else the embedded one).
-	var src corpus.Source = c.source()
+	src, err := c.source()
+	if err != nil {
+		return err
+	}
 	var pg *corpus.Postgres
 	if db != "" {
 		if pg, err = corpus.OpenPostgres(ctx, db); err != nil {
@@ -300,7 +321,7 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 			if v, _, err = pushCorpus(ctx, &c, pg, env.now()); err != nil {
 				return fmt.Errorf("seeding the empty corpus store: %w", err)
 			}
-			log.Info("seeded the empty corpus store", "corpus", c.source().String(), "version", v)
+			log.Info("seeded the empty corpus store", "corpus", c.corpusName(), "version", v)
 		}
 		src = pg
 	}
@@ -315,7 +336,7 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 		for _, p := range ce.Problems {
 			fmt.Fprintln(stderr, p)
 		}
-		return fmt.Errorf("%d problem(s) in corpus %s", len(ce.Problems), c.source())
+		return fmt.Errorf("%d problem(s) in corpus %s", len(ce.Problems), src)
 	}
 	if err != nil {
 		return err
