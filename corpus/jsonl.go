@@ -13,16 +13,20 @@ import (
 )
 
 // Open returns the source at path: a JSONL file of entries (one JSON object
-// a line, as exported from another system), or a corpus directory.
+// a line, as exported from another system), or a corpus directory. A
+// symbolic link is followed; a device or a named pipe is refused.
 func Open(path string) (Source, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("corpus: %w", err)
 	}
-	if fi.IsDir() {
+	switch {
+	case fi.IsDir():
 		return Dir(path), nil
+	case fi.Mode().IsRegular():
+		return JSONL(path), nil
 	}
-	return JSONL(path), nil
+	return nil, fmt.Errorf("corpus %s is %s, neither a directory nor a regular file", path, kindOf(fi.Mode()))
 }
 
 // JSONL returns the corpus in a JSONL file. Each line is one entry with the
@@ -30,23 +34,35 @@ func Open(path string) (Source, error) {
 // "locations", or named under "places" from the embedded places file.
 func JSONL(path string) Source { return &JSONLSource{Path: path} }
 
-// JSONLSource reads a corpus from a JSONL file.
+// JSONLSource reads a corpus from a JSONL file: a regular file (or a
+// symbolic link to one) of at most MaxJSONLBytes, lines of at most
+// MaxLineBytes.
 type JSONLSource struct{ Path string }
 
 func (s *JSONLSource) String() string { return s.Path }
 
 // Load reads and checks every line; problems name the file and line.
 func (s *JSONLSource) Load(ctx context.Context) (*Corpus, error) {
-	data, err := os.ReadFile(s.Path)
+	f, err := openRegular(s.Path)
 	if err != nil {
 		return nil, fmt.Errorf("read corpus: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read corpus: %w", err)
+	}
+	if info.Size() > MaxJSONLBytes {
+		return nil, &CheckError{Problems: Problems{{File: s.Path, Line: 1,
+			Message: fmt.Sprintf("the file holds %d bytes, more than the %s a JSONL corpus may", info.Size(), sizeText(MaxJSONLBytes))}}}
 	}
 	placesData, err := embedded.ReadFile(PlacesFile)
 	if err != nil {
 		return nil, err
 	}
 	places, probs := ParsePlaces("corpus/"+PlacesFile, placesData)
-	ps, lineProbs, err := ReadJSONLEntries(ctx, s.Path, bytes.NewReader(data))
+	sum := sha256.New()
+	ps, lineProbs, err := ReadJSONLEntries(ctx, s.Path, io.TeeReader(f, sum))
 	if err != nil {
 		return nil, err
 	}
@@ -58,43 +74,72 @@ func (s *JSONLSource) Load(ctx context.Context) (*Corpus, error) {
 	if len(probs) > 0 {
 		return nil, &CheckError{Problems: probs}
 	}
-	sum := sha256.Sum256(data)
-	return NewCorpus(ps, hex.EncodeToString(sum[:8])), nil
+	return NewCorpus(ps, hex.EncodeToString(sum.Sum(nil)[:8])), nil
 }
 
 // ReadJSONLEntries decodes one entry per non-empty line, keeping each
-// problem's line in the file.
+// problem's line in the file. A line longer than MaxLineBytes is a problem
+// and is not decoded; past MaxJSONLBytes reading stops with a problem.
+// Reading ends when ctx does.
 func ReadJSONLEntries(ctx context.Context, name string, r io.Reader) ([]*Policy, Problems, error) {
 	var ps []*Policy
 	var probs Problems
-	br := bufio.NewReader(r)
+	br := bufio.NewReaderSize(io.LimitReader(ctxReader{ctx, r}, MaxJSONLBytes+1), 64<<10)
+	var total int64
 	for line := 1; ; line++ {
-		if line%1000 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, nil, err
-			}
+		text, n, long, err := readLine(br)
+		if err != nil && err != io.EOF {
+			return nil, nil, fmt.Errorf("read %s: %w", name, err)
 		}
-		text, err := br.ReadBytes('\n')
-		if len(bytes.TrimSpace(text)) > 0 {
-			if !bytes.HasPrefix(bytes.TrimSpace(text), []byte("{")) {
-				probs = append(probs, Problem{File: name, Line: line, Message: "a line must be one JSON object"})
-			} else if p, ps2 := parsePolicy(name, "", text, line); p != nil {
+		total += n
+		switch {
+		case total > MaxJSONLBytes:
+			// The limit may have cut this line short: it is not decoded.
+			probs = append(probs, Problem{File: name, Line: line,
+				Message: fmt.Sprintf("the file goes on past the %s a JSONL corpus may hold", sizeText(MaxJSONLBytes))})
+			return ps, probs, nil
+		case long:
+			probs = append(probs, Problem{File: name, Line: line,
+				Message: fmt.Sprintf("the line is longer than the %s a line may hold", sizeText(MaxLineBytes))})
+		case len(bytes.TrimSpace(text)) == 0:
+		case !bytes.HasPrefix(bytes.TrimSpace(text), []byte("{")):
+			probs = append(probs, Problem{File: name, Line: line, Message: "a line must be one JSON object"})
+		default:
+			if p, lineProbs := parsePolicy(name, "", text, line); p != nil {
 				ps = append(ps, p)
 			} else {
-				probs = append(probs, ps2...)
+				probs = append(probs, lineProbs...)
 			}
 		}
 		if err == io.EOF {
 			return ps, probs, nil
 		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("read %s: %w", name, err)
+	}
+}
+
+// readLine reads a line and its line break, n bytes in all. Of a line
+// longer than MaxLineBytes it keeps nothing, reads on to the line's end
+// and reports long.
+func readLine(br *bufio.Reader) (text []byte, n int64, long bool, err error) {
+	for {
+		frag, err := br.ReadSlice('\n')
+		n += int64(len(frag))
+		if !long {
+			if len(text)+len(bytes.TrimSuffix(frag, []byte("\n"))) > MaxLineBytes {
+				long, text = true, nil
+			} else {
+				text = append(text, frag...)
+			}
+		}
+		if err != bufio.ErrBufferFull {
+			return text, n, long, err
 		}
 	}
 }
 
 // WriteJSONL writes a corpus as JSONL, one entry a line, with its places
-// inline, so that it can be read back without the places file.
+// inline, so that it can be read back without the places file. An entry
+// whose line would be longer than MaxLineBytes is an error.
 func WriteJSONL(w io.Writer, c *Corpus) error {
 	bw := bufio.NewWriter(w)
 	for _, p := range c.Policies {
@@ -106,6 +151,10 @@ func WriteJSONL(w io.Writer, c *Corpus) error {
 		}
 		if bytes.ContainsAny(data, "\n") {
 			return fmt.Errorf("write %s: a line break in JSON", p.ID)
+		}
+		if len(data) > MaxLineBytes {
+			// It could not be read back.
+			return fmt.Errorf("write %s: the entry takes %d bytes as a line of JSON, more than the %s a line may hold", p.ID, len(data), sizeText(MaxLineBytes))
 		}
 		bw.Write(data)
 		bw.WriteByte('\n')

@@ -41,12 +41,18 @@ var embedded embed.FS
 func Embedded() Source { return &DirSource{FS: embedded, Name: "embedded", Prefix: "corpus"} }
 
 // Dir returns the corpus in a directory laid out like the embedded one:
-// DIR/places.yaml and DIR/policies/*.yaml.
-func Dir(dir string) Source { return &DirSource{FS: os.DirFS(dir), Name: dir, Prefix: dir} }
+// DIR/places.yaml and DIR/policies/*.yaml. Each Load opens the directory
+// anew with os.OpenRoot and reads only regular files inside it.
+func Dir(dir string) Source { return &DirSource{Root: dir, Name: dir, Prefix: dir} }
 
-// DirSource reads a corpus from a file system.
+// DirSource reads a corpus from a file system: FS, or the directory Root.
+// Only regular files are read, each at most MaxFileBytes and together at
+// most MaxDirBytes; anything else in their place is a problem.
 type DirSource struct {
-	FS   fs.FS
+	FS fs.FS
+	// Root, if set, is a directory opened with os.OpenRoot at each Load and
+	// read instead of FS: no path or symbolic link leads out of it.
+	Root string
 	Name string
 	// Prefix is put before file names in problems, so they name a path a
 	// person can open.
@@ -57,14 +63,24 @@ func (s *DirSource) String() string { return s.Name }
 
 // Load reads, resolves and checks every file.
 func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
-	var probs Problems
-	sum := sha256.New()
-
-	places, err := s.loadPlaces(sum, &probs)
-	if err != nil {
-		return nil, err
+	d := &dirFiles{fsys: s.FS, prefix: s.Prefix, left: MaxDirBytes}
+	if s.Root != "" {
+		root, err := os.OpenRoot(s.Root)
+		if err != nil {
+			return nil, fmt.Errorf("corpus: %w", err)
+		}
+		defer root.Close()
+		d.fsys, d.root = root.FS(), root
 	}
-	names, err := fs.Glob(s.FS, PoliciesDir+"/*.yaml")
+	// Listing a directory that is not there, or that a symbolic link
+	// outside leads to, would find nothing; say why instead.
+	if _, err := fs.Stat(d.fsys, PoliciesDir); err != nil {
+		if info, lerr := fs.Lstat(d.fsys, PoliciesDir); lerr == nil && info.Mode()&fs.ModeSymlink != 0 {
+			return nil, fmt.Errorf("corpus %s: %s is a symbolic link that leads out of the corpus directory or to nothing", s.Name, PoliciesDir)
+		}
+		return nil, fmt.Errorf("corpus %s: %w", s.Name, err)
+	}
+	names, err := fs.Glob(d.fsys, PoliciesDir+"/*.yaml")
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", s.Name, err)
 	}
@@ -72,19 +88,52 @@ func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
 		return nil, fmt.Errorf("corpus %s: no files match %s/*.yaml", s.Name, PoliciesDir)
 	}
 	slices.Sort(names)
+	files, err := d.statAll(append([]string{PlacesFile}, names...))
+	if err != nil {
+		return nil, fmt.Errorf("corpus %s: %w", s.Name, err)
+	}
+
+	var probs Problems
+	for _, f := range files {
+		if f.prob != nil {
+			probs = append(probs, *f.prob)
+		}
+	}
+	if d.full() {
+		// Nothing is read.
+		return nil, &CheckError{Problems: probs}
+	}
+
+	var places map[string]Location
 	var ps []*Policy
-	for _, name := range names {
-		if err := ctx.Err(); err != nil {
+	sum := sha256.New()
+	for _, f := range files {
+		if f.prob != nil {
+			continue
+		}
+		data, prob, err := d.read(ctx, f.name)
+		if err != nil {
 			return nil, err
 		}
-		data, err := fs.ReadFile(s.FS, name)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", name, err)
+		if prob != nil {
+			probs = append(probs, *prob)
+			if d.full() {
+				// The files after it are not read.
+				return nil, &CheckError{Problems: probs}
+			}
+			continue
 		}
-		sum.Write([]byte(name))
+		file := path.Join(s.Prefix, f.name)
+		if f.name == PlacesFile {
+			sum.Write(data)
+			var placeProbs Problems
+			places, placeProbs = ParsePlaces(file, data)
+			probs = append(probs, placeProbs...)
+			continue
+		}
+		sum.Write([]byte(f.name))
 		sum.Write(data)
-		id := strings.TrimSuffix(path.Base(name), ".yaml")
-		p, fileProbs := ParsePolicy(path.Join(s.Prefix, name), id, data)
+		p, fileProbs := ParsePolicy(file, strings.TrimSuffix(path.Base(f.name), ".yaml"), data)
 		probs = append(probs, fileProbs...)
 		if p != nil {
 			ps = append(ps, p)
@@ -95,17 +144,6 @@ func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
 		return nil, &CheckError{Problems: probs}
 	}
 	return NewCorpus(ps, hex.EncodeToString(sum.Sum(nil))[:16]), nil
-}
-
-func (s *DirSource) loadPlaces(sum interface{ Write([]byte) (int, error) }, probs *Problems) (map[string]Location, error) {
-	data, err := fs.ReadFile(s.FS, PlacesFile)
-	if err != nil {
-		return nil, fmt.Errorf("read %s in %s: %w", PlacesFile, s.Name, err)
-	}
-	sum.Write(data)
-	places, ps := ParsePlaces(path.Join(s.Prefix, PlacesFile), data)
-	*probs = append(*probs, ps...)
-	return places, nil
 }
 
 // ParsePlaces decodes a places file: a mapping from place id to its facts.

@@ -54,6 +54,6 @@ func runCheck(ctx context.Context, env *cli, args []string) error {
 	}
 	expired, soon := corp.Expiries(now, corpus.ExpiryWindow)
 	fmt.Fprintf(stdout, "ok: %d entries in corpus %s; as of %s, %d expired, %d expiring within %d days\n",
-		len(corp.Policies), c.source(), corpus.Today(now), len(expired), len(soon), int(corpus.ExpiryWindow.Hours()/24))
+		len(corp.Policies), c.corpusName(), corpus.Today(now), len(expired), len(soon), int(corpus.ExpiryWindow.Hours()/24))
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 
 	"yicha/corpus"
 	"yicha/index"
@@ -24,20 +25,37 @@ func (c *common) register(fs *flag.FlagSet, withData bool) {
 	}
 }
 
-func (c *common) source() corpus.Source {
+// source returns the corpus --corpus names, else the embedded one. A path
+// that is not there (yet) is taken for a directory, so that a server keeps
+// serving its last index until it appears; a device or a named pipe is
+// refused.
+func (c *common) source() (corpus.Source, error) {
 	if c.corpusDir == "" {
-		return corpus.Embedded()
+		return corpus.Embedded(), nil
 	}
-	if src, err := corpus.Open(c.corpusDir); err == nil {
-		return src
+	src, err := corpus.Open(c.corpusDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return corpus.Dir(c.corpusDir), nil
 	}
-	return corpus.Dir(c.corpusDir)
+	return src, err
+}
+
+// corpusName names the corpus in messages, as its source does.
+func (c *common) corpusName() string {
+	if c.corpusDir == "" {
+		return corpus.Embedded().String()
+	}
+	return c.corpusDir
 }
 
 // loadCorpus loads and checks the corpus, printing every problem.
 func (c *common) loadCorpus(ctx context.Context, stderr io.Writer) (*corpus.Corpus, error) {
-	corp, err := c.source().Load(ctx)
-	if printProblems(stderr, err, "in corpus "+c.source().String()) {
+	src, err := c.source()
+	if err != nil {
+		return nil, err
+	}
+	corp, err := src.Load(ctx)
+	if printProblems(stderr, err, "in corpus "+src.String()) {
 		return nil, errExit
 	}
 	return corp, err

@@ -22,14 +22,18 @@ func dbURL(flagValue string) string {
 // pushCorpus validates the corpus of c, as of now, and stores it in db as
 // a new version (nothing when it equals the latest).
 func pushCorpus(ctx context.Context, c *common, db *pgstore.Store, now time.Time) (int64, bool, error) {
-	corp, err := c.source().Load(ctx)
+	src, err := c.source()
+	if err != nil {
+		return 0, false, err
+	}
+	corp, err := src.Load(ctx)
 	if err != nil {
 		return 0, false, err
 	}
 	if probs := corpus.CheckDates(corp.Policies, now); len(probs) > 0 {
 		return 0, false, &corpus.CheckError{Problems: probs}
 	}
-	return db.Push(ctx, corp, c.source().String())
+	return db.Push(ctx, corp, src.String())
 }
 
 func runCorpus(ctx context.Context, env *cli, args []string) error {
@@ -60,7 +64,7 @@ func runCorpus(ctx context.Context, env *cli, args []string) error {
 	}
 	defer store.Close()
 	v, stored, err := pushCorpus(ctx, &c, store, env.now())
-	if printProblems(stderr, err, fmt.Sprintf("in corpus %s; nothing pushed", c.source())) {
+	if printProblems(stderr, err, fmt.Sprintf("in corpus %s; nothing pushed", c.corpusName())) {
 		return errExit
 	}
 	if err != nil {
@@ -70,6 +74,6 @@ func runCorpus(ctx context.Context, env *cli, args []string) error {
 		fmt.Fprintf(stdout, "unchanged: %s already holds this corpus as version %d\n", store, v)
 		return nil
 	}
-	fmt.Fprintf(stdout, "pushed corpus %s to %s as version %d; replicas follow\n", c.source(), store, v)
+	fmt.Fprintf(stdout, "pushed corpus %s to %s as version %d; replicas follow\n", c.corpusName(), store, v)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -130,5 +131,39 @@ func TestCheckAsOfTwoDates(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "check", "--date", "2027-13-01"); code != 2 || !strings.Contains(stderr, "--date") {
 		t.Errorf("check --date 2027-13-01 = %d %q", code, stderr)
+	}
+}
+
+// TestCheckRefusesDevicesAndPipes gives --corpus a device and a named pipe:
+// each is refused at once, with a message naming it.
+func TestCheckRefusesDevicesAndPipes(t *testing.T) {
+	pipe := filepath.Join(t.TempDir(), "corpus.jsonl")
+	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// Lets go a reader that waits on the pipe, should there be one.
+		if f, err := os.OpenFile(pipe, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			f.Close()
+		}
+	})
+	for path, want := range map[string]string{"/dev/zero": "/dev/zero is a device", pipe: pipe + " is a named pipe"} {
+		type result struct {
+			code   int
+			stderr string
+		}
+		done := make(chan result, 1)
+		go func() {
+			code, _, stderr := runCLI(t, "check", "--corpus", path)
+			done <- result{code, stderr}
+		}()
+		select {
+		case r := <-done:
+			if r.code != 1 || !strings.Contains(r.stderr, want) {
+				t.Errorf("check --corpus %s = %d %q, want exit 1 and %q", path, r.code, r.stderr, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("check --corpus %s did not end within 10s", path)
+		}
 	}
 }

@@ -182,7 +182,8 @@ func (l *listener) shutdown(log *slog.Logger, h *web.Server, drain time.Duration
 // else --corpus or the embedded corpus.
 func openSource(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger) (corpus.Source, *pgstore.Store, error) {
 	if f.db == "" {
-		return f.source(), nil, nil
+		src, err := f.source()
+		return src, nil, err
 	}
 	pg, err := pgstore.Open(ctx, f.db)
 	if err != nil {
@@ -193,7 +194,7 @@ func openSource(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger) 
 		if v, _, err = pushCorpus(ctx, &f.common, pg, env.now()); err != nil {
 			err = fmt.Errorf("seeding the empty corpus store: %w", err)
 		} else {
-			log.Info("seeded the empty corpus store", "corpus", f.source().String(), "version", v)
+			log.Info("seeded the empty corpus store", "corpus", f.corpusName(), "version", v)
 		}
 	}
 	if err != nil {

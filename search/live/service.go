@@ -16,6 +16,14 @@ import (
 // ErrBusy is returned when a reindex is asked for while one runs.
 var ErrBusy = errors.New("a reindex is already running")
 
+// ErrLoadTimeout is returned when loading the corpus takes longer than
+// its deadline (ServiceOptions.LoadTimeout).
+var ErrLoadTimeout = errors.New("loading the corpus timed out")
+
+// DefaultLoadTimeout is how long loading the corpus may take unless
+// ServiceOptions says otherwise.
+const DefaultLoadTimeout = 2 * time.Minute
+
 // Phases of a reindex.
 const (
 	PhaseValidating = "validating"
@@ -60,7 +68,8 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	// progress, if set, is told of every batch a build indexes.
-	progress index.Progress
+	progress    index.Progress
+	loadTimeout time.Duration
 
 	mu     sync.Mutex
 	status Status
@@ -78,6 +87,9 @@ type ServiceOptions struct {
 	// Progress, if set, is told of every batch a build indexes, after the
 	// status shows it.
 	Progress index.Progress
+	// LoadTimeout bounds loading (and so validating) the corpus, at start,
+	// when catching up and on every reindex; zero means DefaultLoadTimeout.
+	LoadTimeout time.Duration
 }
 
 // OpenService serves the active index of store if there is one (so a
@@ -92,7 +104,10 @@ func OpenService(ctx context.Context, store *index.Store, source corpus.Source, 
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Service{store: store, source: source, log: log, now: opts.Now, progress: opts.Progress}
+	if opts.LoadTimeout == 0 {
+		opts.LoadTimeout = DefaultLoadTimeout
+	}
+	s := &Service{store: store, source: source, log: log, now: opts.Now, progress: opts.Progress, loadTimeout: opts.LoadTimeout}
 	s.status.Source = source.String()
 	s.status.MappingVersion = index.MappingVersion
 	if err := store.Clean(); err != nil {
@@ -116,7 +131,7 @@ func OpenService(ctx context.Context, store *index.Store, source corpus.Source, 
 		}()
 		return s, nil
 	}
-	c, err = source.Load(ctx)
+	c, err = s.load(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +154,7 @@ func OpenService(ctx context.Context, store *index.Store, source corpus.Source, 
 
 // catchUp rebuilds when the source differs from what is served.
 func (s *Service) catchUp() {
-	c, err := s.source.Load(context.Background())
+	c, err := s.load(context.Background())
 	if err != nil {
 		s.fail(err)
 		s.log.Error("the corpus source cannot be loaded; serving the last good index", "error", err)
@@ -154,6 +169,32 @@ func (s *Service) catchUp() {
 	s.log.Info("rebuilding: the corpus changed since the index was built")
 	if _, err := s.Reindex(context.Background(), true); err != nil && !errors.Is(err, ErrBusy) {
 		s.log.Error("rebuild failed; serving the last good index", "error", err)
+	}
+}
+
+// load loads the source within the load deadline. A source that does not
+// end when its context does (a read stuck in the kernel) is left to end on
+// its own, and what it yields is dropped: the caller goes on at once.
+func (s *Service) load(ctx context.Context) (*corpus.Corpus, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, s.loadTimeout, fmt.Errorf("%w after %s", ErrLoadTimeout, s.loadTimeout))
+	defer cancel()
+	type loaded struct {
+		c   *corpus.Corpus
+		err error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		c, err := s.source.Load(ctx)
+		done <- loaded{c, err}
+	}()
+	select {
+	case l := <-done:
+		if err := ctx.Err(); err != nil && errors.Is(l.err, err) {
+			return nil, fmt.Errorf("corpus %s: %w", s.source, context.Cause(ctx))
+		}
+		return l.c, l.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("corpus %s: %w", s.source, context.Cause(ctx))
 	}
 }
 
@@ -196,9 +237,11 @@ func (s *Service) phase(p string, done, total int) {
 
 // Reindex validates the source corpus and, if it has no problems, builds
 // and swaps in a new index. Problems come back as a *corpus.CheckError and
-// change nothing; a second call while a build runs gets ErrBusy. With wait
-// it returns when the new index serves (or ctx ends); without, once the
-// corpus is validated and the build has started.
+// change nothing; a second call while a build runs gets ErrBusy. Loading
+// the corpus that takes longer than the load deadline ends the reindex
+// with ErrLoadTimeout. With wait it returns when the new index serves (or
+// ctx ends); without, once the corpus is validated and the build has
+// started.
 func (s *Service) Reindex(ctx context.Context, wait bool) (Status, error) {
 	s.mu.Lock()
 	if s.status.Building {
@@ -221,7 +264,7 @@ func (s *Service) Reindex(ctx context.Context, wait bool) (Status, error) {
 		}
 		close(done)
 	}
-	c, err := s.source.Load(ctx)
+	c, err := s.load(ctx)
 	if err != nil {
 		finish(err)
 		return s.Status(), err
