@@ -103,11 +103,15 @@ type adminView struct {
 }
 
 func (s *Server) adminPage(c echo.Context) error {
-	v := adminView{SignedIn: s.sessionOK(c), Failed: c.QueryParam("failed") == "1", Message: c.QueryParam("msg")}
+	se, signedIn := s.session(c)
+	v := adminView{SignedIn: signedIn, Failed: c.QueryParam("failed") == "1", Message: c.QueryParam("msg")}
 	if v.SignedIn {
-		v.CSRF = s.mac("csrf")
+		v.CSRF = se.CSRF
 		v.Status = s.cfg.Admin.Status()
-		v.TopQueries, v.ZeroQueries = s.queries.top(20)
+		var err error
+		if v.TopQueries, v.ZeroQueries, err = s.queries.top(c.Request().Context(), 20); err != nil {
+			return err
+		}
 		if s.feedback != nil {
 			fb, err := s.feedback.adminView(c.Request().Context(), c.QueryParams())
 			if err != nil {
@@ -147,6 +151,9 @@ type QueriesResponse struct {
 
 // apiQueries lists the most asked questions and those that found nothing.
 func (s *Server) apiQueries(c echo.Context) error {
-	top, zero := s.queries.top(50)
+	top, zero, err := s.queries.top(c.Request().Context(), 50)
+	if err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, QueriesResponse{Top: top, ZeroResult: zero})
 }

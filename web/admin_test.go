@@ -8,13 +8,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"yicha/corpus"
 	"yicha/corpus/corpustest"
@@ -23,7 +26,7 @@ import (
 	"yicha/web/sitestore"
 )
 
-const testToken = "s3cret-admin-token"
+const testToken = "s3cret-admin-token-of-thirty-two-characters"
 
 type adminServer struct {
 	*httptest.Server
@@ -31,6 +34,7 @@ type adminServer struct {
 	svc    *live.Service
 	server *Server
 	fb     sitestore.Store
+	clock  *corpustest.Clock
 }
 
 // copyCorpus copies the project's corpus into a directory the test may edit.
@@ -57,14 +61,22 @@ func copyCorpus(t testing.TB) string {
 
 func newAdminServer(t testing.TB, token string) *adminServer {
 	t.Helper()
+	return newAdminServerWith(t, token, nil)
+}
+
+// newAdminServerWith is newAdminServer with a change to the server's
+// configuration.
+func newAdminServerWith(t testing.TB, token string, change func(*Config)) *adminServer {
+	t.Helper()
 	dir := copyCorpus(t)
+	clock := corpustest.Pinned(t)
 	store, err := index.OpenStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := live.OpenService(context.Background(), store, corpus.Dir(dir), live.ServiceOptions{Log: log, Now: corpustest.Pinned(t).Now})
+	svc, err := live.OpenService(context.Background(), store, corpus.Dir(dir), live.ServiceOptions{Log: log, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,13 +86,17 @@ func newAdminServer(t testing.TB, token string) *adminServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fb.Close() })
-	h, err := NewServer(Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, AdminToken: token, Admin: svc, Feedback: fb, Now: corpustest.Pinned(t).Now})
+	cfg := Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, AdminToken: token, Admin: svc, Records: fb, Now: clock.Now}
+	if change != nil {
+		change(&cfg)
+	}
+	h, err := NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &adminServer{Server: srv, dir: dir, svc: svc, server: h, fb: fb}
+	return &adminServer{Server: srv, dir: dir, svc: svc, server: h, fb: fb, clock: clock}
 }
 
 func (s *adminServer) do(t testing.TB, method, path, token string, out any) int {
@@ -294,17 +310,37 @@ func TestAdminPage(t *testing.T) {
 	if s.svc.Status().Building || s.svc.Status().Reindexes != 0 {
 		t.Error("a forged post started a build")
 	}
-	csrf := s.mac(t)
+	csrf := csrfOf(t, body)
 	if resp := post("/admin/reindex", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("reindex with csrf = %d", resp.StatusCode)
 	}
 }
 
-// mac is the CSRF value the admin page embeds, read from the page itself.
-func (s *adminServer) mac(t testing.TB) string {
+// csrfOf is the CSRF value an admin page embeds in its forms.
+func csrfOf(t testing.TB, page string) string {
 	t.Helper()
-	h, _ := NewServer(Config{AdminToken: testToken, Admin: s.svc, Searcher: s.svc.Engine})
-	return h.mac("csrf")
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF value in the page: %.300s", page)
+	}
+	return m[1]
+}
+
+// signIn signs in on /admin with a client of its own and returns it, with
+// the admin page it lands on.
+func (s *adminServer) signIn(t testing.TB) (*http.Client, string) {
+	t.Helper()
+	client := &http.Client{Jar: &cookieJar{}}
+	resp, err := client.PostForm(s.URL+"/admin/login", url.Values{"token": {testToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `name="csrf"`) {
+		t.Fatalf("signing in: %d %.300s", resp.StatusCode, body)
+	}
+	return client, string(body)
 }
 
 // cookieJar keeps cookies for one test server.
@@ -341,4 +377,111 @@ func TestSearchCacheFollowsReindex(t *testing.T) {
 	if after, _ := s.firstHit(t, "最低生活保障"); !strings.Contains(after.Title, "cacheprobe") {
 		t.Errorf("after a reindex the answer is still the cached one: %q", after.Title)
 	}
+}
+
+// TestAdminSessions: each sign-in starts a session of its own, with its own
+// CSRF value; signing out ends it for good, even for a copy of the cookie;
+// a session ends after its idle time; the token is never taken from the
+// address; cookies are Secure behind a TLS-terminating trusted proxy.
+func TestAdminSessions(t *testing.T) {
+	s := newAdminServer(t, testToken)
+	login := func(header map[string]string) (*http.Cookie, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", s.URL+"/admin/login", strings.NewReader(url.Values{"token": {testToken}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := noFollow(nil).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for _, c := range resp.Cookies() {
+			if c.Name == adminCookie {
+				page := s.pageWith(t, c)
+				return c, csrfOf(t, page)
+			}
+		}
+		t.Fatalf("no session cookie: %d", resp.StatusCode)
+		return nil, ""
+	}
+	a, csrfA := login(nil)
+	b, csrfB := login(nil)
+	if a.Value == b.Value || csrfA == csrfB || len(a.Value) < 40 || a.Secure {
+		t.Errorf("two sign-ins: cookies %q / %q, CSRF %q / %q, Secure %v", a.Value, b.Value, csrfA, csrfB, a.Secure)
+	}
+	// Signing out ends the session; a copy of its cookie no longer works.
+	if code := s.postWith(t, a, "/admin/logout", url.Values{"csrf": {csrfA}}); code != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", code)
+	}
+	if code := s.postWith(t, a, "/admin/reindex", url.Values{"csrf": {csrfA}}); code != http.StatusUnauthorized {
+		t.Errorf("a signed-out session's cookie: %d, want 401", code)
+	}
+	if page := s.pageWith(t, a); strings.Contains(page, `name="csrf"`) {
+		t.Error("the admin page still opens for a signed-out session")
+	}
+	// b's CSRF value is b's alone.
+	if code := s.postWith(t, b, "/admin/reindex", url.Values{"csrf": {csrfA}}); code != http.StatusForbidden {
+		t.Errorf("another session's CSRF value: %d, want 403", code)
+	}
+	// Idle for longer than SessionIdle, the session ends.
+	s.clock.Add(SessionIdle + time.Minute)
+	if code := s.postWith(t, b, "/admin/reindex", url.Values{"csrf": {csrfB}}); code != http.StatusUnauthorized {
+		t.Errorf("an idle session: %d, want 401", code)
+	}
+	// No token in the address.
+	if code := s.postWith(t, nil, "/admin/login?token="+url.QueryEscape(testToken), nil); code != http.StatusBadRequest {
+		t.Errorf("a token in the query string: %d, want 400", code)
+	}
+	// Behind a trusted proxy that ends TLS, the cookie is Secure; the same
+	// header from anyone else changes nothing.
+	proxied := newAdminServerWith(t, testToken, func(c *Config) { c.TrustProxyHeader = "X-Forwarded-For" })
+	s = proxied
+	if c, _ := login(map[string]string{"X-Forwarded-Proto": "https"}); !c.Secure {
+		t.Error("behind a TLS-terminating trusted proxy the cookie is not Secure")
+	}
+	spoofed := newAdminServerWith(t, testToken, func(c *Config) {
+		c.TrustProxyHeader = "X-Forwarded-For"
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.9.9.9/32")}
+	})
+	s = spoofed
+	if c, _ := login(map[string]string{"X-Forwarded-Proto": "https"}); c.Secure {
+		t.Error("an untrusted peer's X-Forwarded-Proto made the cookie Secure")
+	}
+	// Too short a token is refused at start.
+	if _, err := NewServer(Config{Searcher: s.svc.Engine, AdminToken: "short", Admin: s.svc, Records: s.fb}); err == nil {
+		t.Error("a 5-character admin token is accepted")
+	}
+}
+
+// pageWith GETs /admin with a session cookie.
+func (s *adminServer) pageWith(t testing.TB, c *http.Cookie) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", s.URL+"/admin", nil)
+	req.AddCookie(c)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// postWith posts a form with a session cookie (or none) and returns the
+// status.
+func (s *adminServer) postWith(t testing.TB, c *http.Cookie, path string, form url.Values) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", s.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if c != nil {
+		req.AddCookie(c)
+	}
+	resp, err := noFollow(nil).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

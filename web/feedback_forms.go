@@ -34,6 +34,8 @@ import (
 const (
 	ReportsPerDay = 10
 	VotesPerDay   = 30
+	// votePolicyQuota names the quota of one vote per policy a day.
+	votePolicyQuota = "vote-policy"
 	// formTokenLifetime is how long a feedback form may stay open.
 	formTokenLifetime = 6 * time.Hour
 	// queueLimit is how many reports the admin page lists at once.
@@ -55,11 +57,11 @@ type feedbackRoutes struct {
 // newFeedback reads the store's secret. The policy and admin pages show
 // their feedback parts from the views their handlers fill in.
 func (s *Server) newFeedback() (*feedbackRoutes, error) {
-	secret, err := s.cfg.Feedback.Secret(context.Background())
+	secret, err := s.cfg.Records.Secret(context.Background())
 	if err != nil {
 		return nil, fmt.Errorf("feedback secret: %w", err)
 	}
-	return &feedbackRoutes{s: s, store: s.cfg.Feedback, secret: secret}, nil
+	return &feedbackRoutes{s: s, store: s.cfg.Records, secret: secret}, nil
 }
 
 // routes are the residents' forms, the public summary and, with the admin
@@ -68,12 +70,12 @@ func (f *feedbackRoutes) routes() {
 	s, e := f.s, f.s.echo
 	e.POST("/policies/:id/helpful", f.vote)
 	e.POST("/policies/:id/feedback", f.report)
-	e.GET("/policies/:id/feedback/done", f.done)
-	e.GET("/transparency", f.transparency)
+	e.Match(getAndHead, "/policies/:id/feedback/done", f.done)
+	e.Match(getAndHead, "/transparency", f.transparency)
 	if s.cfg.AdminToken != "" && s.cfg.Admin != nil {
-		e.GET("/api/admin/feedback", f.apiList, s.requireBearer)
+		e.Match(getAndHead, "/api/admin/feedback", f.apiList, s.requireBearer)
 		e.POST("/api/admin/feedback/:id", f.apiUpdate, s.requireBearer)
-		e.GET("/admin/feedback.csv", f.adminCSV, s.signedIn)
+		e.Match(getAndHead, "/admin/feedback.csv", f.adminCSV, s.signedIn)
 		e.POST("/admin/feedback/:id", f.update, s.adminForm)
 	}
 }
@@ -88,15 +90,17 @@ func (f *feedbackRoutes) sign(parts ...string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// token is the form token of a policy's forms issued at now: the time, and
-// a MAC over it and the policy.
-func (f *feedbackRoutes) token(policyID string, now time.Time) string {
+// token is the form token of a policy's forms issued to a client at now:
+// the time, and a MAC over it, the policy and the client's address (which
+// the token does not reveal), so a token works for that client only.
+func (f *feedbackRoutes) token(policyID, client string, now time.Time) string {
 	ts := strconv.FormatInt(now.Unix(), 36)
-	return ts + "." + f.sign("form", policyID, ts)
+	return ts + "." + f.sign("form", policyID, client, ts)
 }
 
-// tokenOK accepts a token issued for this policy within formTokenLifetime.
-func (f *feedbackRoutes) tokenOK(policyID, token string, now time.Time) bool {
+// tokenOK accepts a token issued for this policy to this client within
+// formTokenLifetime.
+func (f *feedbackRoutes) tokenOK(policyID, client, token string, now time.Time) bool {
 	ts, mac, ok := strings.Cut(token, ".")
 	if !ok {
 		return false
@@ -109,14 +113,14 @@ func (f *feedbackRoutes) tokenOK(policyID, token string, now time.Time) bool {
 	if age < -time.Minute || age > formTokenLifetime {
 		return false
 	}
-	return hmac.Equal([]byte(mac), []byte(f.sign("form", policyID, ts)))
+	return hmac.Equal([]byte(mac), []byte(f.sign("form", policyID, client, ts)))
 }
 
-// quota counts a client's writes of one kind for today under a keyed hash
-// of its address and the day.
-func (f *feedbackRoutes) quota(c echo.Context, kind string, limit int) sitestore.Quota {
+// quota counts a client's writes of one kind (and scope, such as a policy)
+// for today under a keyed hash of its address and the day.
+func (f *feedbackRoutes) quota(c echo.Context, kind, scope string, limit int) sitestore.Quota {
 	day := f.s.cfg.Now().In(feedbackZone).Format(time.DateOnly)
-	return sitestore.Quota{Key: f.sign("client", kind, c.RealIP(), day), Day: day, Limit: limit}
+	return sitestore.Quota{Key: f.sign("client", kind, scope, c.RealIP(), day), Day: day, Limit: limit, Name: kind}
 }
 
 // feedbackFormView is what the policy page's feedback forms need.
@@ -130,9 +134,9 @@ type feedbackFormView struct {
 }
 
 // form is the view of a policy page's feedback forms.
-func (f *feedbackRoutes) form(p *corpus.Policy) feedbackFormView {
+func (f *feedbackRoutes) form(p *corpus.Policy, client string) feedbackFormView {
 	base := "/policies/" + url.PathEscape(p.ID)
-	return feedbackFormView{PolicyID: p.ID, Token: f.token(p.ID, f.s.cfg.Now()), VoteAction: base + "/helpful",
+	return feedbackFormView{PolicyID: p.ID, Token: f.token(p.ID, client, f.s.cfg.Now()), VoteAction: base + "/helpful",
 		ReportAction: base + "/feedback", Reasons: sitestore.Reasons, MaxComment: sitestore.MaxComment}
 }
 
@@ -159,7 +163,7 @@ func (f *feedbackRoutes) postedPolicy(c echo.Context) (p *corpus.Policy, ok bool
 	if err != nil {
 		return nil, false, err
 	}
-	if !f.tokenOK(p.ID, c.FormValue("token"), f.s.cfg.Now()) {
+	if !f.tokenOK(p.ID, c.RealIP(), c.FormValue("token"), f.s.cfg.Now()) {
 		return p, false, f.refuse(c, http.StatusForbidden, p, "表单已过期或无效，没有提交。请回到政策页面重新填写。")
 	}
 	return p, true, nil
@@ -167,7 +171,10 @@ func (f *feedbackRoutes) postedPolicy(c echo.Context) (p *corpus.Policy, ok bool
 
 // storeError answers what the store refused.
 func (f *feedbackRoutes) storeError(c echo.Context, p *corpus.Policy, err error) error {
+	var limit *sitestore.LimitError
 	switch {
+	case errors.As(err, &limit) && limit.Name == votePolicyQuota:
+		return f.refuse(c, http.StatusTooManyRequests, p, "今天您已经评价过这条信息了，谢谢。如有具体意见，可以在下方告诉我们。")
 	case errors.Is(err, sitestore.ErrLimit):
 		return f.refuse(c, http.StatusTooManyRequests, p,
 			fmt.Sprintf("今天从您这里提交的反馈已经很多了（每天最多 %d 条意见、%d 次评价），请明天再来。感谢您的耐心。", ReportsPerDay, VotesPerDay))
@@ -192,7 +199,8 @@ func (f *feedbackRoutes) vote(c echo.Context) error {
 		return f.refuse(c, http.StatusBadRequest, p, "请选择“有帮助”或“没有帮助”。")
 	}
 	v := sitestore.Vote{PolicyID: p.ID, Category: p.Category, Helpful: helpful, At: f.s.cfg.Now()}
-	if err := f.store.AddVote(c.Request().Context(), v, f.quota(c, "vote", VotesPerDay)); err != nil {
+	// One vote per policy per client a day, and VotesPerDay in all.
+	if err := f.store.AddVote(c.Request().Context(), v, f.quota(c, votePolicyQuota, p.ID, 1), f.quota(c, "vote", "", VotesPerDay)); err != nil {
 		return f.storeError(c, p, err)
 	}
 	kind := "helpful"
@@ -219,7 +227,7 @@ func (f *feedbackRoutes) report(c echo.Context) error {
 	}
 	r := sitestore.Report{PolicyID: p.ID, Category: p.Category, Reason: reason, Comment: comment, CreatedAt: f.s.cfg.Now()}
 	// The report is committed to disk before the answer goes out.
-	if _, err := f.store.AddReport(c.Request().Context(), r, f.quota(c, "report", ReportsPerDay)); err != nil {
+	if _, err := f.store.AddReport(c.Request().Context(), r, f.quota(c, "report", "", ReportsPerDay)); err != nil {
 		return f.storeError(c, p, err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/policies/"+url.PathEscape(p.ID)+"/feedback/done?kind=report")

@@ -79,7 +79,7 @@ func (f *feedbackServer) start() {
 		f.t.Fatal(err)
 	}
 	h, err := NewServer(Config{Searcher: f.svc.Engine, Suggester: f.svc.Engine, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		AdminToken: testToken, Admin: f.svc, Feedback: store, Now: f.clock.Now})
+		AdminToken: testToken, Admin: f.svc, Records: store, Now: f.clock.Now})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -511,20 +511,39 @@ func TestFeedbackBounds(t *testing.T) {
 	}
 }
 
-// TestFeedbackVotesHaveTheirOwnCap counts votes apart from reports.
+// TestFeedbackVotesHaveTheirOwnCap counts votes apart from reports: one
+// per policy a day, and VotesPerDay in all.
 func TestFeedbackVotesHaveTheirOwnCap(t *testing.T) {
 	f := newFeedbackServer(t)
 	vote, _ := f.policyForms("dibao")
-	for i := 1; i <= VotesPerDay; i++ {
-		if a := f.post(vote.action, url.Values{"token": vote.hidden["token"], "helpful": {"yes"}}); a.status != http.StatusSeeOther {
-			t.Fatalf("vote %d: %d", i, a.status)
-		}
+	if a := f.post(vote.action, url.Values{"token": vote.hidden["token"], "helpful": {"yes"}}); a.status != http.StatusSeeOther {
+		t.Fatalf("vote: %d", a.status)
 	}
-	if a := f.post(vote.action, url.Values{"token": vote.hidden["token"], "helpful": {"yes"}}); a.status != http.StatusTooManyRequests {
-		t.Errorf("vote %d: %d", VotesPerDay+1, a.status)
+	if a := f.post(vote.action, url.Values{"token": vote.hidden["token"], "helpful": {"no"}}); a.status != http.StatusTooManyRequests || !strings.Contains(a.body, "已经评价过") {
+		t.Errorf("a second vote on the same policy the same day: %d", a.status)
 	}
 	if a := f.post(vote.action, url.Values{"token": vote.hidden["token"], "helpful": {"maybe"}}); a.status != http.StatusBadRequest {
 		t.Errorf("a vote that is neither yes nor no: %d", a.status)
+	}
+	others := f.svc.Engine.Corpus().Policies
+	voted := 1
+	for _, p := range others {
+		if p.ID == "dibao" {
+			continue
+		}
+		v, _ := f.policyForms(p.ID)
+		a := f.post(v.action, url.Values{"token": v.hidden["token"], "helpful": {"yes"}})
+		if voted < VotesPerDay {
+			if a.status != http.StatusSeeOther {
+				t.Fatalf("vote %d (%s): %d", voted+1, p.ID, a.status)
+			}
+			voted++
+			continue
+		}
+		if a.status != http.StatusTooManyRequests || !strings.Contains(a.body, "请明天再来") {
+			t.Errorf("vote %d: %d", VotesPerDay+1, a.status)
+		}
+		break
 	}
 	if a := f.submitReport("dibao", "其他", ""); a.status != http.StatusSeeOther {
 		t.Errorf("a report after the votes ran out: %d", a.status)
@@ -553,6 +572,12 @@ func TestFeedbackAdminQueue(t *testing.T) {
 	}
 	note := `已更正材料清单 <i>谢谢</i>`
 	f.clock.Add(26 * time.Hour)
+	// A day later the session has ended: sign in again.
+	if a := f.send(admin, "POST", "/admin/feedback/1", url.Values{"csrf": {csrf}, "state": {"handled"}}, ""); a.status != http.StatusUnauthorized {
+		t.Errorf("a session a day old: %d, want 401", a.status)
+	}
+	admin = f.adminClient()
+	csrf = formsIn(t, f.send(admin, "GET", "/admin", nil, "").body)["fb-update"].hidden.Get("csrf")
 	if a := f.send(admin, "POST", "/admin/feedback/1", url.Values{"csrf": {csrf}, "state": {"handled"}, "note": {note}}, ""); a.status != http.StatusSeeOther ||
 		!strings.HasSuffix(a.header.Get("Location"), "#report-1") {
 		t.Fatalf("handle #1: %d %v", a.status, a.header)
@@ -712,6 +737,7 @@ func TestFeedbackBrowser(t *testing.T) {
 	f := newFeedbackServer(t)
 	for _, js := range []bool{true, false} {
 		t.Run(jsMode(js), func(t *testing.T) {
+			f.clock.Add(24 * time.Hour) // a new day: one vote per policy a day
 			b := newBrowser(t, &testServer{Server: f.Server}, js)
 			comment := `<script>window.__xss=1</script><img src=x onerror="window.__xss=2"> 办理地点写错了 ` + jsMode(js)
 
@@ -766,5 +792,52 @@ func TestFeedbackBrowser(t *testing.T) {
 			}
 			b.shoot("transparency")
 		})
+	}
+}
+
+// TestFeedbackFormsBelongToTheirClient: a form token issued to one client
+// is refused from another, and a post a browser makes from another site
+// is refused whatever its token.
+func TestFeedbackFormsBelongToTheirClient(t *testing.T) {
+	f := newFeedbackServer(t)
+	h := f.Server.Config.Handler
+	do := func(method, path, from string, form url.Values, header map[string]string) *httptest.ResponseRecorder {
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		r := httptest.NewRequest(method, path, body)
+		r.RemoteAddr = from + ":4000"
+		if form != nil {
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		for k, v := range header {
+			r.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	page := do("GET", "/policies/dibao", "192.168.1.50", nil, nil)
+	vote := formsIn(t, page.Body.String())["vote"]
+	if vote == nil {
+		t.Fatal("no vote form")
+	}
+	form := url.Values{"token": vote.hidden["token"], "helpful": {"yes"}}
+	if w := do("POST", vote.action, "192.168.1.51", form, nil); w.Code != http.StatusForbidden {
+		t.Errorf("another client's token: %d, want 403", w.Code)
+	}
+	for _, h := range []map[string]string{
+		{"Sec-Fetch-Site": "cross-site"},
+		{"Sec-Fetch-Site": "same-site"},
+		{"Origin": "https://evil.example"},
+		{"Origin": "null"},
+	} {
+		if w := do("POST", vote.action, "192.168.1.50", form, h); w.Code != http.StatusForbidden {
+			t.Errorf("a post with %v: %d, want 403", h, w.Code)
+		}
+	}
+	if w := do("POST", vote.action, "192.168.1.50", form, map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": "http://example.com"}); w.Code != http.StatusSeeOther {
+		t.Errorf("the client's own same-origin post: %d, want 303", w.Code)
 	}
 }

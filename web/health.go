@@ -46,6 +46,16 @@ func (s *Server) ready(ctx context.Context) error {
 // sending requests before the server stops listening.
 func (s *Server) Drain() { s.draining.Store(true) }
 
+// Close writes what the server still holds in memory (the query log's
+// latest counts) to the store; call it once the last request is answered,
+// before the store closes.
+func (s *Server) Close(ctx context.Context) error {
+	if s.queries == nil {
+		return nil
+	}
+	return s.queries.flush(ctx)
+}
+
 // Starting is the handler a server runs while its index is being opened or
 // built: alive, not ready, and every other request answered 503.
 func Starting() http.Handler {

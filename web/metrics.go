@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 
@@ -18,6 +19,9 @@ type metrics struct {
 	searches  prometheus.Counter
 	zero      prometheus.Counter
 	cacheHits prometheus.Counter
+	// routes are the route patterns the server has, the only route labels;
+	// set once the routes are registered.
+	routes map[string]bool
 }
 
 func newMetrics(s *Server) *metrics {
@@ -33,6 +37,10 @@ func newMetrics(s *Server) *metrics {
 	m.zero = prometheus.NewCounter(prometheus.CounterOpts{Name: "yicha_zero_result_searches_total", Help: "Searches with a question that found nothing."})
 	m.cacheHits = prometheus.NewCounter(prometheus.CounterOpts{Name: "yicha_search_cache_hits_total", Help: "/api/search answers served from the answer cache."})
 	m.reg.MustRegister(m.requests, m.latency, m.searches, m.zero, m.cacheHits,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "yicha_search_cache_bytes", Help: "Bytes of keys and answers in the answer cache."},
+			func() float64 { _, b := s.cache.Size(); return float64(b) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "yicha_search_cache_entries", Help: "Answers in the answer cache."},
+			func() float64 { n, _ := s.cache.Size(); return float64(n) }),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "yicha_index_documents", Help: "Entries in the served index."},
 			func() float64 { return float64(s.cfg.Searcher.Documents()) }),
@@ -65,13 +73,24 @@ func (m *metrics) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		route := c.Path()
-		if route == "" {
-			route = "unmatched"
+		if !m.routes[route] || c.Response().Status == http.StatusMethodNotAllowed {
+			route = "unmatched" // a path or method no route has: one series for all
 		}
-		m.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(c.Response().Status)).Inc()
+		m.requests.WithLabelValues(route, methodLabel(c.Request().Method), strconv.Itoa(c.Response().Status)).Inc()
 		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
 		return nil
 	}
+}
+
+// methodLabel is the method as a metric label: one of the standard
+// methods, or OTHER for whatever else a client invents.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
 }
 
 func (m *metrics) handler() echo.HandlerFunc {

@@ -1,72 +1,133 @@
 package web
 
 import (
-	"slices"
-	"strings"
+	"context"
+	"log/slog"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"yicha/corpus"
+	"yicha/web/sitestore"
 )
 
-// queryLog counts what residents search for and what found nothing, so
-// admins know which policies and words to add. It keeps the question text
-// and a count per day only: no address, no time of day, no situation. It
-// lives in memory, bounded, and forgets days older than a week.
-type queryLog struct {
-	mu   sync.Mutex
-	days map[string]*dayCounts
-	now  func() time.Time
-}
+// The query log counts what residents search for and what found nothing,
+// so admins know which policies and words to add. It keeps, per day, the
+// question's normalised text — with anything that looks like a phone, ID
+// or bank card number or an e-mail address hidden — and two counts: no
+// address, no time of day, no situation. Counts gather in memory and go to
+// the site store (SQLite, or PostgreSQL shared by replicas) every
+// queryFlushEvery, when an admin looks, and when the server stops; days
+// older than the kept window are forgotten.
 
-type dayCounts struct {
-	all, zero map[string]int
-}
+// DefaultQueryLogDays is how many days of the query log are kept.
+const DefaultQueryLogDays = 90
 
 const (
-	queryLogDays     = 7
-	queryLogPerDay   = 20000 // distinct questions kept per day
-	queryLogMaxRunes = 100
+	queryFlushEvery   = 10 * time.Second
+	queryPendingLimit = 20000 // distinct questions held between flushes
 )
 
-func newQueryLog(now func() time.Time) *queryLog {
-	return &queryLog{days: map[string]*dayCounts{}, now: now}
+// queryStore is what the query log needs of the site store.
+type queryStore interface {
+	RecordQueries(ctx context.Context, day string, counts []sitestore.QueryCount) error
+	TopQueries(ctx context.Context, since string, n int) (asked, unanswered []sitestore.QueryCount, err error)
+	ForgetQueries(ctx context.Context, before string) error
+}
+
+type queryLog struct {
+	store queryStore
+	now   func() time.Time
+	days  int
+	log   *slog.Logger
+
+	mu        sync.Mutex
+	pending   map[string]map[string]*sitestore.QueryCount // day → question → counts
+	held      int
+	lastFlush time.Time
+	flushing  bool
+	forgotten string // the last day old counts were forgotten on
+	flushes   sync.Mutex
+}
+
+func newQueryLog(store queryStore, now func() time.Time, days int, log *slog.Logger) *queryLog {
+	return &queryLog{store: store, now: now, days: days, log: log, pending: map[string]map[string]*sitestore.QueryCount{}, lastFlush: now()}
 }
 
 // record counts one question and whether it found nothing.
 func (l *queryLog) record(q string, zero bool) {
-	q = strings.TrimSpace(q)
+	q = sitestore.Scrub(q)
 	if q == "" {
 		return
 	}
-	if utf8.RuneCountInString(q) > queryLogMaxRunes {
-		q = string([]rune(q)[:queryLogMaxRunes])
-	}
-	day := l.now().Format("2006-01-02")
+	now := l.now()
+	day := corpus.Today(now)
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	d := l.days[day]
+	d := l.pending[day]
 	if d == nil {
-		d = &dayCounts{all: map[string]int{}, zero: map[string]int{}}
-		l.days[day] = d
-		l.forget(day)
+		d = map[string]*sitestore.QueryCount{}
+		l.pending[day] = d
 	}
-	if _, ok := d.all[q]; ok || len(d.all) < queryLogPerDay {
-		d.all[q]++
+	c := d[q]
+	if c == nil && l.held < queryPendingLimit {
+		c = &sitestore.QueryCount{Query: q}
+		d[q] = c
+		l.held++
+	}
+	if c != nil {
+		c.Asked++
 		if zero {
-			d.zero[q]++
+			c.Unanswered++
 		}
+	}
+	due := !l.flushing && (now.Sub(l.lastFlush) >= queryFlushEvery || l.held >= queryPendingLimit)
+	if due {
+		l.flushing = true
+	}
+	l.mu.Unlock()
+	if due {
+		go func() {
+			if err := l.flush(context.Background()); err != nil {
+				l.log.Error("writing the query log", "error", err)
+			}
+		}()
 	}
 }
 
-// forget drops days older than the kept window.
-func (l *queryLog) forget(today string) {
-	t, _ := time.Parse("2006-01-02", today)
-	oldest := t.AddDate(0, 0, -queryLogDays+1).Format("2006-01-02")
-	for day := range l.days {
-		if day < oldest {
-			delete(l.days, day)
+// flush writes the pending counts to the store and forgets the days past
+// the window, once a day.
+func (l *queryLog) flush(ctx context.Context) error {
+	l.flushes.Lock()
+	defer l.flushes.Unlock()
+	l.mu.Lock()
+	pending := l.pending
+	l.pending, l.held, l.lastFlush = map[string]map[string]*sitestore.QueryCount{}, 0, l.now()
+	l.flushing = false
+	today, forgotten := corpus.Today(l.lastFlush), l.forgotten
+	l.mu.Unlock()
+	for day, qs := range pending {
+		counts := make([]sitestore.QueryCount, 0, len(qs))
+		for _, c := range qs {
+			counts = append(counts, *c)
+		}
+		if err := l.store.RecordQueries(ctx, day, counts); err != nil {
+			return err
 		}
 	}
+	if forgotten != today {
+		if err := l.store.ForgetQueries(ctx, l.firstDay()); err != nil {
+			return err
+		}
+		l.mu.Lock()
+		l.forgotten = today
+		l.mu.Unlock()
+	}
+	return nil
+}
+
+// firstDay is the first day of the kept window.
+func (l *queryLog) firstDay() string {
+	d, _ := corpus.ParseDate(corpus.Today(l.now()))
+	return d.AddDate(0, 0, -l.days+1).Format(corpus.DateLayout)
 }
 
 // QueryCount is a question and how often it was asked.
@@ -76,32 +137,21 @@ type QueryCount struct {
 }
 
 // top returns the n most asked questions of the kept days, and the n most
-// asked that found nothing.
-func (l *queryLog) top(n int) (all, zero []QueryCount) {
-	l.mu.Lock()
-	sumAll, sumZero := map[string]int{}, map[string]int{}
-	for _, d := range l.days {
-		for q, c := range d.all {
-			sumAll[q] += c
-		}
-		for q, c := range d.zero {
-			sumZero[q] += c
-		}
+// asked that found nothing, counting what has not been written yet.
+func (l *queryLog) top(ctx context.Context, n int) (all, zero []QueryCount, err error) {
+	if err := l.flush(ctx); err != nil {
+		return nil, nil, err
 	}
-	l.mu.Unlock()
-	return topN(sumAll, n), topN(sumZero, n)
-}
-
-func topN(m map[string]int, n int) []QueryCount {
-	out := make([]QueryCount, 0, len(m))
-	for q, c := range m {
-		out = append(out, QueryCount{q, c})
+	asked, unanswered, err := l.store.TopQueries(ctx, l.firstDay(), n)
+	if err != nil {
+		return nil, nil, err
 	}
-	slices.SortFunc(out, func(a, b QueryCount) int {
-		if a.Count != b.Count {
-			return b.Count - a.Count
-		}
-		return strings.Compare(a.Query, b.Query)
-	})
-	return out[:min(n, len(out))]
+	all, zero = []QueryCount{}, []QueryCount{}
+	for _, c := range asked {
+		all = append(all, QueryCount{c.Query, c.Asked})
+	}
+	for _, c := range unanswered {
+		zero = append(zero, QueryCount{c.Query, c.Unanswered})
+	}
+	return all, zero, nil
 }

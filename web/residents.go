@@ -270,7 +270,7 @@ func (s *Server) policyPage(c echo.Context) error {
 	}
 	v := policyView{P: p, Expired: p.Expired(s.cfg.Now()), Conditions: corpus.Describe(p.Eligible)}
 	if s.feedback != nil {
-		form := s.feedback.form(p)
+		form := s.feedback.form(p, c.RealIP())
 		v.Feedback = &form
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SearchTimeout)

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -25,6 +27,35 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if c.IsTLS() {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		return next(c)
+	}
+}
+
+// sameOrigin refuses a write (POST and the like) that a browser made from
+// another site: Sec-Fetch-Site must say same-origin (or none: typed by the
+// person), and where a browser does not send it, an Origin must name this
+// host. Clients that are not browsers (curl, monitors) send neither and
+// pass; the admin API needs its bearer token anyway.
+func sameOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		switch site := r.Header.Get("Sec-Fetch-Site"); site {
+		case "same-origin", "none":
+			return next(c)
+		case "":
+		default:
+			return echo.NewHTTPError(http.StatusForbidden, "a form of another site cannot post here")
+		}
+		if origin := r.Header.Get("Origin"); origin != "" {
+			u, err := url.Parse(origin)
+			if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
+				return echo.NewHTTPError(http.StatusForbidden, "a form of another site cannot post here")
+			}
 		}
 		return next(c)
 	}

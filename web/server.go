@@ -4,15 +4,15 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
-	"strings"
 	"sync/atomic"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
@@ -46,9 +46,11 @@ type Config struct {
 	}
 	Logger *slog.Logger
 	// TrustProxyHeader names the header a reverse proxy sets with the
-	// client's address (X-Forwarded-For or X-Real-IP), trusted only from
-	// loopback and private addresses; empty trusts no header.
+	// client's address (X-Forwarded-For or X-Real-IP), believed only from
+	// TrustedProxies; empty trusts no header.
 	TrustProxyHeader string
+	// TrustedProxies are the proxies' addresses; nil means loopback only.
+	TrustedProxies []netip.Prefix
 	// Ready, if set, adds a readiness condition to /readyz.
 	Ready func(context.Context) error
 	// RateLimit is the requests per second each client may make (0: no
@@ -58,13 +60,23 @@ type Config struct {
 	// AdminToken turns the admin API and page on; Admin serves them.
 	AdminToken string
 	Admin      Admin
-	// Feedback keeps residents' votes and reports; nil turns the feedback
-	// forms, their admin queue and /transparency off.
-	Feedback sitestore.Store
+	// Records keeps what the site records: residents' feedback, the query
+	// log, admin sessions. Without it the feedback forms, /transparency,
+	// the query log and the admin pages are off.
+	Records sitestore.Store
 	// SearchTimeout bounds one search; zero means 5 seconds.
 	SearchTimeout time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// CacheBytes bounds the answer cache (keys and answers); zero means
+	// SearchCacheBytes.
+	CacheBytes int64
+	// CookieSecure marks cookies Secure even when the server sees plain
+	// HTTP (TLS ends at a proxy that does not say so).
+	CookieSecure bool
+	// QueryLogDays is how many days of the query log are kept; zero means
+	// DefaultQueryLogDays.
+	QueryLogDays int
 }
 
 // Server is the HTTP face of yicha.
@@ -72,8 +84,8 @@ type Server struct {
 	cfg    Config
 	echo   *echo.Echo
 	render *renderer
-	// cache holds recent /api/search answers by generation and parameters.
-	cache   *lru.Cache[string, cachedAnswer]
+	// cache holds recent /api/search answers by generation and request.
+	cache   *answerCache
 	metrics *metrics
 	queries *queryLog
 	// feedback serves residents' feedback; nil without a store.
@@ -82,17 +94,9 @@ type Server struct {
 	draining atomic.Bool
 }
 
-// cachedAnswer is a cached /api/search answer and whether it found nothing.
-type cachedAnswer struct {
-	body []byte
-	zero bool
-}
-
-// SearchCacheSize is how many /api/search answers are kept.
-const SearchCacheSize = 20000
-
-// NewServer wires routes and middleware. It fails only if the embedded
-// templates do not parse.
+// NewServer wires routes and middleware. It fails if the embedded
+// templates do not parse or the configuration cannot work: an admin token
+// shorter than MinAdminToken, or one without a store for the sessions.
 func NewServer(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -103,29 +107,39 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.CacheBytes <= 0 {
+		cfg.CacheBytes = SearchCacheBytes
+	}
+	if cfg.QueryLogDays <= 0 {
+		cfg.QueryLogDays = DefaultQueryLogDays
+	}
+	if cfg.TrustedProxies == nil {
+		cfg.TrustedProxies = LoopbackProxies
+	}
+	if cfg.AdminToken != "" {
+		if len(cfg.AdminToken) < MinAdminToken {
+			return nil, fmt.Errorf("the admin token has %d characters; it needs at least %d (make one with: openssl rand -hex 32)", len(cfg.AdminToken), MinAdminToken)
+		}
+		if cfg.Records == nil {
+			return nil, errors.New("the admin pages need a store for their sessions")
+		}
+	}
 	r, err := newRenderer()
 	if err != nil {
 		return nil, err
 	}
-	cache, err := lru.New[string, cachedAnswer](SearchCacheSize)
-	if err != nil {
-		return nil, err
+	s := &Server{cfg: cfg, echo: echo.New(), render: r, cache: newAnswerCache(SearchCacheSize, cfg.CacheBytes)}
+	if cfg.Records != nil {
+		s.queries = newQueryLog(cfg.Records, cfg.Now, cfg.QueryLogDays, cfg.Logger)
 	}
-	s := &Server{cfg: cfg, echo: echo.New(), render: r, cache: cache, queries: newQueryLog(cfg.Now)}
 	s.metrics = newMetrics(s)
 	e := s.echo
 	e.HideBanner = true
 	e.HidePort = true
-	// The peer address is the client; forwarded headers are not trusted.
-	switch strings.ToLower(cfg.TrustProxyHeader) {
-	case "":
-		e.IPExtractor = echo.ExtractIPDirect()
-	case "x-forwarded-for":
-		e.IPExtractor = echo.ExtractIPFromXFFHeader()
-	case "x-real-ip":
-		e.IPExtractor = echo.ExtractIPFromRealIPHeader()
-	default:
-		return nil, fmt.Errorf("trusted proxy header must be X-Forwarded-For or X-Real-IP, not %q", cfg.TrustProxyHeader)
+	// The peer address is the client, unless it is a trusted proxy that
+	// names the client in the configured header.
+	if e.IPExtractor, err = clientIP(cfg.TrustProxyHeader, cfg.TrustedProxies); err != nil {
+		return nil, err
 	}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.RequestID())
@@ -134,6 +148,7 @@ func NewServer(cfg Config) (*Server, error) {
 	e.Use(securityHeaders)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("64K"))
+	e.Use(sameOrigin)
 	if cfg.RateLimit > 0 {
 		e.Use(s.rateLimit())
 	}
@@ -144,7 +159,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.AdminToken != "" && cfg.Admin != nil {
 		s.adminRoutes()
 	}
-	if cfg.Feedback != nil {
+	if cfg.Records != nil {
 		fb, err := s.newFeedback()
 		if err != nil {
 			return nil, err
@@ -152,38 +167,46 @@ func NewServer(cfg Config) (*Server, error) {
 		s.feedback = fb
 		fb.routes()
 	}
+	s.metrics.routes = map[string]bool{}
+	for _, r := range e.Routes() {
+		s.metrics.routes[r.Path] = true
+	}
 	return s, nil
 }
+
+// getAndHead are the methods of every route that reads: monitors probe
+// with HEAD, and the server sends HEAD answers without their body.
+var getAndHead = []string{http.MethodGet, http.MethodHead}
 
 // residentRoutes are the pages residents and caseworkers read.
 func (s *Server) residentRoutes() {
 	e := s.echo
-	e.GET("/", s.home)
-	e.GET("/search", s.searchPage)
-	e.GET("/policies/:id", s.policyPage)
-	e.GET("/match", s.matchPage)
-	e.GET("/advanced", s.advancedPage)
-	e.GET("/prefs", s.setPrefs)
-	e.GET("/static/*", staticHandler())
+	e.Match(getAndHead, "/", s.home)
+	e.Match(getAndHead, "/search", s.searchPage)
+	e.Match(getAndHead, "/policies/:id", s.policyPage)
+	e.Match(getAndHead, "/match", s.matchPage)
+	e.Match(getAndHead, "/advanced", s.advancedPage)
+	e.Match(getAndHead, "/prefs", s.setPrefs)
+	e.Match(getAndHead, "/static/*", staticHandler())
 }
 
 // apiRoutes are the public JSON API.
 func (s *Server) apiRoutes() {
 	e := s.echo
-	e.GET("/api/search", s.apiSearch)
-	e.GET("/api/policies/:id", s.apiPolicy)
-	e.GET("/api/situation", s.apiSituation)
-	e.GET("/api/match", s.apiMatch)
-	e.GET("/api/suggest", s.apiSuggest)
-	e.GET("/api/openapi.json", s.apiOpenAPI)
+	e.Match(getAndHead, "/api/search", s.apiSearch)
+	e.Match(getAndHead, "/api/policies/:id", s.apiPolicy)
+	e.Match(getAndHead, "/api/situation", s.apiSituation)
+	e.Match(getAndHead, "/api/match", s.apiMatch)
+	e.Match(getAndHead, "/api/suggest", s.apiSuggest)
+	e.Match(getAndHead, "/api/openapi.json", s.apiOpenAPI)
 }
 
 // opsRoutes are for monitors and load balancers.
 func (s *Server) opsRoutes() {
 	e := s.echo
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", s.metrics.handler())
+	e.Match(getAndHead, "/healthz", s.healthz)
+	e.Match(getAndHead, "/readyz", s.readyz)
+	e.Match(getAndHead, "/metrics", s.metrics.handler())
 }
 
 // adminRoutes are the admin API (bearer token) and the admin page (a
@@ -192,9 +215,9 @@ func (s *Server) adminRoutes() {
 	e := s.echo
 	api := e.Group("/api/admin", s.requireBearer)
 	api.POST("/reindex", s.apiReindex)
-	api.GET("/status", s.apiStatus)
-	api.GET("/queries", s.apiQueries)
-	e.GET("/admin", s.adminPage)
+	api.Match(getAndHead, "/status", s.apiStatus)
+	api.Match(getAndHead, "/queries", s.apiQueries)
+	e.Match(getAndHead, "/admin", s.adminPage)
 	e.POST("/admin/login", s.adminLogin)
 	e.POST("/admin/logout", s.adminLogout, s.adminForm)
 	e.POST("/admin/reindex", s.adminReindex, s.adminForm)

@@ -44,7 +44,7 @@ func (r *replica) start(t *testing.T, bin string) {
 	t.Helper()
 	r.logs = webtest.NewLogs()
 	r.cmd = exec.Command(bin, r.args...)
-	r.cmd.Env = append(os.Environ(), "YICHA_ADMIN_TOKEN=cluster-token")
+	r.cmd.Env = append(os.Environ(), "YICHA_ADMIN_TOKEN=cluster-token-of-thirty-two-characters")
 	r.cmd.Stdout, r.cmd.Stderr = r.logs, r.logs
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -274,7 +274,7 @@ func TestCluster(t *testing.T) {
 	writeCorpus(newTitle)
 	start := time.Now()
 	req, _ := http.NewRequest("POST", "http://"+reps[0].addr+"/api/admin/reindex?wait=true", nil)
-	req.Header.Set("Authorization", "Bearer cluster-token")
+	req.Header.Set("Authorization", "Bearer cluster-token-of-thirty-two-characters")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -116,7 +116,7 @@ func startServe(t *testing.T, bin, data, corpusFile string, env ...string) *chil
 		args = append(args, "--corpus", corpusFile)
 	}
 	c.cmd = exec.Command(bin, args...)
-	c.cmd.Env = append(append(os.Environ(), "YICHA_ADMIN_TOKEN=crash-test-token"), env...)
+	c.cmd.Env = append(append(os.Environ(), "YICHA_ADMIN_TOKEN=crash-test-token-of-thirty-two-chars"), env...)
 	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ func startServe(t *testing.T, bin, data, corpusFile string, env ...string) *chil
 func (c *child) getJSON(t *testing.T, path string, out any) int {
 	t.Helper()
 	req, _ := http.NewRequest("GET", "http://"+c.addr+path, nil)
-	req.Header.Set("Authorization", "Bearer crash-test-token")
+	req.Header.Set("Authorization", "Bearer crash-test-token-of-thirty-two-chars")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +197,7 @@ func TestKilledMidBuildRestartsOnLastGoodIndex(t *testing.T) {
 
 	bigCorpus(t, corpusFile, 10, "最低生活保障 secondversion")
 	req, _ := http.NewRequest("POST", "http://"+first.addr+"/api/admin/reindex", nil)
-	req.Header.Set("Authorization", "Bearer crash-test-token")
+	req.Header.Set("Authorization", "Bearer crash-test-token-of-thirty-two-chars")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

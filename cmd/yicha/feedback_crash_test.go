@@ -50,7 +50,7 @@ func (c *child) post(t *testing.T, path string, form url.Values) {
 func (c *child) feedbackCSV(t *testing.T) []string {
 	t.Helper()
 	req, _ := http.NewRequest("GET", "http://"+c.addr+"/api/admin/feedback?format=csv", nil)
-	req.Header.Set("Authorization", "Bearer crash-test-token")
+	req.Header.Set("Authorization", "Bearer crash-test-token-of-thirty-two-chars")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

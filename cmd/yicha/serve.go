@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -26,8 +28,43 @@ import (
 type serveFlags struct {
 	common
 	addr, tokenFile, logFormat, proxyHeader, db string
+	proxies                                     prefixList
 	rateLimit                                   float64
 	maxLag, poll, drain                         time.Duration
+	cookieSecure                                bool
+	queryLogDays                                int
+	cacheBytes                                  int64
+}
+
+// prefixList is a flag of comma-separated CIDR prefixes or addresses.
+type prefixList []netip.Prefix
+
+func (l *prefixList) String() string {
+	var s []string
+	for _, p := range *l {
+		s = append(s, p.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *prefixList) Set(v string) error {
+	*l = nil
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				return fmt.Errorf("%q is neither an address nor a CIDR prefix", part)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		*l = append(*l, p.Masked())
+	}
+	return nil
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -37,7 +74,12 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.tokenFile, "admin-token-file", "", "file holding the admin API's bearer token (else $YICHA_ADMIN_TOKEN; without either the admin API is off)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.DurationVar(&f.drain, "shutdown-drain", 2*time.Second, "on SIGTERM, how long /readyz says 503 (and connections are not kept alive) before the server stops listening")
-	fs.StringVar(&f.proxyHeader, "trust-proxy-header", "", "client address header set by a reverse proxy on a private or loopback address: X-Forwarded-For or X-Real-IP (default: trust none)")
+	fs.StringVar(&f.proxyHeader, "trust-proxy-header", "", "client address header set by a reverse proxy: X-Forwarded-For or X-Real-IP (default: trust none)")
+	f.proxies = slices.Clone(web.LoopbackProxies)
+	fs.Var(&f.proxies, "trusted-proxies", "with --trust-proxy-header: the proxies' addresses, CIDR,… (only these may name the client)")
+	fs.BoolVar(&f.cookieSecure, "cookie-secure", false, "mark cookies Secure even over plain HTTP (TLS ends at a proxy that does not send X-Forwarded-Proto)")
+	fs.IntVar(&f.queryLogDays, "query-log-days", web.DefaultQueryLogDays, "how many days of the query log (questions asked, none of who asked) are kept")
+	fs.Int64Var(&f.cacheBytes, "cache-bytes", web.SearchCacheBytes, "bytes of answers (and their keys) the answer cache may hold")
 	fs.StringVar(&f.db, "db", "", "PostgreSQL URL of a corpus store shared by replicas (postgres://…): the index follows its latest version")
 	fs.DurationVar(&f.maxLag, "max-lag", 30*time.Second, "with --db: how long the index may stay behind a newer corpus version and still be ready")
 	fs.DurationVar(&f.poll, "poll", 5*time.Second, "with --db: how often the corpus version is polled besides notifications")
@@ -99,7 +141,8 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 	}
 	defer records.Close()
 	cfg := web.Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, AdminToken: token, RateLimit: f.rateLimit,
-		TrustProxyHeader: f.proxyHeader, Feedback: records, Now: env.now}
+		TrustProxyHeader: f.proxyHeader, TrustedProxies: f.proxies, Records: records, Now: env.now,
+		CookieSecure: f.cookieSecure, QueryLogDays: f.queryLogDays, CacheBytes: f.cacheBytes}
 	if token != "" {
 		cfg.Admin = svc
 	}
@@ -118,7 +161,12 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 		return err
 	case <-ctx.Done():
 	}
-	return ln.shutdown(log, handler, f.drain)
+	err = ln.shutdown(log, handler, f.drain)
+	// What the server holds in memory goes to the store before it closes.
+	if cerr := handler.Close(context.Background()); cerr != nil {
+		log.Error("writing the query log", "error", cerr)
+	}
+	return err
 }
 
 // listener serves HTTP from the moment it listens: while the index is

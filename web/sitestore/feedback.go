@@ -1,12 +1,15 @@
-// Package feedback keeps what residents and observers tell us about policy
-// pages: whether a page helped, and reports of where it falls short, with the
-// state and note an admin gives each report. It holds no personal data: no
-// name, ID number, phone or IP address, only the text of a comment (with
-// anything that looks like a phone or ID number hidden) and, for the daily
-// cap per client, a keyed hash that changes every day.
+// Package sitestore keeps what the site records as it runs: what residents
+// tell us about policy pages (whether a page helped, and reports of where it
+// falls short, with the state and note an admin gives each report), how
+// often each question was asked and whether it found anything, and the
+// admins' sessions. It holds no personal data: no name, ID number, phone or
+// IP address — only the text of a comment or a question (with anything that
+// looks like a phone, ID, bank card number or e-mail address hidden) and,
+// for the daily cap per client, a keyed hash that changes every day.
 //
-// Store is the interface every backend implements; SQLite is the embedded
-// one. feedbacktest.TestStore is the suite every backend passes.
+// Store is the interface every backend implements: SQLite under the data
+// directory, or PostgreSQL shared by replicas. sitestoretest.TestStore is
+// the suite every backend passes.
 package sitestore
 
 import (
@@ -131,11 +134,22 @@ type Report struct {
 // Quota bounds how many writes one client makes in a day. Key identifies
 // the client and the day (a keyed hash: never an address), Day names the
 // day so that older counters can be dropped. A zero Limit means no limit.
+// Name says which quota it is when it is used up (see LimitError).
 type Quota struct {
 	Key   string
 	Day   string
 	Limit int
+	Name  string
 }
+
+// LimitError is the error of a write refused because the quota Name is
+// used up; it is ErrLimit.
+type LimitError struct{ Name string }
+
+func (e *LimitError) Error() string { return fmt.Sprintf("%s: %s", ErrLimit, e.Name) }
+
+// Is makes a LimitError match ErrLimit.
+func (e *LimitError) Is(target error) bool { return target == ErrLimit }
 
 // Filter selects reports. Zero values select everything.
 type Filter struct {
@@ -190,12 +204,12 @@ type Store interface {
 	// the same on every call and after a restart: the key of the forms'
 	// tokens and of the clients' daily hashes.
 	Secret(ctx context.Context) ([]byte, error)
-	// AddVote records a vote, counting it against q (ErrLimit when q is
-	// used up: nothing is recorded).
-	AddVote(ctx context.Context, v Vote, q Quota) error
-	// AddReport records a new report, counting it against q, and returns
-	// it with its ID and state StateNew.
-	AddReport(ctx context.Context, r Report, q Quota) (Report, error)
+	// AddVote records a vote, counting it against every quota (a
+	// *LimitError when one is used up: nothing is recorded).
+	AddVote(ctx context.Context, v Vote, qs ...Quota) error
+	// AddReport records a new report, counting it against every quota,
+	// and returns it with its ID and state StateNew.
+	AddReport(ctx context.Context, r Report, qs ...Quota) (Report, error)
 	// Report returns one report, or ErrNotFound.
 	Report(ctx context.Context, id int64) (Report, error)
 	// Reports lists reports, newest first.
@@ -210,6 +224,26 @@ type Store interface {
 	// Summary returns the public account of every category that has
 	// reports, by category name.
 	Summary(ctx context.Context) ([]CategorySummary, error)
+
+	// RecordQueries adds to the counts of questions asked on a day (in
+	// Shanghai, YYYY-MM-DD). Questions are scrubbed (Scrub) before they
+	// are counted.
+	RecordQueries(ctx context.Context, day string, counts []QueryCount) error
+	// TopQueries returns the n most asked questions of the days from
+	// since on, and the n most asked of those that found nothing.
+	TopQueries(ctx context.Context, since string, n int) (asked, unanswered []QueryCount, err error)
+	// ForgetQueries removes the counts of the days before before.
+	ForgetQueries(ctx context.Context, before string) error
+
+	// CreateSession keeps a new admin session.
+	CreateSession(ctx context.Context, s Session) error
+	// UseSession returns the session with that id hash, if it has not
+	// expired at now, and records its use at now; else ErrNotFound (an
+	// expired session is removed).
+	UseSession(ctx context.Context, idHash string, now time.Time) (Session, error)
+	// DeleteSession ends a session; ending one that is gone is no error.
+	DeleteSession(ctx context.Context, idHash string) error
+
 	Close() error
 }
 

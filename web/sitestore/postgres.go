@@ -52,6 +52,24 @@ var pgMigrations = [][]string{
 		`CREATE INDEX feedback_reports_state ON feedback_reports (state, created_at)`,
 		`CREATE INDEX feedback_quota_day ON feedback_quota (day)`,
 	},
+	{ // 2: the query log and admin sessions
+		`CREATE TABLE site_query_counts (
+			day text NOT NULL,
+			question text NOT NULL,
+			asked integer NOT NULL,
+			unanswered integer NOT NULL,
+			PRIMARY KEY (day, question)
+		)`,
+		`CREATE TABLE site_admin_sessions (
+			id_hash text PRIMARY KEY,
+			csrf text NOT NULL,
+			admin text NOT NULL,
+			created_at timestamptz NOT NULL,
+			last_used timestamptz NOT NULL,
+			expires_at timestamptz NOT NULL,
+			idle_ms bigint NOT NULL
+		)`,
+	},
 }
 
 // PostgresSchemaVersion is the version OpenPostgres brings a database to.
@@ -168,19 +186,21 @@ func pgSpend(ctx context.Context, tx pgx.Tx, q Quota) error {
 		ON CONFLICT (key) DO UPDATE SET used = q.used + 1 WHERE q.used < $3
 		RETURNING used`, q.Key, q.Day, q.Limit).Scan(&used)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrLimit
+		return &LimitError{Name: q.Name}
 	}
 	return err
 }
 
 // AddVote implements Store.
-func (s *Postgres) AddVote(ctx context.Context, v Vote, q Quota) error {
+func (s *Postgres) AddVote(ctx context.Context, v Vote, qs ...Quota) error {
 	if err := v.Validate(); err != nil {
 		return err
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := pgSpend(ctx, tx, q); err != nil {
-			return err
+		for _, q := range qs {
+			if err := pgSpend(ctx, tx, q); err != nil {
+				return err
+			}
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO feedback_votes (policy_id, category, helpful, created_at) VALUES ($1, $2, $3, $4)`,
 			v.PolicyID, v.Category, v.Helpful, v.At)
@@ -189,14 +209,16 @@ func (s *Postgres) AddVote(ctx context.Context, v Vote, q Quota) error {
 }
 
 // AddReport implements Store.
-func (s *Postgres) AddReport(ctx context.Context, r Report, q Quota) (Report, error) {
+func (s *Postgres) AddReport(ctx context.Context, r Report, qs ...Quota) (Report, error) {
 	if err := r.Validate(); err != nil {
 		return Report{}, err
 	}
 	var out Report
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := pgSpend(ctx, tx, q); err != nil {
-			return err
+		for _, q := range qs {
+			if err := pgSpend(ctx, tx, q); err != nil {
+				return err
+			}
 		}
 		var err error
 		out, err = pgScanReport(tx.QueryRow(ctx, `INSERT INTO feedback_reports (policy_id, category, reason, comment, state, note, created_at, updated_at)

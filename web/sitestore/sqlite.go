@@ -54,6 +54,24 @@ var migrations = [][]string{
 		`CREATE INDEX reports_state ON reports (state, created_at)`,
 		`CREATE INDEX quota_day ON quota (day)`,
 	},
+	{ // 3: the query log and admin sessions
+		`CREATE TABLE query_counts (
+			day TEXT NOT NULL,
+			question TEXT NOT NULL,
+			asked INTEGER NOT NULL,
+			unanswered INTEGER NOT NULL,
+			PRIMARY KEY (day, question)
+		)`,
+		`CREATE TABLE admin_sessions (
+			id_hash TEXT PRIMARY KEY,
+			csrf TEXT NOT NULL,
+			admin TEXT NOT NULL,
+			created_at INTEGER NOT NULL,
+			last_used INTEGER NOT NULL,
+			expires_at INTEGER NOT NULL,
+			idle_ms INTEGER NOT NULL
+		)`,
+	},
 }
 
 // SchemaVersion is the version OpenSQLite brings a database to.
@@ -170,7 +188,7 @@ func spend(ctx context.Context, tx *sql.Tx, q Quota) error {
 		return err
 	}
 	if used >= q.Limit {
-		return ErrLimit
+		return &LimitError{Name: q.Name}
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO quota (key, day, used) VALUES (?, ?, 1)
 		ON CONFLICT (key) DO UPDATE SET used = used + 1`, q.Key, q.Day)
@@ -178,13 +196,15 @@ func spend(ctx context.Context, tx *sql.Tx, q Quota) error {
 }
 
 // AddVote implements Store.
-func (s *SQLite) AddVote(ctx context.Context, v Vote, q Quota) error {
+func (s *SQLite) AddVote(ctx context.Context, v Vote, qs ...Quota) error {
 	if err := v.Validate(); err != nil {
 		return err
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if err := spend(ctx, tx, q); err != nil {
-			return err
+		for _, q := range qs {
+			if err := spend(ctx, tx, q); err != nil {
+				return err
+			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO votes (policy_id, category, helpful, created_at) VALUES (?, ?, ?, ?)`,
 			v.PolicyID, v.Category, v.Helpful, v.At.UnixMilli())
@@ -193,14 +213,16 @@ func (s *SQLite) AddVote(ctx context.Context, v Vote, q Quota) error {
 }
 
 // AddReport implements Store.
-func (s *SQLite) AddReport(ctx context.Context, r Report, q Quota) (Report, error) {
+func (s *SQLite) AddReport(ctx context.Context, r Report, qs ...Quota) (Report, error) {
 	if err := r.Validate(); err != nil {
 		return Report{}, err
 	}
 	r.State, r.Note, r.UpdatedAt, r.ResolvedAt = StateNew, "", r.CreatedAt, time.Time{}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := spend(ctx, tx, q); err != nil {
-			return err
+		for _, q := range qs {
+			if err := spend(ctx, tx, q); err != nil {
+				return err
+			}
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO reports (policy_id, category, reason, comment, state, note, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, '', ?, ?)`,

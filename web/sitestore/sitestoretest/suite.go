@@ -1,5 +1,5 @@
-// Package feedbacktest is the suite every sitestore.Store passes: the
-// embedded SQLite store now, a shared database later.
+// Package sitestoretest is the suite every sitestore.Store passes: the
+// embedded SQLite store and the PostgreSQL one.
 package sitestoretest
 
 import (
@@ -30,6 +30,9 @@ func TestStore(t *testing.T, open func(t *testing.T) sitestore.Store) {
 		{"QuotaUnderConcurrency", testQuotaConcurrent},
 		{"Counts", testCounts},
 		{"Summary", testSummary},
+		{"TwoQuotas", testTwoQuotas},
+		{"Queries", testQueries},
+		{"Sessions", testSessions},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
 	}
@@ -359,5 +362,138 @@ func testSummary(t *testing.T, s sitestore.Store) {
 	}
 	if fmt.Sprintf("%+v", sum) != fmt.Sprintf("%+v", want) {
 		t.Errorf("summary %+v, want %+v", sum, want)
+	}
+}
+
+// testTwoQuotas spends two quotas in one write: one used up refuses the
+// write, names itself, and spends neither.
+func testTwoQuotas(t *testing.T, s sitestore.Store) {
+	perPolicy := sitestore.Quota{Key: "vote-dibao-a", Day: "2026-03-02", Limit: 1, Name: "vote-policy"}
+	daily := sitestore.Quota{Key: "vote-a", Day: "2026-03-02", Limit: 2, Name: "vote"}
+	vote := sitestore.Vote{PolicyID: "dibao", Category: "社会救助", Helpful: true, At: t0}
+	if err := s.AddVote(ctx, vote, perPolicy, daily); err != nil {
+		t.Fatal(err)
+	}
+	var limit *sitestore.LimitError
+	if err := s.AddVote(ctx, vote, perPolicy, daily); !errors.As(err, &limit) || limit.Name != "vote-policy" || !errors.Is(err, sitestore.ErrLimit) {
+		t.Fatalf("a second vote on the policy: %v, want the vote-policy limit", err)
+	}
+	other := sitestore.Vote{PolicyID: "gongzufang", Category: "住房保障", Helpful: true, At: t0}
+	if err := s.AddVote(ctx, other, sitestore.Quota{Key: "vote-gongzufang-a", Day: "2026-03-02", Limit: 1, Name: "vote-policy"}, daily); err != nil {
+		t.Fatalf("a vote on another policy: %v (the refused vote spent the daily quota?)", err)
+	}
+	third := sitestore.Vote{PolicyID: "linshi-jiuzhu", Category: "社会救助", Helpful: true, At: t0}
+	if err := s.AddVote(ctx, third, sitestore.Quota{Key: "vote-linshi-a", Day: "2026-03-02", Limit: 1, Name: "vote-policy"}, daily); !errors.As(err, &limit) || limit.Name != "vote" {
+		t.Fatalf("a third vote of the day: %v, want the daily limit", err)
+	}
+	cs, _ := s.Counts(ctx)
+	total := 0
+	for _, c := range cs {
+		total += c.Helpful + c.NotHelpful
+	}
+	if total != 2 {
+		t.Errorf("%d votes stored, want 2", total)
+	}
+}
+
+// testQueries counts questions per day, scrubbed of personal data, sums
+// them over the days asked for, and forgets old days.
+func testQueries(t *testing.T, s sitestore.Store) {
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.RecordQueries(ctx, "2026-03-01", []sitestore.QueryCount{{Query: "低保", Asked: 2}, {Query: "zzqq", Asked: 1, Unanswered: 1}}))
+	must(s.RecordQueries(ctx, "2026-03-02", []sitestore.QueryCount{{Query: "低保", Asked: 3}, {Query: "zzqq", Asked: 2, Unanswered: 2}}))
+	must(s.RecordQueries(ctx, "2026-03-02", []sitestore.QueryCount{
+		{Query: "低保 身份证310101199001011234 电话13812345678 zhang@example.com", Asked: 1},
+		{Query: "残疾人补贴", Asked: 1}, {Query: "", Asked: 5}, {Query: "x", Asked: 0},
+	}))
+	asked, unanswered, err := s.TopQueries(ctx, "2026-03-01", 10)
+	must(err)
+	got := map[string]int{}
+	for _, q := range asked {
+		got[q.Query] = q.Asked
+	}
+	if len(asked) == 0 || asked[0].Query != "低保" || asked[0].Asked != 5 || got["zzqq"] != 3 || got["残疾人补贴"] != 1 {
+		t.Errorf("most asked %+v", asked)
+	}
+	if len(unanswered) != 1 || unanswered[0].Query != "zzqq" || unanswered[0].Unanswered != 3 {
+		t.Errorf("unanswered %+v", unanswered)
+	}
+	for _, q := range asked {
+		for _, secret := range []string{"310101199001011234", "13812345678", "zhang@example.com"} {
+			if strings.Contains(q.Query, secret) {
+				t.Errorf("the query log keeps %q in %q", secret, q.Query)
+			}
+		}
+	}
+	if asked, _, _ := s.TopQueries(ctx, "2026-03-02", 1); len(asked) != 1 || asked[0].Asked != 3 {
+		t.Errorf("since 2026-03-02, top 1: %+v", asked)
+	}
+	must(s.ForgetQueries(ctx, "2026-03-02"))
+	if asked, _, _ := s.TopQueries(ctx, "2026-01-01", 10); len(asked) == 0 || asked[0].Asked != 3 {
+		t.Errorf("after forgetting 2026-03-01: %+v", asked)
+	}
+	if err := s.RecordQueries(ctx, "yesterday", nil); !errors.Is(err, sitestore.ErrInvalid) {
+		t.Errorf("a day that is not a date: %v", err)
+	}
+}
+
+// testSessions keeps a session by the hash of its id, ends it after its
+// idle time or at its end, and on deletion.
+func testSessions(t *testing.T, s sitestore.Store) {
+	hash := func(c string) string { return strings.Repeat(c, 64) }
+	se := sitestore.Session{IDHash: hash("a"), CSRF: hash("c"), Admin: "publisher", Created: t0,
+		Expires: t0.Add(8 * time.Hour), IdleFor: 30 * time.Minute}
+	if err := s.CreateSession(ctx, se); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.UseSession(ctx, se.IDHash, t0.Add(20*time.Minute))
+	if err != nil || got.CSRF != se.CSRF || got.Admin != "publisher" || !got.Expires.Equal(se.Expires) {
+		t.Fatalf("UseSession = %+v, %v", got, err)
+	}
+	// Used 20 minutes in, it lives 30 more minutes.
+	if _, err := s.UseSession(ctx, se.IDHash, t0.Add(49*time.Minute)); err != nil {
+		t.Errorf("used within its idle time: %v", err)
+	}
+	if _, err := s.UseSession(ctx, se.IDHash, t0.Add(80*time.Minute)); !errors.Is(err, sitestore.ErrNotFound) {
+		t.Errorf("after 31 idle minutes: %v, want ErrNotFound", err)
+	}
+	if _, err := s.UseSession(ctx, se.IDHash, t0.Add(50*time.Minute)); !errors.Is(err, sitestore.ErrNotFound) {
+		t.Error("an ended session came back")
+	}
+	// The absolute end holds however busy the session is.
+	busy := se
+	busy.IDHash = hash("b")
+	if err := s.CreateSession(ctx, busy); err != nil {
+		t.Fatal(err)
+	}
+	for at := t0; at.Before(busy.Expires); at = at.Add(20 * time.Minute) {
+		if _, err := s.UseSession(ctx, busy.IDHash, at); err != nil {
+			t.Fatalf("used at %s: %v", at, err)
+		}
+	}
+	if _, err := s.UseSession(ctx, busy.IDHash, busy.Expires); !errors.Is(err, sitestore.ErrNotFound) {
+		t.Errorf("at its end: %v, want ErrNotFound", err)
+	}
+	gone := se
+	gone.IDHash = hash("d")
+	if err := s.CreateSession(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteSession(ctx, gone.IDHash); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UseSession(ctx, gone.IDHash, t0); !errors.Is(err, sitestore.ErrNotFound) {
+		t.Errorf("after DeleteSession: %v", err)
+	}
+	if err := s.DeleteSession(ctx, gone.IDHash); err != nil {
+		t.Errorf("deleting twice: %v", err)
+	}
+	if err := s.CreateSession(ctx, sitestore.Session{IDHash: "short", CSRF: hash("c"), Created: t0, Expires: t0.Add(time.Hour)}); !errors.Is(err, sitestore.ErrInvalid) {
+		t.Errorf("a session without a proper id hash: %v", err)
 	}
 }
