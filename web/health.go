@@ -46,6 +46,11 @@ func (s *Server) ready(ctx context.Context) error {
 // sending requests before the server stops listening.
 func (s *Server) Drain() { s.draining.Store(true) }
 
+// Quiet reports how long it is since the latest request began.
+func (s *Server) Quiet() time.Duration {
+	return time.Since(time.Unix(0, s.lastRequest.Load()))
+}
+
 // Close writes what the server still holds in memory (the query log's
 // latest counts) to the store; call it once the last request is answered,
 // before the store closes.

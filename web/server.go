@@ -92,6 +92,8 @@ type Server struct {
 	feedback *feedbackRoutes
 	// draining is set once the server is shutting down.
 	draining atomic.Bool
+	// lastRequest is when the latest request began (Unix nanoseconds).
+	lastRequest atomic.Int64
 }
 
 // NewServer wires routes and middleware. It fails if the embedded
@@ -231,6 +233,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		s.lastRequest.Store(start.UnixNano())
 		err := next(c)
 		if err != nil {
 			c.Error(err)

@@ -207,15 +207,27 @@ func (l *listener) serve(h http.Handler) { l.current.Store(&h) }
 
 func (l *listener) close() { l.srv.Close() }
 
+// Draining ends once the server has had no request for drainQuiet after
+// the drain time, or drainMore after it at the latest.
+const (
+	drainQuiet = 250 * time.Millisecond
+	drainMore  = 5 * time.Second
+)
+
 // shutdown drains — /readyz says 503 and connections are no longer kept
-// alive, so load balancers and clients move away — then stops listening
-// and lets the requests in flight finish.
+// alive, so load balancers and clients move away — for the drain time and
+// then until requests have stopped coming, then stops listening and lets
+// the requests in flight finish. A balancer slower than the drain time
+// thus still finds the listener open.
 func (l *listener) shutdown(log *slog.Logger, h *web.Server, drain time.Duration) error {
 	log.Info("draining", "for", drain)
 	h.Drain()
 	l.srv.SetKeepAlivesEnabled(false)
 	time.Sleep(drain)
-	log.Info("shutting down")
+	for deadline := time.Now().Add(drainMore); h.Quiet() < drainQuiet && time.Now().Before(deadline); {
+		time.Sleep(drainQuiet - h.Quiet())
+	}
+	log.Info("shutting down", "quiet for", h.Quiet().Round(time.Millisecond))
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err := l.srv.Shutdown(ctx)

@@ -71,7 +71,7 @@ func TestSIGTERMLosesNoRequest(t *testing.T) {
 		}
 	}()
 	// SIGTERM once the clients are in full swing.
-	for deadline := time.Now().Add(30 * time.Second); ok.Load() < 500; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); ok.Load() < 2000; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) || stop.Load() {
 			t.Fatalf("the clients got %d answers before SIGTERM", ok.Load())
 		}
