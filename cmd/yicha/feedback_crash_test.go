@@ -83,13 +83,17 @@ func TestFeedbackSurvivesSIGKILL(t *testing.T) {
 	bigCorpus(t, corpusFile, 1, "最低生活保障")
 
 	var want []string
+	votedOn := []string{"dibao-0", "gongzufang-0", "linshi-jiuzhu-0"}
 	for round := 1; round <= 3; round++ {
 		c := startServe(t, bin, data, corpusFile)
 		if got := c.feedbackCSV(t); !slices.Equal(got, want) {
 			t.Fatalf("round %d starts with reports %q, want %q", round, got, want)
 		}
 		action, token := c.reportForm(t, "dibao-0")
-		c.post(t, "/policies/dibao-0/helpful", url.Values{"token": {token}, "helpful": {"no"}})
+		// One vote per policy a day: each round votes on a policy of its own.
+		voted := votedOn[round-1]
+		_, voteToken := c.reportForm(t, voted)
+		c.post(t, "/policies/"+voted+"/helpful", url.Values{"token": {voteToken}, "helpful": {"no"}})
 		for i := 1; i <= 3; i++ {
 			comment := fmt.Sprintf("第%d轮第%d条 <script>", round, i)
 			c.post(t, action, url.Values{"token": {token}, "reason": {"wrong"}, "comment": {comment}})
@@ -111,7 +115,14 @@ func TestFeedbackSurvivesSIGKILL(t *testing.T) {
 		} `json:"policies"`
 	}
 	c.getJSON(t, "/api/admin/feedback", &out)
-	if len(out.Policies) != 1 || out.Policies[0].PolicyID != "dibao-0" || out.Policies[0].NotHelpful != 3 {
-		t.Errorf("votes after the kills: %+v", out.Policies)
+	votes := map[string]int{}
+	for _, p := range out.Policies {
+		votes[p.PolicyID] = p.NotHelpful
+	}
+	for _, id := range votedOn {
+		if votes[id] != 1 {
+			t.Errorf("votes after the kills: %+v, want one on each of %v", out.Policies, votedOn)
+			break
+		}
 	}
 }
