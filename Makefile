@@ -133,4 +133,4 @@ eval: build eval-deps
 		END {for (s in yi) printf "%-18s yicha / xapian-jieba: index time x%.2f, query time x%.2f\n", s, yi[s]/xi[s], yq[s]/xq[s]}' \
 		$$rows | (printf '%-18s %-20s %8s %8s %10s %9s %10s\n' set engine nDCG@10 MRR@10 Recall@100 index_s query_ms; cat); \
 	rm -f $$rows $$rows.out
-	@$(GO) test ./search -run '^TestResidentJudgments$$' -count=1 -v | grep -E 'hit@|FAIL' || true
+	@$(GO) test ./search -run '^(TestResidentJudgments|TestConfidenceOnJudgedQuestions)$$' -count=1 -v | grep -E 'hit@|not strong|FAIL' || true

@@ -167,6 +167,9 @@ func Check(ps []*Policy, places map[string]Location) Problems {
 			p.Eligible.check(func(line int, format string, args ...any) {
 				probs = append(probs, Problem{File: p.Source, Line: line, Message: fmt.Sprintf(format, args...)})
 			})
+			if n, want := p.Eligible.Requirements(), len(p.Guide.Eligibility); n < want {
+				report("eligibility", "eligibility encodes %d requirement(s) but guide.eligibility lists %d: encode each with a situation field, or as an ask for what no field expresses", n, want)
+			}
 		}
 	}
 	sortProblems(probs)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -30,19 +31,40 @@ var opsByKind = map[FieldKind][]string{
 	KindSet:    {OpHas, OpNotHas},
 }
 
-// Condition is either a test of one situation field (Field, Op, Values or
-// Number) or a group: All (every item holds) or Any (at least one holds).
+// Condition is a test of one situation field (Field, Op, Values or
+// Number), a question no situation field can answer (Ask: 「家里是否因突发事件
+// 导致基本生活困难？」), or a group: All (every item holds) or Any (at least
+// one holds). An Ask is never settled by a situation: an entry that needs
+// one is at best 可能符合, with 「还需确认：…」.
 type Condition struct {
 	Field  string       `json:"field,omitempty"`
 	Op     string       `json:"op,omitempty"`
 	Values []string     `json:"values,omitempty"`
 	Number int          `json:"number,omitempty"`
+	Ask    string       `json:"ask,omitempty"`
 	All    []*Condition `json:"all,omitempty"`
 	Any    []*Condition `json:"any,omitempty"`
 	// Line is where the condition starts in its file, for error messages.
 	Line int `json:"-"`
 	// err records a shape problem found while decoding, reported by Check.
 	err string
+}
+
+// Requirements counts the requirements a condition tree encodes: each test
+// or ask is one, an any-of group is one (its items are alternatives of one
+// requirement), an all-of group is the sum of its items.
+func (c *Condition) Requirements() int {
+	switch {
+	case c == nil:
+		return 0
+	case c.All != nil:
+		n := 0
+		for _, it := range c.All {
+			n += it.Requirements()
+		}
+		return n
+	}
+	return 1
 }
 
 // IsGroup reports whether the condition is an all-of or any-of group.
@@ -64,6 +86,8 @@ func (c *Condition) UnmarshalYAML(n *yaml.Node) error {
 			c.Field = v.Value
 		case "op":
 			c.Op = v.Value
+		case "ask":
+			c.Ask = v.Value
 		case "value":
 			valueNode = v
 		case "all", "any":
@@ -106,6 +130,15 @@ func (c *Condition) UnmarshalYAML(n *yaml.Node) error {
 func (c *Condition) check(report func(line int, format string, args ...any)) {
 	if c.err != "" {
 		report(c.Line, "%s", c.err)
+		return
+	}
+	if c.Ask != "" {
+		if c.Field != "" || c.Op != "" || c.Values != nil || c.IsGroup() {
+			report(c.Line, "an ask is a question alone, without field, op, value, all or any")
+		}
+		if n := utf8.RuneCountInString(c.Ask); n < 4 || n > MaxAsk || !strings.HasSuffix(c.Ask, "？") {
+			report(c.Line, "ask %q must be a question of 4 to %d characters ending with ？", c.Ask, MaxAsk)
+		}
 		return
 	}
 	if c.IsGroup() {
@@ -170,10 +203,15 @@ func fieldNames() string {
 	return strings.Join(names, ", ")
 }
 
+// MaxAsk bounds an ask's question, in characters.
+const MaxAsk = 60
+
 // MarshalJSON writes a condition in the shape it is read in: field, op and
-// value, or all / any.
+// value, ask, or all / any.
 func (c *Condition) MarshalJSON() ([]byte, error) {
 	switch {
+	case c.Ask != "":
+		return json.Marshal(map[string]string{"ask": c.Ask})
 	case c.All != nil:
 		return json.Marshal(map[string][]*Condition{"all": c.All})
 	case c.Any != nil:

@@ -159,12 +159,19 @@ type Reason struct {
 }
 
 // Match is the outcome of a situation against an entry, with a reason for
-// every condition and the fields whose absence keeps it from being certain.
+// every condition and the fields whose absence keeps it from being certain;
+// Asks are the questions no field answers that stand between the person
+// and 符合. Both come only from conditions that can still hold: what a
+// failed alternative lacks or asks is no longer in the way.
 type Match struct {
 	Outcome Outcome
 	Reasons []Reason
 	Missing []string
+	Asks    []string
 }
+
+// StatusToConfirm is the status of the reason of an ask: 「还需确认」.
+const StatusToConfirm = "还需确认"
 
 // Evaluate checks a situation against a condition tree. A condition on a
 // field that is not given is unknown; all-of fails when any item fails and
@@ -175,7 +182,7 @@ func Evaluate(c *Condition, s Situation) Match {
 	var m Match
 	m.Outcome = eval(c, s, &m)
 	if m.Outcome != Maybe {
-		m.Missing = nil
+		m.Missing, m.Asks = nil, nil
 	}
 	return m
 }
@@ -191,9 +198,16 @@ func eval(c *Condition, s Situation, m *Match) Outcome {
 		}
 		met, failed := 0, 0
 		start := len(m.Reasons)
-		var kept []Reason
+		missing, asks := m.Missing, m.Asks
+		var kept, open []Reason
+		// needs holds, for each item still open, the facts it lacks and the
+		// questions it asks: only those are what stands between the person
+		// and the group holding. A failed alternative's needs are dropped
+		// with its reasons.
+		var needs []Match
 		for _, it := range items {
 			before := len(m.Reasons)
+			m.Missing, m.Asks = nil, nil
 			o := eval(it, s, m)
 			switch o {
 			case Eligible:
@@ -201,8 +215,12 @@ func eval(c *Condition, s Situation, m *Match) Outcome {
 				kept = append(kept, m.Reasons[before:]...)
 			case Ineligible:
 				failed++
+			default:
+				open = append(open, m.Reasons[before:]...)
+				needs = append(needs, Match{Missing: m.Missing, Asks: m.Asks})
 			}
 		}
+		m.Missing, m.Asks = missing, asks
 		var o Outcome
 		switch {
 		case all && failed > 0, !all && failed == len(items):
@@ -212,11 +230,29 @@ func eval(c *Condition, s Situation, m *Match) Outcome {
 		default:
 			o = Maybe
 		}
-		if !all && o == Eligible {
-			// One alternative is enough: the others need no explaining.
+		switch {
+		case !all && o == Eligible:
+			// One alternative is enough: the others need no explaining,
+			// and nothing they lack is missing.
 			m.Reasons = append(m.Reasons[:start], kept...)
+		case !all && o == Maybe:
+			// The alternatives that can still hold explain it; one that
+			// has failed does not (it shows no ✗).
+			m.Reasons = append(m.Reasons[:start], open...)
+		}
+		if o == Maybe {
+			for _, n := range needs {
+				m.Missing = appendNew(m.Missing, n.Missing...)
+				m.Asks = appendNew(m.Asks, n.Asks...)
+			}
 		}
 		return o
+	}
+	if c.Ask != "" {
+		r := Reason{Outcome: Maybe, Status: StatusToConfirm, Text: StatusToConfirm + "：" + c.Ask}
+		m.Asks = appendNew(m.Asks, c.Ask)
+		m.Reasons = append(m.Reasons, r)
+		return Maybe
 	}
 	f, _ := FieldByName(c.Field)
 	r := Reason{Field: c.Field}
@@ -228,9 +264,7 @@ func eval(c *Condition, s Situation, m *Match) Outcome {
 		}
 		r.Outcome = Maybe
 		r.Text = fmt.Sprintf("需%s：未填写", desc)
-		if !slices.Contains(m.Missing, c.Field) {
-			m.Missing = append(m.Missing, c.Field)
-		}
+		m.Missing = appendNew(m.Missing, c.Field)
 	} else {
 		r.Outcome = Ineligible
 		if holds(f, c, vals) {
@@ -249,6 +283,16 @@ func eval(c *Condition, s Situation, m *Match) Outcome {
 	r.Status = r.Outcome.String()
 	m.Reasons = append(m.Reasons, r)
 	return r.Outcome
+}
+
+// appendNew appends the values list does not hold yet, in order.
+func appendNew(list []string, vals ...string) []string {
+	for _, v := range vals {
+		if !slices.Contains(list, v) {
+			list = append(list, v)
+		}
+	}
+	return list
 }
 
 // known returns a field's values and whether they are known. A field whose
@@ -391,6 +435,10 @@ func Describe(c *Condition) []string {
 			for _, it := range c.All {
 				walk(it, indent)
 			}
+			return
+		}
+		if c.Ask != "" {
+			out = append(out, indent+StatusToConfirm+"："+c.Ask)
 			return
 		}
 		f, _ := FieldByName(c.Field)

@@ -1,11 +1,13 @@
 package corpus
 
 import (
+	"bytes"
 	"context"
 	"math/rand"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,8 +101,18 @@ func TestParseSituationRejectsBadValues(t *testing.T) {
 	}
 }
 
+// cases are the situations kept for an entry in corpus/cases/ID.yaml, by
+// the outcome the matcher must give them.
 type cases struct {
-	Eligible   []map[string]any `yaml:"eligible"`
+	// Eligible situations meet every condition: 符合.
+	Eligible []map[string]any `yaml:"eligible"`
+	// Maybe situations fail none but leave something open, a fact not
+	// given or a question to confirm: 可能符合.
+	Maybe []map[string]any `yaml:"maybe"`
+	// NotEligible situations must not be 符合 (可能符合 or 不符合): the
+	// ones a naive reading of the entry would wrongly call eligible.
+	NotEligible []map[string]any `yaml:"not_eligible"`
+	// Ineligible situations fail a condition: 不符合.
 	Ineligible []map[string]any `yaml:"ineligible"`
 }
 
@@ -138,8 +150,11 @@ func toString(x any) string {
 }
 
 // TestEligibilityCases runs, for every corpus entry, the situations kept in
-// corpus/cases/ID.yaml: each eligible one must meet every condition, each
-// ineligible one must fail one.
+// corpus/cases/ID.yaml: each eligible one must be 符合, each maybe one
+// 可能符合, each not_eligible one anything but 符合, each ineligible one
+// 不符合. Every entry needs an eligible or maybe situation, a not_eligible
+// one, and an ineligible one unless no situation can fail its conditions
+// (each of its requirements can be met by answering a question).
 func TestEligibilityCases(t *testing.T) {
 	c, err := Embedded().Load(context.Background())
 	if err != nil {
@@ -149,6 +164,7 @@ func TestEligibilityCases(t *testing.T) {
 	if len(files) != len(c.Policies) {
 		t.Errorf("%d case files for %d entries", len(files), len(c.Policies))
 	}
+	var neverFail []string
 	for _, p := range c.Policies {
 		data, err := os.ReadFile(filepath.Join("cases", p.ID+".yaml"))
 		if err != nil {
@@ -156,23 +172,56 @@ func TestEligibilityCases(t *testing.T) {
 			continue
 		}
 		var cs cases
-		if err := yaml.Unmarshal(data, &cs); err != nil {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cs); err != nil {
 			t.Fatalf("cases/%s.yaml: %v", p.ID, err)
 		}
-		if len(cs.Eligible) == 0 || len(cs.Ineligible) == 0 {
-			t.Errorf("%s: want at least one eligible and one ineligible situation", p.ID)
+		if len(cs.Eligible)+len(cs.Maybe) == 0 {
+			t.Errorf("%s: want at least one eligible or maybe situation", p.ID)
 		}
-		for _, m := range cs.Eligible {
-			if got := Evaluate(p.Eligible, situationOf(t, m)); got.Outcome != Eligible {
-				t.Errorf("%s: %v is %v, want 符合: %v", p.ID, m, got.Outcome, got.Reasons)
+		if len(cs.NotEligible) == 0 {
+			t.Errorf("%s: want at least one not_eligible situation", p.ID)
+		}
+		switch {
+		case canFail(p.Eligible) && len(cs.Ineligible) == 0:
+			t.Errorf("%s: want at least one ineligible situation", p.ID)
+		case !canFail(p.Eligible):
+			neverFail = append(neverFail, p.ID)
+		}
+		check := func(key string, list []map[string]any, ok func(Outcome) bool) {
+			for _, m := range list {
+				if got := Evaluate(p.Eligible, situationOf(t, m)); !ok(got.Outcome) {
+					t.Errorf("%s: %s %v is %v: %v", p.ID, key, m, got.Outcome, got.Reasons)
+				}
 			}
 		}
-		for _, m := range cs.Ineligible {
-			if got := Evaluate(p.Eligible, situationOf(t, m)); got.Outcome != Ineligible {
-				t.Errorf("%s: %v is %v, want 不符合: %v", p.ID, m, got.Outcome, got.Reasons)
-			}
-		}
+		check("eligible", cs.Eligible, func(o Outcome) bool { return o == Eligible })
+		check("maybe", cs.Maybe, func(o Outcome) bool { return o == Maybe })
+		check("not_eligible", cs.NotEligible, func(o Outcome) bool { return o != Eligible })
+		check("ineligible", cs.Ineligible, func(o Outcome) bool { return o == Ineligible })
 	}
+	t.Logf("no situation can fail the conditions of %v", neverFail)
+}
+
+// canFail reports whether some situation could fail the condition: a test
+// can fail, a question never does (it is never settled), all-of can fail
+// when one of its items can, any-of when every item can.
+func canFail(c *Condition) bool {
+	switch {
+	case c == nil, c.Ask != "":
+		return false
+	case c.All != nil:
+		return slices.ContainsFunc(c.All, canFail)
+	case c.Any != nil:
+		for _, it := range c.Any {
+			if !canFail(it) {
+				return false
+			}
+		}
+		return true
+	}
+	return true
 }
 
 // randomValue picks a valid value for a field.
@@ -235,7 +284,7 @@ func TestAddingAFactIsMonotonic(t *testing.T) {
 			if before.Outcome != Maybe && after.Outcome != before.Outcome {
 				t.Fatalf("%s: adding %s turned %v into %v (%v → %v)", p.ID, f.Name, before.Outcome, after.Outcome, s.Query(), more.Query())
 			}
-			if before.Outcome == Maybe && len(before.Missing) == 1 && before.Missing[0] == f.Name {
+			if before.Outcome == Maybe && len(before.Missing) == 1 && before.Missing[0] == f.Name && len(before.Asks) == 0 {
 				settled++
 				if after.Outcome == Maybe {
 					t.Fatalf("%s: %s was the only missing fact, yet the outcome stays 可能符合", p.ID, f.Name)
@@ -255,8 +304,75 @@ func TestMetAlternativeNeedsNoOtherReasons(t *testing.T) {
 	if m.Outcome != Eligible || len(m.Reasons) != 1 || m.Reasons[0].Field != "hukou" {
 		t.Errorf("match = %+v", m)
 	}
+	// The failed alternative shows no ✗: the one that can still hold
+	// explains the 可能符合.
 	m = Evaluate(c, sit(t, "hukou=非本市户籍"))
-	if m.Outcome != Maybe || len(m.Reasons) != 2 || strings.Join(m.Missing, ",") != "residence" {
+	if m.Outcome != Maybe || len(m.Reasons) != 1 || m.Reasons[0].Field != "residence" || strings.Join(m.Missing, ",") != "residence" {
 		t.Errorf("match = %+v", m)
+	}
+}
+
+// TestAskIsNeverSettled: a condition no situation field expresses is asked
+// as a question; it keeps an entry at 可能符合 with 「还需确认：…」, whatever
+// else is known, and a failed condition still excludes.
+func TestAskIsNeverSettled(t *testing.T) {
+	c := cond(t, "all:\n  - {field: hukou, op: eq, value: 本市户籍}\n  - {ask: 家里是否因突发事件导致基本生活困难？}\n")
+	m := Evaluate(c, sit(t, "hukou=本市户籍&age=75&economic=低保"))
+	if m.Outcome != Maybe || len(m.Asks) != 1 || len(m.Missing) != 0 {
+		t.Fatalf("match = %+v", m)
+	}
+	last := m.Reasons[len(m.Reasons)-1]
+	if last.Status != StatusToConfirm || last.Text != "还需确认：家里是否因突发事件导致基本生活困难？" {
+		t.Errorf("the ask's reason is %+v", last)
+	}
+	if m := Evaluate(c, sit(t, "hukou=非本市户籍")); m.Outcome != Ineligible {
+		t.Errorf("a failed condition beside an ask: %+v", m)
+	}
+	// An alternative that holds needs no answer to the ask.
+	alt := cond(t, "any:\n  - {field: economic, op: eq, value: 低保}\n  - {ask: 是否因病致贫？}\n")
+	if m := Evaluate(alt, sit(t, "economic=低保")); m.Outcome != Eligible || len(m.Asks) != 0 {
+		t.Errorf("an alternative that holds: %+v", m)
+	}
+	if m := Evaluate(alt, sit(t, "economic=无")); m.Outcome != Maybe || len(m.Reasons) != 1 || m.Reasons[0].Status != StatusToConfirm {
+		t.Errorf("an ask beside a failed alternative: %+v", m)
+	}
+	var probs []string
+	for _, bad := range []string{"ask: 不是问句", "{ask: 太短？}", "{ask: 有没有问题？, field: age, op: gte, value: 60}"} {
+		var x Condition
+		if err := yaml.Unmarshal([]byte(bad+"\n"), &x); err != nil {
+			t.Fatal(err)
+		}
+		x.check(func(_ int, format string, args ...any) { probs = append(probs, format) })
+	}
+	if len(probs) != 3 {
+		t.Errorf("bad asks gave %d problems: %v", len(probs), probs)
+	}
+}
+
+// TestSituationNeedsOnlyOpenAlternatives: the facts said to be missing and
+// the questions still to confirm come from the alternatives that can still
+// hold, never from one that has already failed.
+func TestSituationNeedsOnlyOpenAlternatives(t *testing.T) {
+	c := cond(t, `any:
+  - all:
+      - {field: employment, op: eq, value: 登记失业}
+      - {field: age, op: lte, value: 24}
+      - {ask: 是否有见习意愿？}
+  - all:
+      - {field: hukou, op: eq, value: 本市户籍}
+      - {field: residence, op: ne, value: 外省市}
+`)
+	m := Evaluate(c, sit(t, "employment=在职&hukou=本市户籍"))
+	if m.Outcome != Maybe || strings.Join(m.Missing, ",") != "residence" || len(m.Asks) != 0 || len(m.Reasons) != 2 {
+		t.Errorf("the first alternative has failed, yet: %+v", m)
+	}
+	m = Evaluate(c, sit(t, "hukou=非本市户籍"))
+	if m.Outcome != Maybe || strings.Join(m.Missing, ",") != "employment,age" || strings.Join(m.Asks, ",") != "是否有见习意愿？" {
+		t.Errorf("the second alternative has failed, yet: %+v", m)
+	}
+	for _, r := range m.Reasons {
+		if r.Field == "hukou" || r.Field == "residence" {
+			t.Errorf("a reason of the failed alternative: %+v", r)
+		}
 	}
 }

@@ -34,7 +34,7 @@ const (
 	PlacesFile  = "places.yaml"
 )
 
-//go:embed policies/*.yaml places.yaml
+//go:embed policies/*.yaml places.yaml referrals.yaml
 var embedded embed.FS
 
 // Embedded returns the corpus built into the binary.
@@ -140,10 +140,42 @@ func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
 		}
 	}
 	probs = append(probs, Check(ps, places)...)
+	routing, routingProbs, err := d.routing(ctx)
+	if err != nil {
+		return nil, err
+	}
+	probs = append(probs, routingProbs...)
 	if len(probs) > 0 {
 		return nil, &CheckError{Problems: probs}
 	}
-	return NewCorpus(ps, hex.EncodeToString(sum.Sum(nil))[:16]), nil
+	c := NewCorpus(ps, hex.EncodeToString(sum.Sum(nil))[:16])
+	if routing != nil {
+		c.Routing = routing
+	}
+	return c, nil
+}
+
+// routing reads the directory's routing table, if it has one.
+func (d *dirFiles) routing(ctx context.Context) (*Routing, Problems, error) {
+	if _, err := fs.Stat(d.fsys, ReferralsFile); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	files, err := d.statAll([]string{ReferralsFile})
+	if err != nil {
+		return nil, nil, err
+	}
+	if files[0].prob != nil {
+		return nil, Problems{*files[0].prob}, nil
+	}
+	data, prob, err := d.read(ctx, ReferralsFile)
+	if err != nil || prob != nil {
+		if prob != nil {
+			return nil, Problems{*prob}, err
+		}
+		return nil, nil, err
+	}
+	r, probs := ParseRouting(path.Join(d.prefix, ReferralsFile), data)
+	return r, probs, nil
 }
 
 // ParsePlaces decodes a places file: a mapping from place id to its facts.

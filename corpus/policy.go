@@ -5,6 +5,7 @@ package corpus
 
 import (
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -142,6 +143,9 @@ type Corpus struct {
 	// Version is the version of a shared corpus store the corpus was read
 	// from (see corpus/pgstore); 0 for files.
 	Version int64
+	// Routing says where to send what the base does not answer: the
+	// corpus directory's referrals.yaml, else the one built in.
+	Routing *Routing
 	byID    map[string]*Policy
 }
 
@@ -156,7 +160,7 @@ func NewCorpus(ps []*Policy, fingerprint string) *Corpus {
 		}
 		return 0
 	})
-	c := &Corpus{Policies: ps, Fingerprint: fingerprint, byID: make(map[string]*Policy, len(ps))}
+	c := &Corpus{Policies: ps, Fingerprint: fingerprint, Routing: builtinRouting(), byID: make(map[string]*Policy, len(ps))}
 	for _, p := range ps {
 		c.byID[p.ID] = p
 	}
@@ -168,3 +172,6 @@ func (c *Corpus) Get(id string) (*Policy, bool) {
 	p, ok := c.byID[id]
 	return p, ok
 }
+
+// builtinRouting is the routing table built into the binary, read once.
+var builtinRouting = sync.OnceValue(embeddedRouting)

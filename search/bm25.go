@@ -47,9 +47,10 @@ type bm25Query struct {
 	// sorting and totals then work on the part of a large corpus that
 	// answers the question, not on every document sharing a common word.
 	limit int
-	// expired are the ids of entries past their expiry date at the time of
-	// the search; they rank below every current entry.
-	expired []string
+	// adjust moves entries for what the time and the question say of
+	// them: expired ones down, those citing a document number the
+	// question gives up, those whose keyword it says raised.
+	adjust adjustments
 }
 
 // minSkippedDF keeps common secondary terms in small corpora, where every
@@ -73,10 +74,47 @@ func (q *bm25Query) Searcher(ctx context.Context, r bleveindex.IndexReader, _ ma
 	if err := q.score(ctx, r, n, q.clauses, acc); err != nil {
 		return nil, err
 	}
-	if err := acc.demote(r, q.expired, expiredFactor); err != nil {
+	if err := acc.lift(r, q.adjust.cited, citedScore); err != nil {
+		return nil, err
+	}
+	for id, n := range q.adjust.said {
+		internal, err := r.InternalID(id)
+		if err != nil {
+			return nil, err
+		}
+		if len(internal) > 0 {
+			acc.scale(internal, saidFactor(n))
+		}
+	}
+	if err := acc.demote(r, q.adjust.expired, expiredFactor); err != nil {
 		return nil, err
 	}
 	return acc.searcher(q.limit), nil
+}
+
+// saidFactor is how much an entry's score is raised when the question says
+// one of its keywords (or its title) of n characters word for word.
+func saidFactor(n int) float64 { return 1 + saidBoost*float64(min(n, 6))/6 }
+
+// saidBoost is the most a keyword said word for word raises a score.
+var saidBoost = 0.5
+
+// citedScore is added to the score of an entry citing the document number
+// a question gives: more than any sum of BM25 clauses reaches.
+const citedScore = 1e4
+
+// lift adds score to the documents with the given ids, which then match.
+func (a *accumulator) lift(r bleveindex.IndexReader, ids []string, score float64) error {
+	for _, id := range ids {
+		internal, err := r.InternalID(id)
+		if err != nil {
+			return err
+		}
+		if len(internal) > 0 {
+			a.add(internal, score, true)
+		}
+	}
+	return nil
 }
 
 // demote scales the scores of the documents with the given ids.
@@ -240,6 +278,7 @@ func (q *bm25Query) score(ctx context.Context, r bleveindex.IndexReader, n uint6
 			reader.Close()
 			continue
 		}
+		weight := c.Weight
 		p := q.params[c.Field]
 		avg := q.stats.AvgLen(c.Field)
 		if avg <= 0 {
@@ -260,7 +299,7 @@ func (q *bm25Query) score(ctx context.Context, r bleveindex.IndexReader, n uint6
 			if tfd.Norm > 0 {
 				dl = 1 / (tfd.Norm * tfd.Norm)
 			}
-			if score := c.Weight * idf * tf * (p.K1 + 1) / (tf + p.K1*(1-p.B+p.B*dl/avg)); score > 0 {
+			if score := weight * idf * tf * (p.K1 + 1) / (tf + p.K1*(1-p.B+p.B*dl/avg)); score > 0 {
 				acc.add(tfd.ID, score, !c.Secondary)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/url"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -42,6 +43,8 @@ type snapshot struct {
 	suggester *Suggester
 	// expiries lists the entries with an expiry date, soonest first.
 	expiries []corpus.Expiry
+	// phrases finds entries' keywords said word for word in a question.
+	phrases *phrases
 }
 
 // expired returns the ids of the entries whose expiry day has ended by now.
@@ -112,7 +115,8 @@ func (e *Engine) swap(idx bleve.Index, c *corpus.Corpus) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &snapshot{gen: e.gens.Add(1), idx: idx, stats: stats, corpus: c, suggester: NewSuggester(c, e.query.synonyms, e.query.fold)}
+	s := &snapshot{gen: e.gens.Add(1), idx: idx, stats: stats, corpus: c, suggester: NewSuggester(c, e.query.synonyms, e.query.fold),
+		phrases: newPhrases(c, e.query.fold)}
 	for _, p := range c.Policies {
 		if !slices.Contains(s.agencies, p.Agency) {
 			s.agencies = append(s.agencies, p.Agency)
@@ -157,6 +161,15 @@ func (e *Engine) Verify(ctx context.Context, idx bleve.Index, c *corpus.Corpus) 
 // Close closes the index being served.
 func (e *Engine) Close() error { return e.snap.Load().idx.Close() }
 
+// Epoch identifies what an answer depends on besides its request: the
+// index and corpus served (their generation) and which entries have
+// expired by now. It changes with every swap and at every expiry, so an
+// answer cached under it is never stale.
+func (e *Engine) Epoch() string {
+	s := e.snap.Load()
+	return strconv.FormatUint(s.gen, 10) + "." + strconv.Itoa(len(s.expired(e.now())))
+}
+
 // Generation numbers the index and corpus being served; it changes with
 // every swap.
 func (e *Engine) Generation() uint64 { return e.snap.Load().gen }
@@ -182,6 +195,10 @@ func (e *Engine) ParseRequest(v url.Values) (Request, error) {
 		return r, err
 	}
 	r.Question = e.query.Question(r.Query)
+	if sp, ok := e.snap.Load().suggester.Spelled(r.Query); ok {
+		// Searched in Chinese; the key and the query log keep what was typed.
+		r.Question.raw, r.Question.Spelled = sp.Text, sp.Text
+	}
 	return r, nil
 }
 
@@ -225,13 +242,69 @@ type Result struct {
 	Took    time.Duration
 	// Match is the situation's outcome over the whole corpus, if one was given.
 	Match *MatchResult
+	// Spelled is the Chinese searched for a question typed in pinyin.
+	Spelled string
+	// Confidence says how surely the first hit answers the question (empty
+	// without a question); Referrals, when it is not Strong, say who can
+	// answer instead.
+	Confidence Confidence
+	Referrals  []corpus.Referral
 }
 
 // Search runs a validated request. With a situation, only entries it may
 // qualify for are searched, those it meets fully ranked before the others.
+// A question's result says how surely it is answered, and who else can
+// answer when it is not surely.
 func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	s := e.acquire()
 	defer s.release()
+	out, err := e.search(ctx, s, r)
+	if err != nil || out.Request.rankOnly || out.Request.Question.Empty() {
+		return out, err
+	}
+	sig, err := e.signals(ctx, s, out.Request.Question, out)
+	if err != nil {
+		return nil, err
+	}
+	out.Confidence = decide(out.Total, sig)
+	if out.Confidence != Strong {
+		out.Referrals = referrals(s.corpus.Routing, sig.Topics)
+	}
+	return out, nil
+}
+
+// MaxReferrals bounds the referrals a result lists.
+const MaxReferrals = 4
+
+// referrals lists the referrals of the topics a question names (and the
+// first hit does not cover), then the routing table's defaults, each once.
+func referrals(rt *corpus.Routing, topics []*corpus.Topic) []corpus.Referral {
+	if rt == nil {
+		return nil
+	}
+	var out []corpus.Referral
+	add := func(r corpus.Referral) {
+		for _, o := range out {
+			if o.Name == r.Name {
+				return
+			}
+		}
+		if len(out) < MaxReferrals {
+			out = append(out, r)
+		}
+	}
+	for _, t := range topics {
+		for _, r := range t.Referrals {
+			add(r)
+		}
+	}
+	for _, r := range rt.Default {
+		add(r)
+	}
+	return out
+}
+
+func (e *Engine) search(ctx context.Context, s *snapshot, r Request) (*Result, error) {
 	for _, a := range r.Filters.Agency {
 		if !slices.Contains(s.agencies, a) {
 			return nil, badRequest("unknown agency %q", a)
@@ -242,11 +315,23 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	if r.Question == nil {
 		r.Question = e.query.Question(r.Query)
 	}
+	var cited []string
+	if n := r.Question.citedNumber(); n != "" {
+		var err error
+		if cited, err = citing(ctx, s.idx, n); err != nil {
+			return nil, err
+		}
+	}
+	var said map[string]int
+	if !r.Question.Empty() {
+		said = s.phrases.in(r.Question.Text)
+	}
+	adjust := adjustments{expired: expired, cited: cited, said: said}
 	build := func(restrict []string) query.Query {
-		return e.query.build(r.Question, r.Filters, s.stats, restrict, expired, MaxMatches)
+		return e.query.build(r.Question, r.Filters, s.stats, restrict, adjust, MaxMatches)
 	}
 	terms := r.Question.Terms()
-	out := &Result{Request: r, Facets: map[string][]FacetValue{}}
+	out := &Result{Request: r, Facets: map[string][]FacetValue{}, Spelled: r.Question.Spelled}
 	if r.Situation.Empty() {
 		res, err := e.run(ctx, s, r, build(nil), expired, r.From(), r.Size, !r.rankOnly)
 		if err != nil {

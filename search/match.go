@@ -2,6 +2,7 @@ package search
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"yicha/corpus"
@@ -19,6 +20,9 @@ type MatchResult struct {
 	Eligible   []Matched
 	Maybe      []Matched
 	Ineligible int
+	// Next are the facts not given that would settle the most 可能符合
+	// entries: what to ask the person next.
+	Next []NextQuestion
 }
 
 // Match checks a situation against every current entry.
@@ -42,23 +46,65 @@ func match(c *corpus.Corpus, s corpus.Situation, now time.Time) *MatchResult {
 			r.Ineligible++
 		}
 	}
-	byCategory := func(a, b Matched) int {
-		ca, cb := slices.Index(corpus.Categories, a.Policy.Category), slices.Index(corpus.Categories, b.Policy.Category)
-		if ca != cb {
-			return ca - cb
-		}
-		if len(a.Match.Missing) != len(b.Match.Missing) {
-			return len(a.Match.Missing) - len(b.Match.Missing)
-		}
-		switch {
-		case a.Policy.ID < b.Policy.ID:
-			return -1
-		case a.Policy.ID > b.Policy.ID:
-			return 1
-		}
-		return 0
-	}
-	slices.SortFunc(r.Eligible, byCategory)
-	slices.SortFunc(r.Maybe, byCategory)
+	slices.SortStableFunc(r.Eligible, bySpecificity)
+	slices.SortStableFunc(r.Maybe, bySpecificity)
+	r.Next = nextQuestions(r.Maybe, s)
 	return r
+}
+
+// specificity counts the conditions a situation meets: an entry for
+// 75-year-olds with a Shanghai hukou meets two where one for every resident
+// meets one, and is the more telling answer.
+func specificity(m corpus.Match) int {
+	n := 0
+	for _, r := range m.Reasons {
+		if r.Outcome == corpus.Eligible {
+			n++
+		}
+	}
+	return n
+}
+
+// bySpecificity orders matches: the more conditions met first, then the
+// fewer facts missing, then by category and id.
+func bySpecificity(a, b Matched) int {
+	if sa, sb := specificity(a.Match), specificity(b.Match); sa != sb {
+		return sb - sa
+	}
+	if na, nb := len(a.Match.Missing)+len(a.Match.Asks), len(b.Match.Missing)+len(b.Match.Asks); na != nb {
+		return na - nb
+	}
+	if ca, cb := slices.Index(corpus.Categories, a.Policy.Category), slices.Index(corpus.Categories, b.Policy.Category); ca != cb {
+		return ca - cb
+	}
+	return strings.Compare(a.Policy.ID, b.Policy.ID)
+}
+
+// NextQuestion is a fact not yet given that would settle 可能符合 entries.
+type NextQuestion struct {
+	Field corpus.Field
+	// Settles counts the 可能符合 entries that lack this fact.
+	Settles int
+}
+
+// MaxNextQuestions bounds how many follow-up questions a match offers.
+const MaxNextQuestions = 3
+
+// nextQuestions picks the facts not given that the most 可能符合 entries
+// lack, at most MaxNextQuestions of them, the most telling first.
+func nextQuestions(maybe []Matched, s corpus.Situation) []NextQuestion {
+	count := map[string]int{}
+	for _, m := range maybe {
+		for _, f := range m.Match.Missing {
+			count[f]++
+		}
+	}
+	var out []NextQuestion
+	for _, f := range corpus.Fields {
+		if n := count[f.Name]; n > 0 && !s.Given(f.Name) {
+			out = append(out, NextQuestion{Field: f, Settles: n})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b NextQuestion) int { return b.Settles - a.Settles })
+	return out[:min(len(out), MaxNextQuestions)]
 }

@@ -150,6 +150,12 @@ type Question struct {
 	bigrams, unigrams []string
 	// hints are words the question implies (an age of 60 or more: 老年人).
 	hints []string
+	// docNumber is the document number (文号) the question cites, if any,
+	// normalised: entries citing it come first.
+	docNumber string
+	// Spelled is the Chinese a question typed in pinyin stands for (dibao:
+	// 低保), which is what is searched; "" when the question was not pinyin.
+	Spelled string
 }
 
 // Terms returns the distinct searched words, in order of appearance: what
@@ -164,6 +170,15 @@ func (q *Question) Terms() []string {
 		out[i] = w.term
 	}
 	return out
+}
+
+// citedNumber returns the document number the question cites ("" for none).
+func (q *Question) citedNumber() string {
+	if q.Empty() {
+		return ""
+	}
+	q.analyse()
+	return q.docNumber
 }
 
 // Empty reports whether the question has nothing to search for.
@@ -242,6 +257,7 @@ func (q *Question) analyse() {
 			q.bigrams = append(q.bigrams, g)
 		}
 		q.hints = b.hints(q.Text)
+		q.docNumber = docNumberIn(q.Text)
 	})
 }
 
@@ -306,7 +322,21 @@ func (b *QueryBuilder) clauses(q *Question) []Clause {
 // expired names the entries past their expiry date: they rank last, and
 // the ExcludeExpired filter leaves them out.
 func (b *QueryBuilder) Build(text string, f Filters, stats *index.Stats, restrict, expired []string) query.Query {
-	return b.build(b.Analyze(text), f, stats, restrict, expired, 0)
+	return b.build(b.Analyze(text), f, stats, restrict, adjustments{expired: expired}, 0)
+}
+
+// adjustments move entries in a ranking for what the time and the question
+// say of them, beyond the words scored.
+type adjustments struct {
+	// expired are the ids of entries past their expiry date: they rank
+	// below every current entry (and ExcludeExpired leaves them out).
+	expired []string
+	// cited are the ids of entries citing the document number the
+	// question gives: they match, and rank above every other entry.
+	cited []string
+	// said holds the entries whose keyword (or title) the question says
+	// word for word, with the phrase's length: their scores are raised.
+	said map[string]int
 }
 
 // MaxMatches bounds how many of the best-scored documents a question
@@ -314,7 +344,8 @@ func (b *QueryBuilder) Build(text string, f Filters, stats *index.Stats, restric
 // with the question, and counting them would cost more than they tell.
 const MaxMatches = 1000
 
-func (b *QueryBuilder) build(q *Question, f Filters, stats *index.Stats, restrict, expired []string, limit int) query.Query {
+func (b *QueryBuilder) build(q *Question, f Filters, stats *index.Stats, restrict []string, adjust adjustments, limit int) query.Query {
+	expired := adjust.expired
 	filters := filterQueries(f)
 	if restrict != nil {
 		filters = append(filters, query.NewDocIDQuery(restrict))
@@ -342,7 +373,7 @@ func (b *QueryBuilder) build(q *Question, f Filters, stats *index.Stats, restric
 		limit = 0 // filters apply after scoring: keep every match for them
 	}
 	bq := query.NewBooleanQuery([]query.Query{&bm25Query{clauses: clauses, stats: stats, params: b.ranking.Params,
-		maxSecondaryDF: b.ranking.MaxSecondaryDF, limit: limit, expired: expired}}, nil, nil)
+		maxSecondaryDF: b.ranking.MaxSecondaryDF, limit: limit, adjust: adjust}}, nil, nil)
 	switch len(filters) {
 	case 0:
 	case 1:
@@ -390,9 +421,7 @@ func filterQueries(f Filters) []query.Query {
 		qs = append(qs, q)
 	}
 	if f.DocNumber != "" {
-		q := query.NewPrefixQuery(index.NormalizeDocNumber(f.DocNumber))
-		q.SetField(index.FieldBasisNumber)
-		qs = append(qs, q)
+		qs = append(qs, docNumberQuery(index.NormalizeDocNumber(f.DocNumber)))
 	}
 	return qs
 }

@@ -247,3 +247,29 @@ func (s *Suggester) Suggest(q string, limit int) []Suggestion {
 	}
 	return out
 }
+
+// Spelled returns the text a question typed in pinyin stands for: q of
+// letters only (spaces and apostrophes aside), at least three, spelling the
+// whole of a suggestion as full pinyin or as initials (dibao, changhuxian,
+// gljt). The first such suggestion wins: entry titles first, then shorter
+// texts.
+func (s *Suggester) Spelled(q string) (Suggestion, bool) {
+	py := strings.Map(func(r rune) rune {
+		switch {
+		case r == ' ' || r == '\'' || r == '’':
+			return -1
+		case 'A' <= r && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return r
+	}, strings.TrimSpace(q))
+	if len(py) < 3 || strings.IndexFunc(py, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0 {
+		return Suggestion{}, false
+	}
+	for _, it := range s.items {
+		if exact, _ := matchPinyin(it.syllables, py); exact {
+			return it.Suggestion, true
+		}
+	}
+	return Suggestion{}, false
+}

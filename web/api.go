@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,10 +16,11 @@ func (s *Server) apiSearch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// Answers are cached per index generation, under the request's
-	// canonical key: a reindex makes every cached answer unreachable, and
-	// parameters the API does not know make no new entries.
-	key := strconv.FormatUint(s.cfg.Searcher.Generation(), 10) + "?" + req.Key()
+	// Answers are cached per epoch (index generation and expiries), under
+	// the request's canonical key: a reindex or an entry's expiry makes
+	// every cached answer unreachable, and parameters the API does not
+	// know make no new entries.
+	key := s.cfg.Searcher.Epoch() + "?" + req.Key()
 	if a, ok := s.cache.Get(key); ok {
 		s.metrics.cacheHits.Inc()
 		s.countSearch(req, a.zero)
@@ -30,7 +30,7 @@ func (s *Server) apiSearch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := SearchResponse{Total: res.Total, Page: req.Page, Size: req.Size, Hits: []SearchHit{}, Facets: res.Facets}
+	out := SearchResponse{Suggestion: res.Spelled, Confidence: string(res.Confidence), Referrals: toReferrals(res.Referrals), Stated: stated(req), Total: res.Total, Page: req.Page, Size: req.Size, Hits: []SearchHit{}, Facets: res.Facets}
 	for _, h := range res.Hits {
 		p := h.Policy
 		hit := SearchHit{
@@ -41,6 +41,7 @@ func (s *Server) apiSearch(c echo.Context) error {
 			hit.Eligibility = h.Match.Outcome.String()
 			hit.Reasons = toReasons(h.Match.Reasons)
 			hit.Missing = h.Match.Missing
+			hit.Asks = h.Match.Asks
 		}
 		out.Hits = append(out.Hits, hit)
 	}
@@ -100,12 +101,25 @@ func (s *Server) apiMatch(c echo.Context) error {
 		for _, x := range ms {
 			p := x.Policy
 			out = append(out, MatchedEntry{ID: p.ID, Title: p.Title, Category: p.Category, Kind: p.Kind,
-				Summary: p.Summary, Online: p.HasOnline(), Reasons: toReasons(x.Match.Reasons), Missing: x.Match.Missing})
+				Summary: p.Summary, Online: p.HasOnline(), Reasons: toReasons(x.Match.Reasons), Missing: x.Match.Missing, Asks: x.Match.Asks})
 			if out[len(out)-1].Reasons == nil {
 				out[len(out)-1].Reasons = []Reason{}
 			}
 		}
 		return out
 	}
-	return c.JSON(http.StatusOK, MatchResponse{Eligible: conv(m.Eligible), Maybe: conv(m.Maybe), IneligibleCount: m.Ineligible})
+	return c.JSON(http.StatusOK, MatchResponse{Eligible: conv(m.Eligible), Maybe: conv(m.Maybe), IneligibleCount: m.Ineligible,
+		NextQuestions: toNextQuestions(m.Next)})
+}
+
+// stated is what a question without a situation says about the person,
+// as situation fields (nil when nothing).
+func stated(req search.Request) map[string][]string {
+	if !req.Situation.Empty() {
+		return nil
+	}
+	if v, facts := req.Question.Stated(); len(facts) > 0 {
+		return v
+	}
+	return nil
 }

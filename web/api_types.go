@@ -12,6 +12,18 @@ import (
 
 // SearchResponse is the JSON answer of /api/search.
 type SearchResponse struct {
+	// Suggestion is the Chinese a question typed in pinyin was taken for
+	// (dibao: 低保); the hits are those of the suggestion.
+	Suggestion string `json:"suggestion,omitempty"`
+	// Confidence says how surely the first hit answers the question:
+	// strong, weak (only related entries) or none (nothing matched); it is
+	// left out without a question. Referrals, when it is not strong, say
+	// who can answer instead.
+	Confidence string     `json:"confidence,omitempty"`
+	Referrals  []Referral `json:"referrals,omitempty"`
+	// Stated is what the question says about the person (an age, living
+	// alone…), as the situation fields of /api/match, when it says any.
+	Stated map[string][]string            `json:"stated,omitempty"`
 	Total  uint64                         `json:"total"`
 	Page   int                            `json:"page"`
 	Size   int                            `json:"size"`
@@ -30,10 +42,13 @@ type SearchHit struct {
 	Score    float64 `json:"score"`
 	Online   bool    `json:"online"`
 	Expired  bool    `json:"expired"`
-	// Eligibility and Reasons are set when the request gave a situation.
+	// Eligibility and Reasons are set when the request gave a situation;
+	// Missing and Asks, for 可能符合, say which facts are missing and which
+	// questions no fact answers are still to confirm.
 	Eligibility string   `json:"eligibility,omitempty"`
 	Reasons     []Reason `json:"reasons,omitempty"`
 	Missing     []string `json:"missing,omitempty"`
+	Asks        []string `json:"asks,omitempty"`
 }
 
 // Reason says how one condition of an entry meets a situation.
@@ -204,10 +219,32 @@ type MatchResponse struct {
 	Eligible        []MatchedEntry `json:"eligible"`
 	Maybe           []MatchedEntry `json:"maybe"`
 	IneligibleCount int            `json:"ineligible_count"`
+	// NextQuestions are the 1–3 facts not given that would settle the
+	// most 可能符合 entries, the most telling first.
+	NextQuestions []NextQuestion `json:"next_questions"`
+}
+
+// NextQuestion is a situation field worth asking next.
+type NextQuestion struct {
+	Field   string   `json:"field"`
+	Label   string   `json:"label"`
+	Kind    string   `json:"kind"`
+	Options []string `json:"options,omitempty"`
+	// Settles counts the 可能符合 entries that lack this fact.
+	Settles int `json:"settles"`
+}
+
+func toNextQuestions(next []search.NextQuestion) []NextQuestion {
+	out := []NextQuestion{}
+	for _, n := range next {
+		out = append(out, NextQuestion{Field: n.Field.Name, Label: n.Field.Label, Kind: string(n.Field.Kind), Options: n.Field.Options, Settles: n.Settles})
+	}
+	return out
 }
 
 // MatchedEntry is one entry of a MatchResponse with the reason for each
-// of its conditions and, for maybe entries, the facts that are missing.
+// of its conditions and, for maybe entries, the facts that are missing and
+// the questions still to confirm.
 type MatchedEntry struct {
 	ID       string   `json:"id"`
 	Title    string   `json:"title"`
@@ -217,4 +254,23 @@ type MatchedEntry struct {
 	Online   bool     `json:"online"`
 	Reasons  []Reason `json:"reasons"`
 	Missing  []string `json:"missing,omitempty"`
+	// Asks are questions no situation field answers that stand between the
+	// person and 符合 (「还需确认」).
+	Asks []string `json:"asks,omitempty"`
+}
+
+// Referral is someone who can answer what the base does not.
+type Referral struct {
+	Name   string `json:"name"`
+	Phone  string `json:"phone"`
+	URL    string `json:"url,omitempty"`
+	Reason string `json:"reason"`
+}
+
+func toReferrals(rs []corpus.Referral) []Referral {
+	var out []Referral
+	for _, r := range rs {
+		out = append(out, Referral{Name: r.Name, Phone: r.Phone, URL: r.URL, Reason: r.Reason})
+	}
+	return out
 }

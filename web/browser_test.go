@@ -64,6 +64,8 @@ var browserFlows = []struct {
 	{"large", flowLarge},
 	{"keyboard", flowKeyboard},
 	{"escaping", flowEscaping},
+	{"honest", flowHonest},
+	{"pinyin", flowPinyin},
 }
 
 // TestBrowser runs every flow with JavaScript on and off, as subtests named
@@ -106,6 +108,34 @@ func flowSearch(b *browser) {
 	b.follow("ol.hits li.hit h3 a")
 	if !strings.HasPrefix(b.location().Path, "/policies/") || b.textOf("h1") != title {
 		b.t.Errorf("first hit %q led to %s with heading %q", title, b.location(), b.textOf("h1"))
+	}
+}
+
+// 9. A question the base does not answer says so, and who can answer it,
+// above the related entries.
+func flowHonest(b *browser) {
+	b.visit("/")
+	b.typeInto("#q", "养老金怎么领")
+	b.follow("form.searchbox button[type=submit]")
+	b.expectText("#referrals-title", "没有找到直接相关的政策")
+	cards := b.texts("li.referral h3")
+	if len(cards) < 2 || !slices.ContainsFunc(cards, func(c string) bool { return strings.Contains(c, "12333") }) {
+		b.t.Errorf("referral cards %q, want 12333 among them", cards)
+	}
+	if !evalJSON[bool](b, `document.querySelector("section.referrals").getBoundingClientRect().top < window.innerHeight`) {
+		b.t.Error("the referral cards are below the first screen")
+	}
+	b.shoot("not-answered")
+}
+
+// 10. Pinyin typed and submitted searches the Chinese it stands for.
+func flowPinyin(b *browser) {
+	b.visit("/")
+	b.typeInto("#q", "dibao")
+	b.follow("form.searchbox button[type=submit]")
+	b.expectText("p.spelled", "您是不是要找：低保")
+	if first := b.textOf("ol.hits li.hit h3 a"); first != "最低生活保障" {
+		b.t.Errorf("dibao puts %q first", first)
 	}
 }
 
@@ -172,8 +202,14 @@ func flowMatch(b *browser) {
 	b.click(`input[type=radio][name=hukou][value="本市户籍"]`)
 	b.follow("form.wizard button.primary")
 
-	if q := b.location().Query(); q.Get("age") != "75" || q.Get("hukou") != "本市户籍" {
-		b.t.Errorf("the wizard sent %s", b.location())
+	if q := b.location().Query(); q.Get("age") != "75" || q.Get("hukou") != "本市户籍" || b.location().Fragment != "results" {
+		b.t.Errorf("the wizard sent %s, want it to land on #results", b.location())
+	}
+	// Folded: the form sits in a closed 修改条件 and is not rendered.
+	if !evalJSON[bool](b, `(() => { const d = document.querySelector("details.edit-conditions");
+		return d !== null && !d.open && d.querySelector("form.wizard") !== null &&
+			!document.querySelector("form.wizard button.primary").checkVisibility(); })()`) {
+		b.t.Error("after submitting, the form is not folded into 修改条件")
 	}
 	if v := b.value("input#f-age"); v != "75" {
 		b.t.Errorf("age field holds %q after submitting", v)

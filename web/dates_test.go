@@ -135,3 +135,36 @@ func hitOf(page, id string) string {
 	}
 	return ""
 }
+
+// TestCachedAnswersFollowExpiry asks the API the same question before and
+// after an entry's expiry day ends, on one index: the second answer says
+// expired, not the cached first one.
+func TestCachedAnswersFollowExpiry(t *testing.T) {
+	emb, err := corpus.Embedded().Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := *emb.Policies[0]
+	extra.ID, extra.Title, extra.Expires = "zz-expiring", "测试用限期政策：育婴补贴试点", "2031-03-31"
+	c := corpus.NewCorpus(append(slices.Clone(emb.Policies), &extra), "test")
+	clock := corpustest.NewClock(time.Date(2031, 3, 31, 23, 59, 0, 0, corpus.Zone))
+	s := newTestServerAt(t, c, clock)
+	expiredFlag := func() bool {
+		var r SearchResponse
+		s.get(t, "/api/search?size=50&q="+url.QueryEscape("育婴补贴试点")+"&category="+url.QueryEscape(extra.Category), &r)
+		for _, h := range r.Hits {
+			if h.ID == extra.ID {
+				return h.Expired
+			}
+		}
+		t.Fatal("the entry is not found")
+		return false
+	}
+	if expiredFlag() || expiredFlag() {
+		t.Fatal("expired before its day ended")
+	}
+	clock.Add(2 * time.Minute)
+	if !expiredFlag() {
+		t.Error("after its day ended the cached answer still says it is in force")
+	}
+}

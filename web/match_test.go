@@ -54,8 +54,8 @@ func TestAPIMatch(t *testing.T) {
 		t.Errorf("reasons %v", texts)
 	}
 	for _, m := range old.Maybe {
-		if len(m.Missing) == 0 {
-			t.Errorf("maybe %s without missing facts", m.ID)
+		if len(m.Missing)+len(m.Asks) == 0 {
+			t.Errorf("maybe %s without missing facts or questions to confirm", m.ID)
 		}
 	}
 
@@ -76,6 +76,45 @@ func TestAPIMatch(t *testing.T) {
 		if code := s.get(t, "/api/match?"+q, &bad); code != 400 || bad.Error.Code != "bad_request" {
 			t.Errorf("/api/match?%s = %d %+v", q, code, bad)
 		}
+	}
+}
+
+// TestAPIMatchAsksToConfirm: what no situation field can tell is asked,
+// not assumed. A 75-year-old with 本市户籍 and nothing else is not told she
+// may have 临时救助: it is 可能符合, with the question in asks and a reason
+// of status 还需确认, and no listed entry carries a reason 不符合.
+func TestAPIMatchAsksToConfirm(t *testing.T) {
+	s := newTestServer(t)
+	var r MatchResponse
+	if code := s.get(t, "/api/match?age=75&hukou="+url.QueryEscape("本市户籍"), &r); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	for _, m := range r.Eligible {
+		if m.ID == "linshi-jiuzhu" || m.ID == "canjizheng-banli" || m.ID == "menzhen-dabing" {
+			t.Errorf("%s is 符合 for a 75-year-old with 本市户籍 and nothing else", m.ID)
+		}
+		if len(m.Asks) > 0 {
+			t.Errorf("%s is 符合 with questions to confirm: %v", m.ID, m.Asks)
+		}
+	}
+	var found *MatchedEntry
+	for i, m := range r.Maybe {
+		if m.ID == "linshi-jiuzhu" {
+			found = &r.Maybe[i]
+		}
+		for _, x := range m.Reasons {
+			if x.Status == "不符合" {
+				t.Errorf("maybe %s carries a reason 不符合: %s", m.ID, x.Text)
+			}
+		}
+	}
+	if found == nil {
+		t.Fatal("临时救助 is not 可能符合")
+	}
+	if len(found.Asks) == 0 || !slices.ContainsFunc(found.Reasons, func(x Reason) bool {
+		return x.Status == "还需确认" && strings.HasPrefix(x.Text, "还需确认：") && strings.Contains(x.Text, found.Asks[0])
+	}) {
+		t.Errorf("临时救助: asks %v, reasons %+v", found.Asks, found.Reasons)
 	}
 }
 

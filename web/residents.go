@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -113,7 +114,19 @@ type pageLink struct {
 }
 
 type searchView struct {
-	Q        string
+	Q string
+	// Searched is what was searched: the question, or the Chinese a
+	// question typed in pinyin was taken for (Spelled).
+	Searched, Spelled string
+	// NotAnswered is set when a question's first hit does not surely
+	// answer it: the page says so and lists Referrals first.
+	NotAnswered bool
+	Referrals   []Referral
+	// Portal is the 一网通办 portal, to search the question there.
+	Portal string
+	// Stated is the wizard's link with what the question states about the
+	// person (an age, living alone…), when it states anything.
+	Stated   *statedView
 	Total    uint64
 	From, To int
 	Hits     []hitView
@@ -166,7 +179,16 @@ func (s *Server) searchPage(c echo.Context) error {
 // links that toggle them, chips of the active filters, paging — from the
 // request and its results alone.
 func resultsView(req search.Request, res *search.Result, l links) searchView {
-	v := searchView{Q: req.Query, Total: res.Total, Sort: req.Sort, Situation: !req.Situation.Empty()}
+	v := searchView{Q: req.Query, Searched: req.Query, Spelled: res.Spelled, Total: res.Total, Sort: req.Sort, Situation: !req.Situation.Empty(),
+		NotAnswered: res.Confidence == search.Weak || res.Confidence == search.None, Referrals: toReferrals(res.Referrals), Portal: PortalURL}
+	if res.Spelled != "" {
+		v.Searched = res.Spelled
+	}
+	if req.Situation.Empty() {
+		if stated, facts := req.Question.Stated(); len(facts) > 0 {
+			v.Stated = &statedView{Facts: facts, Href: "/match?" + stated.Encode() + "#results"}
+		}
+	}
 	for _, h := range res.Hits {
 		v.Hits = append(v.Hits, toHitView(h))
 	}
@@ -302,6 +324,58 @@ type matchView struct {
 	Maybe    []hitView
 	Total    int
 	None     string
+	// Facts are the given facts in words, shown above the folded form.
+	Facts []string
+	// Next are one-tap follow-up questions: the facts that would settle
+	// the most 可能符合 entries.
+	Next []nextView
+}
+
+// nextView is a follow-up question: a link per answer, or (for a number)
+// a small form that keeps the facts already given.
+type nextView struct {
+	Field, Label, Kind string
+	Answers            []answerLink
+	Hidden             []hiddenField
+}
+
+type answerLink struct{ Label, Href string }
+
+type hiddenField struct{ Name, Value string }
+
+// nextViews turns follow-up questions into links that add one answer to
+// the facts already given and land on the results.
+func nextViews(next []search.NextQuestion, given url.Values) []nextView {
+	var out []nextView
+	for _, n := range next {
+		v := nextView{Field: n.Field.Name, Label: n.Field.Label, Kind: string(n.Field.Kind)}
+		if n.Field.Kind == corpus.KindNumber {
+			for _, k := range slices.Sorted(maps.Keys(given)) {
+				for _, x := range given[k] {
+					v.Hidden = append(v.Hidden, hiddenField{k, x})
+				}
+			}
+		} else {
+			options := n.Field.Options
+			if n.Field.Kind == corpus.KindSet {
+				options = append(slices.Clone(options), corpus.NoneOption)
+			}
+			for _, o := range options {
+				q := url.Values{}
+				for k, x := range given {
+					q[k] = slices.Clone(x)
+				}
+				q.Set(n.Field.Name, o)
+				label := o
+				if o == corpus.NoneOption {
+					label = "以上都没有"
+				}
+				v.Answers = append(v.Answers, answerLink{label, "/match?" + q.Encode() + "#results"})
+			}
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 func (s *Server) matchPage(c echo.Context) error {
@@ -320,8 +394,19 @@ func (s *Server) matchPage(c echo.Context) error {
 		v.Fields = append(v.Fields, fv)
 	}
 	if v.Given {
+		given := sit.Query()
 		if v.Q != "" {
-			req, err := search.ParseRequest(url.Values{"q": {v.Q}, "size": {"50"}})
+			given.Set("q", v.Q)
+		}
+		for _, f := range corpus.Fields {
+			if vals := sit.Values(f.Name); len(vals) > 0 {
+				v.Facts = append(v.Facts, f.Label+"："+strings.Join(vals, "、"))
+			}
+		}
+		m := s.cfg.Searcher.Match(sit)
+		v.Next = nextViews(m.Next, given)
+		if v.Q != "" {
+			req, err := s.cfg.Searcher.ParseRequest(url.Values{"q": {v.Q}, "size": {"50"}})
 			if err != nil {
 				return err
 			}
@@ -341,7 +426,6 @@ func (s *Server) matchPage(c echo.Context) error {
 				}
 			}
 		} else {
-			m := s.cfg.Searcher.Match(sit)
 			for _, list := range []struct {
 				in  []search.Matched
 				out *[]hitView
@@ -356,4 +440,15 @@ func (s *Server) matchPage(c echo.Context) error {
 		v.Total = len(v.Eligible) + len(v.Maybe)
 	}
 	return s.render.render(c, http.StatusOK, "match", s.page(c, "按我的情况查", v))
+}
+
+// PortalURL is Shanghai's 一网通办 portal, where a question the base does not
+// answer may still be searched.
+const PortalURL = "https://zwdt.sh.gov.cn/govPortals/index.do"
+
+// statedView is a link to the wizard filled in with what a question
+// states about the person.
+type statedView struct {
+	Facts []string
+	Href  string
 }

@@ -33,6 +33,9 @@ type Searcher interface {
 	Agencies() []string
 	// Generation changes whenever a new index is swapped in.
 	Generation() uint64
+	// Epoch changes whenever a new index is swapped in or an entry
+	// expires: answers are cached under it.
+	Epoch() string
 	// Documents returns how many entries the served index holds.
 	Documents() int
 }
