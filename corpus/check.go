@@ -65,12 +65,16 @@ const (
 	MaxTitle   = 60
 	MaxSummary = 200
 	MaxContent = 4000
+	MaxBenefit = 60
 )
 
 // Check validates entries against the schema, the fixed lists, the declared
-// situation fields and the places. It also resolves each entry's places into
-// Locations. Nothing it checks depends on the date: what does is CheckDates.
-func Check(ps []*Policy, places map[string]Location) Problems {
+// situation fields, the places and the registry of documents. It also
+// resolves each entry's places into Locations and each basis item that
+// cites a document from docs. Nothing it checks depends on the date, and
+// it accepts entries written before the registry (inline basis items, no
+// sources): CheckTrust is what refuses those.
+func Check(ps []*Policy, places map[string]Location, docs Documents) Problems {
 	var probs Problems
 	seen := map[string]string{}
 	for _, p := range ps {
@@ -111,13 +115,40 @@ func Check(ps []*Policy, places map[string]Location) Problems {
 		if len(p.Basis) == 0 {
 			report("basis", "an entry needs at least one basis document")
 		}
+		resolveBasis(p, docs, report)
 		for i, b := range p.Basis {
 			at := fmt.Sprintf("basis[%d]", i)
+			if b.Document != "" {
+				if _, ok := docs[b.Document]; !ok {
+					continue // reported by resolveBasis
+				}
+			}
 			requireText(report, at+".title", b.Title, 120)
 			requireText(report, at+".number", b.Number, 120)
 			requireText(report, at+".issuer", b.Issuer, 120)
 			checkDate(report, at+".date", b.Date, true, true)
+			if b.Articles != "" {
+				requireText(report, at+".articles", b.Articles, 120)
+			}
 		}
+
+		if p.Benefit != "" {
+			requireText(report, "benefit", p.Benefit, MaxBenefit)
+		}
+		for i, a := range p.Amounts {
+			at := fmt.Sprintf("amounts[%d]", i)
+			requireText(report, at+".name", a.Name, 60)
+			requireText(report, at+".value", a.Value, 100)
+			if a.From == "" || a.From == Unknown {
+				report(at+".from", "%s.from must be the date the amount applies from", at)
+			} else {
+				checkDate(report, at+".from", a.From, true, false)
+			}
+		}
+		for i, src := range p.Sources {
+			checkCitation(report, fmt.Sprintf("sources[%d]", i), src)
+		}
+		checkDate(report, "verified", p.Verified, false, false)
 
 		g := p.Guide
 		requireList(report, "guide.eligibility", g.Eligibility)
@@ -147,11 +178,25 @@ func Check(ps []*Policy, places map[string]Location) Problems {
 			p.Locations = append(p.Locations, loc)
 		}
 
-		if p.Online != nil {
-			if err := CheckOnlineURL(p.Online.URL); err != nil {
-				report("online.url", "%v", err)
+		if o := p.Online; o != nil {
+			switch {
+			case o.URL != "" && o.Search != "":
+				report("online", "online has both url and search: give the item's page (url) or, when none is known, the words to search for (search)")
+			case o.URL == "" && o.Search == "":
+				report("online", "online needs url (the item's own page) or search (the words to search for on 一网通办)")
+			case o.URL != "":
+				if err := CheckOnlineURL(o.URL); err != nil {
+					report("online.url", "%v", err)
+				}
+			default:
+				requireText(report, "online.search", o.Search, 30)
 			}
-			requireText(report, "online.label", p.Online.Label, 20)
+			if o.Source != "" {
+				if err := checkHTTPS(o.Source); err != nil {
+					report("online.source", "online.source: %v", err)
+				}
+			}
+			requireText(report, "online.label", o.Label, 20)
 		}
 
 		checkDate(report, "effective", p.Effective, false, true)
@@ -296,4 +341,86 @@ func (c *Corpus) ExpiryNotices(now time.Time, window time.Duration) Problems {
 			Message: fmt.Sprintf("notice: expires on %s, in %d day(s)", x.Policy.Expires, days)})
 	}
 	return out
+}
+
+// portalHomePaths are paths of the home or index pages of the portals on
+// the allowlist: a link there says nothing about which item to handle.
+var portalHomePaths = []string{
+	"", "/", "/govportals", "/govportals/", "/govportals/index.do", "/index.do", "/index.html", "/index.htm",
+	"/index.shtml", "/index.jsp", "/index.php", "/home", "/portal", "/default.html", "/default.htm",
+}
+
+// IsPortalHome reports whether a link is a portal's home page (its path is
+// empty, /, or a known home or index page) rather than an item's page.
+func IsPortalHome(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	return slices.Contains(portalHomePaths, strings.ToLower(u.EscapedPath()))
+}
+
+// TrustWindow is how long ago an entry may have been verified before the
+// admin status lists it as due for checking.
+const TrustWindow = 180 * 24 * time.Hour
+
+// CheckTrust reports, as of now, what keeps a corpus from being one people
+// can trust: everything CheckDates reports; an entry without sources or a
+// verified date (or one that has not come yet); a 政策类 entry without its
+// benefit; a basis item that cites no document of the registry; an entry in
+// force that cites a document repealed, lapsed or past its validity as
+// current; an online link to a portal's home page. Loading does not run it
+// (older exports and stored versions lack these fields); `yicha check` and
+// `yicha corpus push` do.
+func CheckTrust(c *Corpus, now time.Time) Problems {
+	probs := CheckDates(c.Policies, now)
+	today := Today(now)
+	for _, p := range c.Policies {
+		report := func(path, format string, args ...any) {
+			probs = append(probs, Problem{File: p.Source, Line: p.line(path), Message: fmt.Sprintf(format, args...)})
+		}
+		if len(p.Sources) == 0 {
+			report("sources", "an entry needs at least one source (title, https url, publisher, date, retrieved)")
+		}
+		switch _, err := ParseDate(p.Verified); {
+		case p.Verified == "":
+			report("", "verified is missing: the day the entry's facts were last checked against its sources")
+		case err != nil:
+			// Check reports the form.
+		case p.Verified > today:
+			report("verified", "verified %s is after today (%s)", p.Verified, today)
+		}
+		if p.Kind == KindPolicy && strings.TrimSpace(p.Benefit) == "" {
+			report("", "a %s entry needs benefit: one line saying what a person gets", KindPolicy)
+		}
+		expired := p.Expired(now)
+		for i, b := range p.Basis {
+			at := fmt.Sprintf("basis[%d]", i)
+			if b.Document == "" {
+				report(at, "%s cites no document: name one from %s (document: id)", at, DocumentsFile)
+				continue
+			}
+			d, ok := c.Documents[b.Document]
+			if !ok || expired || !d.NotInForce(now) {
+				continue
+			}
+			what := "repealed"
+			switch {
+			case d.Status == StatusLapsed:
+				what = "lapsed"
+			case d.Status != StatusRepealed:
+				what = "expired (" + d.Expires + ")"
+			}
+			hint := "record its successor"
+			if d.Successor != "" {
+				hint = fmt.Sprintf("record its successor (%s) instead", d.Successor)
+			}
+			report(at+".document", "cites %s document %s as current; %s, or set the entry's expires", what, d.ID, hint)
+		}
+		if p.Online != nil && p.Online.URL != "" && IsPortalHome(p.Online.URL) {
+			report("online.url", "online.url %q is a portal's home page, not the item's page: give the item's own page, or write the words to search for under online.search", p.Online.URL)
+		}
+	}
+	sortProblems(probs)
+	return probs
 }

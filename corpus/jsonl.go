@@ -62,7 +62,7 @@ func (s *JSONLSource) Load(ctx context.Context) (*Corpus, error) {
 	}
 	places, probs := ParsePlaces("corpus/"+PlacesFile, placesData)
 	sum := sha256.New()
-	ps, lineProbs, err := ReadJSONLEntries(ctx, s.Path, io.TeeReader(f, sum))
+	ps, docs, lineProbs, err := ReadJSONLEntries(ctx, s.Path, io.TeeReader(f, sum))
 	if err != nil {
 		return nil, err
 	}
@@ -70,26 +70,34 @@ func (s *JSONLSource) Load(ctx context.Context) (*Corpus, error) {
 	if len(ps) == 0 && len(probs) == 0 {
 		return nil, fmt.Errorf("corpus %s holds no entries", s.Path)
 	}
-	probs = append(probs, Check(ps, places)...)
+	probs = append(probs, Check(ps, places, docs)...)
 	if len(probs) > 0 {
 		return nil, &CheckError{Problems: probs}
 	}
-	return NewCorpus(ps, hex.EncodeToString(sum.Sum(nil)[:8])), nil
+	c := NewCorpus(ps, hex.EncodeToString(sum.Sum(nil)[:8]))
+	c.Documents = docs
+	return c, nil
 }
 
 // ReadJSONLEntries decodes one entry per non-empty line, keeping each
-// problem's line in the file. A line longer than MaxLineBytes is a problem
-// and is not decoded; past MaxJSONLBytes reading stops with a problem.
-// Reading ends when ctx does.
-func ReadJSONLEntries(ctx context.Context, name string, r io.Reader) ([]*Policy, Problems, error) {
-	var ps []*Policy
-	var probs Problems
+// problem's line in the file, and the registry of documents from its
+// registry line ({"documents": [...]}, which WriteJSONL writes first). A
+// file without one (written before the registry) gets a registry rebuilt
+// from its entries' resolved basis items. A line longer than MaxLineBytes
+// is a problem and is not decoded; past MaxJSONLBytes reading stops with a
+// problem. Reading ends when ctx does.
+func ReadJSONLEntries(ctx context.Context, name string, r io.Reader) (ps []*Policy, docs Documents, probs Problems, err error) {
+	defer func() {
+		if err == nil && docs == nil {
+			docs = documentsFromBasis(ps)
+		}
+	}()
 	br := bufio.NewReaderSize(io.LimitReader(ctxReader{ctx, r}, MaxJSONLBytes+1), 64<<10)
 	var total int64
 	for line := 1; ; line++ {
 		text, n, long, err := readLine(br)
 		if err != nil && err != io.EOF {
-			return nil, nil, fmt.Errorf("read %s: %w", name, err)
+			return nil, nil, nil, fmt.Errorf("read %s: %w", name, err)
 		}
 		total += n
 		switch {
@@ -97,13 +105,21 @@ func ReadJSONLEntries(ctx context.Context, name string, r io.Reader) ([]*Policy,
 			// The limit may have cut this line short: it is not decoded.
 			probs = append(probs, Problem{File: name, Line: line,
 				Message: fmt.Sprintf("the file goes on past the %s a JSONL corpus may hold", sizeText(MaxJSONLBytes))})
-			return ps, probs, nil
+			return ps, docs, probs, nil
 		case long:
 			probs = append(probs, Problem{File: name, Line: line,
 				Message: fmt.Sprintf("the line is longer than the %s a line may hold", sizeText(MaxLineBytes))})
 		case len(bytes.TrimSpace(text)) == 0:
 		case !bytes.HasPrefix(bytes.TrimSpace(text), []byte("{")):
 			probs = append(probs, Problem{File: name, Line: line, Message: "a line must be one JSON object"})
+		case bytes.HasPrefix(bytes.TrimSpace(text), []byte(documentsLinePrefix)):
+			if docs != nil {
+				probs = append(probs, Problem{File: name, Line: line, Message: "a second registry of documents"})
+				break
+			}
+			var lineProbs Problems
+			docs, lineProbs = parseDocumentsLine(name, line, text)
+			probs = append(probs, lineProbs...)
 		default:
 			if p, lineProbs := parsePolicy(name, "", text, line); p != nil {
 				ps = append(ps, p)
@@ -112,7 +128,7 @@ func ReadJSONLEntries(ctx context.Context, name string, r io.Reader) ([]*Policy,
 			}
 		}
 		if err == io.EOF {
-			return ps, probs, nil
+			return ps, docs, probs, nil
 		}
 	}
 }
@@ -142,6 +158,14 @@ func readLine(br *bufio.Reader) (text []byte, n int64, long bool, err error) {
 // whose line would be longer than MaxLineBytes is an error.
 func WriteJSONL(w io.Writer, c *Corpus) error {
 	bw := bufio.NewWriter(w)
+	reg, err := DocumentsLine(c.Documents)
+	if err != nil {
+		return err
+	}
+	if reg != nil {
+		bw.Write(reg)
+		bw.WriteByte('\n')
+	}
 	for _, p := range c.Policies {
 		cp := *p
 		cp.Places = nil
@@ -160,4 +184,51 @@ func WriteJSONL(w io.Writer, c *Corpus) error {
 		bw.WriteByte('\n')
 	}
 	return bw.Flush()
+}
+
+// documentsLinePrefix starts the registry line of a JSONL corpus.
+const documentsLinePrefix = `{"documents":`
+
+// DocumentsLine is the registry line of a JSONL corpus (without its line
+// break): the documents ordered by id; nil when there are none.
+func DocumentsLine(docs Documents) ([]byte, error) {
+	if len(docs) == 0 {
+		return nil, nil
+	}
+	data, err := json.Marshal(struct {
+		Documents []*Document `json:"documents"`
+	}{docs.Sorted()})
+	if err != nil {
+		return nil, fmt.Errorf("write the registry of documents: %w", err)
+	}
+	if len(data) > MaxLineBytes {
+		return nil, fmt.Errorf("write the registry of documents: it takes %d bytes as a line of JSON, more than the %s a line may hold", len(data), sizeText(MaxLineBytes))
+	}
+	return data, nil
+}
+
+// parseDocumentsLine decodes and checks the registry line of a JSONL corpus.
+func parseDocumentsLine(name string, line int, text []byte) (Documents, Problems) {
+	var reg struct {
+		Documents []*Document `json:"documents"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&reg); err != nil {
+		return Documents{}, Problems{{File: name, Line: line, Message: fmt.Sprintf("the registry of documents: %v", err)}}
+	}
+	docs := Documents{}
+	var probs Problems
+	for _, d := range reg.Documents {
+		if d == nil {
+			continue
+		}
+		d.File, d.Line = name, line
+		if _, dup := docs[d.ID]; dup {
+			probs = append(probs, Problem{File: name, Line: line, Message: fmt.Sprintf("document %q defined twice", d.ID)})
+			continue
+		}
+		docs[d.ID] = d
+	}
+	return docs, append(probs, CheckDocuments(docs)...)
 }

@@ -34,7 +34,7 @@ const (
 	PlacesFile  = "places.yaml"
 )
 
-//go:embed policies/*.yaml places.yaml referrals.yaml
+//go:embed policies/*.yaml places.yaml referrals.yaml documents.yaml
 var embedded embed.FS
 
 // Embedded returns the corpus built into the binary.
@@ -45,7 +45,9 @@ func Embedded() Source { return &DirSource{FS: embedded, Name: "embedded", Prefi
 // anew with os.OpenRoot and reads only regular files inside it.
 func Dir(dir string) Source { return &DirSource{Root: dir, Name: dir, Prefix: dir} }
 
-// DirSource reads a corpus from a file system: FS, or the directory Root.
+// DirSource reads a corpus from a file system: FS, or the directory Root:
+// places.yaml, policies/*.yaml and, when present, documents.yaml and
+// referrals.yaml.
 // Only regular files are read, each at most MaxFileBytes and together at
 // most MaxDirBytes; anything else in their place is a problem.
 type DirSource struct {
@@ -88,7 +90,11 @@ func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
 		return nil, fmt.Errorf("corpus %s: no files match %s/*.yaml", s.Name, PoliciesDir)
 	}
 	slices.Sort(names)
-	files, err := d.statAll(append([]string{PlacesFile}, names...))
+	head := []string{PlacesFile}
+	if _, err := fs.Lstat(d.fsys, DocumentsFile); err == nil {
+		head = append(head, DocumentsFile)
+	}
+	files, err := d.statAll(append(head, names...))
 	if err != nil {
 		return nil, fmt.Errorf("corpus %s: %w", s.Name, err)
 	}
@@ -105,6 +111,7 @@ func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
 	}
 
 	var places map[string]Location
+	docs := Documents{}
 	var ps []*Policy
 	sum := sha256.New()
 	for _, f := range files {
@@ -131,6 +138,14 @@ func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
 			probs = append(probs, placeProbs...)
 			continue
 		}
+		if f.name == DocumentsFile {
+			sum.Write([]byte(f.name))
+			sum.Write(data)
+			var docProbs Problems
+			docs, docProbs = ParseDocuments(file, data)
+			probs = append(probs, docProbs...)
+			continue
+		}
 		sum.Write([]byte(f.name))
 		sum.Write(data)
 		p, fileProbs := ParsePolicy(file, strings.TrimSuffix(path.Base(f.name), ".yaml"), data)
@@ -139,7 +154,7 @@ func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
 			ps = append(ps, p)
 		}
 	}
-	probs = append(probs, Check(ps, places)...)
+	probs = append(probs, Check(ps, places, docs)...)
 	routing, routingProbs, err := d.routing(ctx)
 	if err != nil {
 		return nil, err
@@ -149,6 +164,7 @@ func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
 		return nil, &CheckError{Problems: probs}
 	}
 	c := NewCorpus(ps, hex.EncodeToString(sum.Sum(nil))[:16])
+	c.Documents = docs
 	if routing != nil {
 		c.Routing = routing
 	}
@@ -214,6 +230,17 @@ func ParsePlaces(file string, data []byte) (map[string]Location, Problems) {
 		}
 		if loc.Name == Unknown {
 			probs = append(probs, Problem{File: file, Line: v.Line, Message: fmt.Sprintf("place %s: the name must be known", k.Value)})
+		}
+		if loc.Source != nil {
+			id, line := k.Value, v.Line
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				if v.Content[j].Value == "source" {
+					line = v.Content[j].Line
+				}
+			}
+			checkCitation(func(path, format string, args ...any) {
+				probs = append(probs, Problem{File: file, Line: line, Message: fmt.Sprintf("place %s: ", id) + fmt.Sprintf(format, args...)})
+			}, "source", *loc.Source)
 		}
 		places[k.Value] = loc
 	}

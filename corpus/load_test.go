@@ -163,7 +163,7 @@ func FuzzParsePolicy(f *testing.F) {
 			}
 		}
 		if p != nil {
-			for _, pr := range Check([]*Policy{p}, places) {
+			for _, pr := range Check([]*Policy{p}, places, nil) {
 				if pr.Line < 1 || pr.File != "x.yaml" {
 					t.Fatalf("bad problem position: %v", pr)
 				}

@@ -24,8 +24,9 @@ var Kinds = []string{KindPolicy, KindService}
 
 // Categories is the fixed list of categories, in the order pages show them.
 var Categories = []string{
-	"社会救助", "养老服务", "助残服务", "就业创业", "医疗保障",
-	"住房保障", "教育", "生育与儿童", "退役军人与优抚", "生活服务",
+	"社会救助", "养老服务", "助残服务", "就业创业", "劳动就业权益",
+	"社会保险", "医疗保障", "住房保障", "住房公积金", "户籍与证照",
+	"教育", "生育与儿童", "退役军人与优抚", "生活服务",
 }
 
 // Audiences is the fixed list of situation tags an entry may be aimed at.
@@ -46,7 +47,16 @@ type Policy struct {
 	Summary   string   `json:"summary" yaml:"summary"`
 	Content   string   `json:"content" yaml:"content"`
 	Basis     []Basis  `json:"basis" yaml:"basis"`
-	Guide     Guide    `json:"guide" yaml:"guide"`
+	// Benefit says in one line what a person gets (required of 政策类 by
+	// CheckTrust); Amounts are the amounts and standards the entry states,
+	// each with the day it applies from.
+	Benefit string   `json:"benefit,omitempty" yaml:"benefit,omitempty"`
+	Amounts []Amount `json:"amounts,omitempty" yaml:"amounts,omitempty"`
+	// Sources are where the entry's facts come from; Verified is the day
+	// they were last checked against them.
+	Sources  []Citation `json:"sources,omitempty" yaml:"sources,omitempty"`
+	Verified string     `json:"verified,omitempty" yaml:"verified,omitempty"`
+	Guide    Guide      `json:"guide" yaml:"guide"`
 	// Places names entries of the places file. Locations holds places
 	// described in the entry itself (as exports from other systems do),
 	// and, once checked, the named places resolved.
@@ -64,13 +74,32 @@ type Policy struct {
 	lines     map[string]int
 }
 
-// Basis is one document a policy rests on (政策依据).
+// Basis is one document a policy rests on (政策依据). In a corpus
+// directory an item cites the registry (documents.yaml) by Document and
+// its Articles; loading resolves it, filling Title, Number, Issuer, Date
+// (effective, else adopted) and Status from the registry, so that exports
+// carry them. Items written inline (older JSONL exports and stored
+// versions) have no Document.
 type Basis struct {
-	Title    string `json:"title" yaml:"title"`
-	Number   string `json:"number" yaml:"number"`
-	Issuer   string `json:"issuer" yaml:"issuer"`
-	Date     string `json:"date" yaml:"date"`
+	Document string `json:"document,omitempty" yaml:"document,omitempty"`
+	Title    string `json:"title" yaml:"title,omitempty"`
+	Number   string `json:"number" yaml:"number,omitempty"`
+	Issuer   string `json:"issuer" yaml:"issuer,omitempty"`
+	Date     string `json:"date" yaml:"date,omitempty"`
+	Status   string `json:"status,omitempty" yaml:"status,omitempty"`
 	Articles string `json:"articles,omitempty" yaml:"articles,omitempty"`
+}
+
+// InForce reports whether the basis document is known to be in force:
+// its status is 现行有效, or it has none (an inline item).
+func (b Basis) InForce() bool { return b.Status == "" || b.Status == StatusInForce }
+
+// Amount is an amount or standard an entry states and the day it applies
+// from.
+type Amount struct {
+	Name  string `json:"name" yaml:"name"`
+	Value string `json:"value" yaml:"value"`
+	From  string `json:"from" yaml:"from"`
 }
 
 // Guide is the service guide (办事指南) of an entry.
@@ -90,13 +119,24 @@ type Location struct {
 	Hours   string `json:"hours" yaml:"hours"`
 	Phone   string `json:"phone" yaml:"phone"`
 	Note    string `json:"note,omitempty" yaml:"note,omitempty"`
+	// Source is where the place's facts come from, when known.
+	Source *Citation `json:"source,omitempty" yaml:"source,omitempty"`
 }
 
 // Online is where an entry can be handled online (阅办联动).
+// It has either URL, the item's own page, or Search, the words to search
+// for on the portal when no item page is known.
 type Online struct {
-	URL   string `json:"url" yaml:"url"`
-	Label string `json:"label" yaml:"label"`
+	URL    string `json:"url,omitempty" yaml:"url,omitempty"`
+	Search string `json:"search,omitempty" yaml:"search,omitempty"`
+	Label  string `json:"label" yaml:"label"`
+	// Source is the page where URL was found, if not URL itself.
+	Source string `json:"source,omitempty" yaml:"source,omitempty"`
 }
+
+// PortalSearchURL is where a search link (online.search) sends a person:
+// the 一网通办 portal, whose own search box takes the words.
+const PortalSearchURL = "https://zwdt.sh.gov.cn/govPortals/index.do"
 
 // DateLayout is the layout of every date in the corpus.
 const DateLayout = "2006-01-02"
@@ -132,7 +172,9 @@ func (p *Policy) Expired(now time.Time) bool {
 }
 
 // HasOnline reports whether the entry can be handled online.
-func (p *Policy) HasOnline() bool { return p.Online != nil && p.Online.URL != "" }
+func (p *Policy) HasOnline() bool {
+	return p.Online != nil && (p.Online.URL != "" || p.Online.Search != "")
+}
 
 // Corpus is a validated set of entries, ordered by ID.
 type Corpus struct {
@@ -146,7 +188,11 @@ type Corpus struct {
 	// Routing says where to send what the base does not answer: the
 	// corpus directory's referrals.yaml, else the one built in.
 	Routing *Routing
-	byID    map[string]*Policy
+	// Documents is the registry of documents the entries' basis cites:
+	// the corpus directory's documents.yaml, the registry line of a JSONL
+	// corpus, or one rebuilt from resolved basis items.
+	Documents Documents
+	byID      map[string]*Policy
 }
 
 // NewCorpus orders the policies by ID and indexes them.
@@ -160,7 +206,7 @@ func NewCorpus(ps []*Policy, fingerprint string) *Corpus {
 		}
 		return 0
 	})
-	c := &Corpus{Policies: ps, Fingerprint: fingerprint, Routing: builtinRouting(), byID: make(map[string]*Policy, len(ps))}
+	c := &Corpus{Policies: ps, Fingerprint: fingerprint, Routing: builtinRouting(), Documents: Documents{}, byID: make(map[string]*Policy, len(ps))}
 	for _, p := range ps {
 		c.byID[p.ID] = p
 	}

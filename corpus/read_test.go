@@ -344,7 +344,7 @@ func TestJSONLLimits(t *testing.T) {
 		var ps []*Policy
 		var probs Problems
 		var err error
-		n := allocated(func() { ps, probs, err = ReadJSONLEntries(context.Background(), "stream", r) })
+		n := allocated(func() { ps, _, probs, err = ReadJSONLEntries(context.Background(), "stream", r) })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,7 +363,7 @@ func TestReadJSONLEntriesEndsWithItsContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := ReadJSONLEntries(ctx, "stream", &spaces{left: MaxJSONLBytes})
+		_, _, _, err := ReadJSONLEntries(ctx, "stream", &spaces{left: MaxJSONLBytes})
 		done <- err
 	}()
 	cancel()

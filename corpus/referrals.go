@@ -30,6 +30,8 @@ type Citation struct {
 	URL       string `yaml:"url" json:"url"`
 	Publisher string `yaml:"publisher" json:"publisher"`
 	Date      string `yaml:"date" json:"date"`
+	// Retrieved is the day the source was read.
+	Retrieved string `yaml:"retrieved,omitempty" json:"retrieved,omitempty"`
 	Note      string `yaml:"note,omitempty" json:"note,omitempty"`
 }
 

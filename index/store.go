@@ -164,9 +164,9 @@ func (s *Store) Active() (bleve.Index, *corpus.Corpus, *Manifest, error) {
 		return nil, nil, nil, fmt.Errorf("corpus of index %s: %w", m.Dir, err)
 	}
 	defer f.Close()
-	ps, probs, err := corpus.ReadJSONLEntries(context.Background(), filepath.Join(dir, corpusName), f)
+	ps, docs, probs, err := corpus.ReadJSONLEntries(context.Background(), filepath.Join(dir, corpusName), f)
 	if err == nil {
-		probs = append(probs, corpus.Check(ps, nil)...)
+		probs = append(probs, corpus.Check(ps, nil, docs)...)
 		if len(probs) > 0 {
 			err = &corpus.CheckError{Problems: probs}
 		}
@@ -179,6 +179,7 @@ func (s *Store) Active() (bleve.Index, *corpus.Corpus, *Manifest, error) {
 		return nil, nil, nil, fmt.Errorf("open index %s: %w", m.Dir, err)
 	}
 	served := corpus.NewCorpus(ps, m.Fingerprint)
+	served.Documents = docs
 	served.Version = m.CorpusVersion
 	return idx, served, m, nil
 }

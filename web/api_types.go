@@ -80,6 +80,10 @@ type PolicyResponse struct {
 	Summary   string       `json:"summary"`
 	Content   string       `json:"content"`
 	Basis     []Basis      `json:"basis"`
+	Benefit   string       `json:"benefit,omitempty"`
+	Amounts   []Amount     `json:"amounts"`
+	Sources   []Source     `json:"sources"`
+	Verified  string       `json:"verified,omitempty"`
 	Guide     Guide        `json:"guide"`
 	Locations []Location   `json:"locations"`
 	Online    *Online      `json:"online,omitempty"`
@@ -93,13 +97,38 @@ type PolicyResponse struct {
 	Expired   bool         `json:"expired"`
 }
 
-// Basis is a document an entry rests on.
+// Basis is a document an entry rests on, resolved from the registry:
+// Document is its id there (/api/documents/{id}) and Status whether it is
+// in force. Items of entries written before the registry have neither.
 type Basis struct {
+	Document string `json:"document,omitempty"`
 	Title    string `json:"title"`
 	Number   string `json:"number"`
 	Issuer   string `json:"issuer"`
 	Date     string `json:"date"`
+	Status   string `json:"status,omitempty"`
 	Articles string `json:"articles,omitempty"`
+}
+
+// Amount is an amount or standard an entry states, from a day on.
+type Amount struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+	From  string `json:"from"`
+}
+
+// Source is where facts come from.
+type Source struct {
+	Title     string `json:"title"`
+	URL       string `json:"url"`
+	Publisher string `json:"publisher"`
+	Date      string `json:"date,omitempty"`
+	Retrieved string `json:"retrieved,omitempty"`
+	Note      string `json:"note,omitempty"`
+}
+
+func toSource(c corpus.Citation) Source {
+	return Source{Title: c.Title, URL: c.URL, Publisher: c.Publisher, Date: c.Date, Retrieved: c.Retrieved, Note: c.Note}
 }
 
 // Guide is an entry's service guide.
@@ -119,12 +148,16 @@ type Location struct {
 	Hours   string `json:"hours"`
 	Phone   string `json:"phone"`
 	Note    string `json:"note,omitempty"`
+	Source  *Source `json:"source,omitempty"`
 }
 
-// Online is where an entry can be handled online.
+// Online is where an entry can be handled online: the item's own page
+// (url), or the words to search for on the portal (search).
 type Online struct {
-	URL   string `json:"url"`
-	Label string `json:"label"`
+	URL    string `json:"url,omitempty"`
+	Search string `json:"search,omitempty"`
+	Label  string `json:"label"`
+	Source string `json:"source,omitempty"`
 }
 
 // Eligibility is an entry's structured conditions: a test of one
@@ -157,6 +190,7 @@ func toEligibility(c *corpus.Condition) *Eligibility {
 func toPolicyResponse(p *corpus.Policy, expired bool) PolicyResponse {
 	out := PolicyResponse{ID: p.ID, Title: p.Title, Kind: p.Kind, Category: p.Category, Audiences: p.Audiences,
 		Summary: p.Summary, Content: p.Content, Basis: []Basis{}, Locations: []Location{}, Agency: p.Agency,
+		Benefit: p.Benefit, Amounts: []Amount{}, Sources: []Source{}, Verified: p.Verified,
 		Region: p.Region, Effective: p.Effective, Expires: p.Expires, Updated: p.Updated, Keywords: p.Keywords,
 		Rule: toEligibility(p.Eligible), Expired: expired,
 		Guide: Guide{Eligibility: p.Guide.Eligibility, Materials: p.Guide.Materials, Steps: p.Guide.Steps,
@@ -164,11 +198,22 @@ func toPolicyResponse(p *corpus.Policy, expired bool) PolicyResponse {
 	for _, b := range p.Basis {
 		out.Basis = append(out.Basis, Basis(b))
 	}
+	for _, a := range p.Amounts {
+		out.Amounts = append(out.Amounts, Amount(a))
+	}
+	for _, src := range p.Sources {
+		out.Sources = append(out.Sources, toSource(src))
+	}
 	for _, l := range p.Locations {
-		out.Locations = append(out.Locations, Location(l))
+		loc := Location{ID: l.ID, Name: l.Name, Address: l.Address, Hours: l.Hours, Phone: l.Phone, Note: l.Note}
+		if l.Source != nil {
+			src := toSource(*l.Source)
+			loc.Source = &src
+		}
+		out.Locations = append(out.Locations, loc)
 	}
 	if p.Online != nil {
-		out.Online = &Online{URL: p.Online.URL, Label: p.Online.Label}
+		out.Online = &Online{URL: p.Online.URL, Search: p.Online.Search, Label: p.Online.Label, Source: p.Online.Source}
 	}
 	return out
 }

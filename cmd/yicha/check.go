@@ -40,7 +40,7 @@ func runCheck(ctx context.Context, env *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	dated := corpus.CheckDates(corp.Policies, now)
+	dated := corpus.CheckTrust(corp, now)
 	for _, p := range dated {
 		fmt.Fprintln(stderr, p)
 	}

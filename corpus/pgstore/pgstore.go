@@ -20,6 +20,10 @@ import (
 	"yicha/corpus"
 )
 
+// documentsRow is the id of the row holding a version's registry of
+// documents; entry ids are lower-case letters, digits and '-'.
+const documentsRow = "~documents"
+
 // Channel is the PostgreSQL channel a push notifies with the new version.
 const Channel = "yicha_corpus"
 
@@ -144,6 +148,13 @@ func (s *Store) Push(ctx context.Context, c *corpus.Corpus, origin string) (vers
 		lines[i] = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 		sum.Write(buf.Bytes())
 	}
+	// The registry of documents is stored as one more row, under an id no
+	// entry can have, and read back as the registry line of the JSONL.
+	reg, err := corpus.DocumentsLine(c.Documents)
+	if err != nil {
+		return 0, false, err
+	}
+	sum.Write(reg)
 	fp := hex.EncodeToString(sum.Sum(nil))[:16]
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
@@ -166,6 +177,9 @@ func (s *Store) Push(ctx context.Context, c *corpus.Corpus, origin string) (vers
 		rows := make([][]any, len(c.Policies))
 		for i, p := range c.Policies {
 			rows[i] = []any{version, p.ID, string(lines[i])}
+		}
+		if reg != nil {
+			rows = append(rows, []any{version, documentsRow, string(reg)})
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"corpus_policies"}, []string{"version", "id", "body"}, pgx.CopyFromRows(rows)); err != nil {
 			return fmt.Errorf("store entries: %w", err)
@@ -224,12 +238,14 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 		return nil, fmt.Errorf("load corpus from %s: %w", s.name, err)
 	}
 	name := fmt.Sprintf("%s#v%d", s.name, version)
-	ps, probs, err := corpus.ReadJSONLEntries(ctx, name, &buf)
+	ps, docs, probs, err := corpus.ReadJSONLEntries(ctx, name, &buf)
 	if err != nil {
 		return nil, err
 	}
 	// Entries are stored with their places inline: nothing to resolve.
-	probs = append(probs, corpus.Check(ps, nil)...)
+	// Versions stored before the registry get one rebuilt from their
+	// resolved basis.
+	probs = append(probs, corpus.Check(ps, nil, docs)...)
 	if len(probs) > 0 {
 		return nil, &corpus.CheckError{Problems: probs}
 	}
@@ -237,6 +253,7 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 		return nil, fmt.Errorf("%s: version %d holds no entries", s.name, version)
 	}
 	c := corpus.NewCorpus(ps, fp)
+	c.Documents = docs
 	c.Version = version
 	return c, nil
 }
