@@ -85,8 +85,20 @@ func (s *Server) apiReindex(c echo.Context) error {
 	return c.JSON(status, ReindexResponse{Status: st})
 }
 
+// StatusResponse is the JSON answer of /api/admin/status: the index
+// service's status and, as of the server's clock, the corpus's freshness.
+type StatusResponse struct {
+	live.Status
+	Freshness corpus.Freshness `json:"freshness"`
+}
+
 func (s *Server) apiStatus(c echo.Context) error {
-	return c.JSON(http.StatusOK, s.cfg.Admin.Status())
+	return c.JSON(http.StatusOK, StatusResponse{Status: s.cfg.Admin.Status(), Freshness: s.freshness()})
+}
+
+// freshness is how current the served corpus is, as of now.
+func (s *Server) freshness() corpus.Freshness {
+	return s.cfg.Searcher.Corpus().Freshness(s.cfg.Now())
 }
 
 type adminView struct {
@@ -100,6 +112,8 @@ type adminView struct {
 	TopQueries, ZeroQueries []QueryCount
 	// Feedback is residents' feedback, when a store is configured.
 	Feedback *adminFeedbackView
+	// Freshness lists what is due for checking.
+	Freshness corpus.Freshness
 }
 
 func (s *Server) adminPage(c echo.Context) error {
@@ -108,6 +122,7 @@ func (s *Server) adminPage(c echo.Context) error {
 	if v.SignedIn {
 		v.CSRF = se.CSRF
 		v.Status = s.cfg.Admin.Status()
+		v.Freshness = s.freshness()
 		var err error
 		if v.TopQueries, v.ZeroQueries, err = s.queries.top(c.Request().Context(), 20); err != nil {
 			return err

@@ -45,7 +45,7 @@ func copyCorpus(t testing.TB) string {
 		t.Fatal(err)
 	}
 	files, _ := filepath.Glob("../corpus/policies/*.yaml")
-	files = append(files, "../corpus/places.yaml")
+	files = append(files, "../corpus/places.yaml", "../corpus/documents.yaml", "../corpus/referrals.yaml")
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {

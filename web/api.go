@@ -34,7 +34,7 @@ func (s *Server) apiSearch(c echo.Context) error {
 	for _, h := range res.Hits {
 		p := h.Policy
 		hit := SearchHit{
-			ID: p.ID, Title: p.Title, Category: p.Category, Kind: p.Kind, Summary: p.Summary,
+			ID: p.ID, Title: p.Title, Category: p.Category, Kind: p.Kind, Summary: p.Summary, Benefit: p.Benefit,
 			Snippet: string(h.Snippet), Score: h.Score, Online: p.HasOnline(), Expired: h.Expired,
 		}
 		if h.Match != nil {
@@ -101,7 +101,7 @@ func (s *Server) apiMatch(c echo.Context) error {
 		for _, x := range ms {
 			p := x.Policy
 			out = append(out, MatchedEntry{ID: p.ID, Title: p.Title, Category: p.Category, Kind: p.Kind,
-				Summary: p.Summary, Online: p.HasOnline(), Reasons: toReasons(x.Match.Reasons), Missing: x.Match.Missing, Asks: x.Match.Asks})
+				Summary: p.Summary, Benefit: p.Benefit, Online: p.HasOnline(), Reasons: toReasons(x.Match.Reasons), Missing: x.Match.Missing, Asks: x.Match.Asks})
 			if out[len(out)-1].Reasons == nil {
 				out[len(out)-1].Reasons = []Reason{}
 			}

@@ -38,6 +38,7 @@ type SearchHit struct {
 	Category string  `json:"category"`
 	Kind     string  `json:"kind"`
 	Summary  string  `json:"summary"`
+	Benefit  string  `json:"benefit,omitempty"`
 	Snippet  string  `json:"snippet"`
 	Score    float64 `json:"score"`
 	Online   bool    `json:"online"`
@@ -142,12 +143,12 @@ type Guide struct {
 
 // Location is a place that handles an entry.
 type Location struct {
-	ID      string `json:"id,omitempty"`
-	Name    string `json:"name"`
-	Address string `json:"address"`
-	Hours   string `json:"hours"`
-	Phone   string `json:"phone"`
-	Note    string `json:"note,omitempty"`
+	ID      string  `json:"id,omitempty"`
+	Name    string  `json:"name"`
+	Address string  `json:"address"`
+	Hours   string  `json:"hours"`
+	Phone   string  `json:"phone"`
+	Note    string  `json:"note,omitempty"`
 	Source  *Source `json:"source,omitempty"`
 }
 
@@ -296,6 +297,7 @@ type MatchedEntry struct {
 	Category string   `json:"category"`
 	Kind     string   `json:"kind"`
 	Summary  string   `json:"summary"`
+	Benefit  string   `json:"benefit,omitempty"`
 	Online   bool     `json:"online"`
 	Reasons  []Reason `json:"reasons"`
 	Missing  []string `json:"missing,omitempty"`

@@ -57,6 +57,8 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"GET", "/api/search?size=0", false, 400, ""},
 		{"GET", "/api/policies/dibao", false, 200, ""},
 		{"GET", "/api/policies/nope", false, 404, ""},
+		{"GET", "/api/documents", false, 200, ""},
+		{"GET", "/api/documents/nope", false, 404, ""},
 		{"GET", "/api/situation", false, 200, ""},
 		{"GET", "/api/match?age=75&hukou=" + url.QueryEscape("本市户籍") + "&identity=" + url.QueryEscape("独居"), false, 200, ""},
 		{"GET", "/api/match?age=-1", false, 400, ""},

@@ -34,7 +34,21 @@ var templateFuncs = template.FuncMap{
 		}
 		return template.URL("tel:" + b.String())
 	},
-	"add": func(a, b int) int { return a + b },
+	// dateText writes a corpus date the way residents read it:
+	// 2026年12月2日 (or 「暂未核实」).
+	"dateText": dateText,
+	// inForce is whether a document's status is 现行有效.
+	"inForce": func(status string) bool { return status == corpus.StatusInForce },
+	// statusText is a document's status as pages show it.
+	"statusText": func(status string) string {
+		if status == corpus.Unknown || status == "" {
+			return "状态暂未核实"
+		}
+		return status
+	},
+	// portalSearch is where a search link (online.search) leads.
+	"portalSearch": func() string { return corpus.PortalSearchURL },
+	"add":          func(a, b int) int { return a + b },
 	"join": func(sep string, items []string) string {
 		return strings.Join(items, sep)
 	},
@@ -154,4 +168,17 @@ func (s *Server) htmlError(c echo.Context, status int, msg string) {
 	if err := s.render.render(c, status, "error", s.page(c, fmt.Sprintf("出错了（%d）", status), data)); err != nil {
 		c.String(status, msg)
 	}
+}
+
+// dateText writes a YYYY-MM-DD date as 2026年12月2日; anything else as
+// given, and unknown as 「暂未核实」.
+func dateText(s string) string {
+	if s == corpus.Unknown || strings.TrimSpace(s) == "" {
+		return "暂未核实"
+	}
+	t, err := corpus.ParseDate(s)
+	if err != nil {
+		return s
+	}
+	return fmt.Sprintf("%d年%d月%d日", t.Year(), int(t.Month()), t.Day())
 }

@@ -24,13 +24,15 @@ var staticFS embed.FS
 
 // pages lists each page template with the partials it uses.
 var pages = map[string][]string{
-	"home":     {"layout", "searchbox"},
-	"search":   {"layout", "searchbox", "hits"},
-	"policy":   {"layout", "searchbox", "feedback_form"},
-	"match":    {"layout", "searchbox", "hits"},
-	"advanced": {"layout", "searchbox", "hits"},
-	"error":    {"layout", "searchbox"},
-	"admin":    {"layout", "searchbox", "admin_feedback"},
+	"home":      {"layout", "searchbox"},
+	"search":    {"layout", "searchbox", "hits"},
+	"policy":    {"layout", "searchbox", "feedback_form"},
+	"match":     {"layout", "searchbox", "hits"},
+	"advanced":  {"layout", "searchbox", "hits"},
+	"document":  {"layout", "searchbox"},
+	"documents": {"layout", "searchbox"},
+	"error":     {"layout", "searchbox"},
+	"admin":     {"layout", "searchbox", "admin_feedback"},
 	// The feedback pages; policy and admin get their feedback parts in
 	// feedback.go.
 	"feedback_done": {"layout"},

@@ -71,17 +71,19 @@ func (s *Server) home(c echo.Context) error {
 // hitView is one hit as a page shows it.
 type hitView struct {
 	ID, Title, Category, Kind, Agency, Updated, Summary string
-	Snippet                                             template.HTML
-	Online, Expired                                     bool
-	Eligibility                                         string
-	Reasons                                             []corpus.Reason
-	Missing                                             []string
+	// Benefit is what a person gets, in one line, when the entry says.
+	Benefit         string
+	Snippet         template.HTML
+	Online, Expired bool
+	Eligibility     string
+	Reasons         []corpus.Reason
+	Missing         []string
 }
 
 func toHitView(h search.Hit) hitView {
 	p := h.Policy
 	v := hitView{ID: p.ID, Title: p.Title, Category: p.Category, Kind: p.Kind, Agency: p.Agency, Updated: p.Updated,
-		Summary: p.Summary, Snippet: h.Snippet, Online: p.HasOnline(), Expired: h.Expired}
+		Summary: p.Summary, Benefit: p.Benefit, Snippet: h.Snippet, Online: p.HasOnline(), Expired: h.Expired}
 	if h.Match != nil {
 		v.Eligibility = h.Match.Outcome.String()
 		v.Reasons = h.Match.Reasons

@@ -28,6 +28,8 @@ type Searcher interface {
 	ParseRequest(v url.Values) (search.Request, error)
 	Search(ctx context.Context, r search.Request) (*search.Result, error)
 	Policy(id string) (*corpus.Policy, error)
+	// Corpus returns the corpus served: its registry of documents.
+	Corpus() *corpus.Corpus
 	Match(s corpus.Situation) *search.MatchResult
 	// Agencies returns the agencies of the corpus, for filters.
 	Agencies() []string
@@ -191,6 +193,8 @@ func (s *Server) residentRoutes() {
 	e.Match(getAndHead, "/policies/:id", s.policyPage)
 	e.Match(getAndHead, "/match", s.matchPage)
 	e.Match(getAndHead, "/advanced", s.advancedPage)
+	e.Match(getAndHead, "/documents", s.documentsPage)
+	e.Match(getAndHead, "/documents/:id", s.documentPage)
 	e.Match(getAndHead, "/prefs", s.setPrefs)
 	e.Match(getAndHead, "/static/*", staticHandler())
 }
@@ -202,6 +206,8 @@ func (s *Server) apiRoutes() {
 	e.Match(getAndHead, "/api/policies/:id", s.apiPolicy)
 	e.Match(getAndHead, "/api/situation", s.apiSituation)
 	e.Match(getAndHead, "/api/match", s.apiMatch)
+	e.Match(getAndHead, "/api/documents", s.apiDocuments)
+	e.Match(getAndHead, "/api/documents/:id", s.apiDocument)
 	e.Match(getAndHead, "/api/suggest", s.apiSuggest)
 	e.Match(getAndHead, "/api/openapi.json", s.apiOpenAPI)
 }

@@ -24,6 +24,9 @@ type transparencyView struct {
 	Rows  []transparencyRow
 	Total transparencyRow
 	AsOf  string
+	// Verified is how many entries were checked against their sources in
+	// the last six months, of Entries, and the share in percent.
+	Verified, Entries, VerifiedShare int
 }
 
 // transparencyRows lists every category of the corpus, in its order, then
@@ -80,6 +83,8 @@ func (f *feedbackRoutes) transparency(c echo.Context) error {
 	}
 	v := transparencyView{AsOf: f.s.cfg.Now().In(feedbackZone).Format("2006-01-02 15:04")}
 	v.Rows, v.Total = transparencyRows(sum)
+	fr := f.s.freshness()
+	v.Verified, v.Entries, v.VerifiedShare = fr.VerifiedRecently, fr.Entries, fr.VerifiedShare()
 	c.Response().Header().Set("Cache-Control", "public, max-age=60")
 	return f.s.render.render(c, http.StatusOK, "transparency", f.s.page(c, "反馈处理公开", v))
 }

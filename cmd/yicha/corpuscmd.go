@@ -19,7 +19,8 @@ func dbURL(flagValue string) string {
 	return strings.TrimSpace(os.Getenv("YICHA_DB"))
 }
 
-// pushCorpus validates the corpus of c, as of now, and stores it in db as
+// pushCorpus validates the corpus of c, as of now (corpus.CheckTrust, as
+// `yicha check` does), and stores it in db as
 // a new version (nothing when it equals the latest).
 func pushCorpus(ctx context.Context, c *common, db *pgstore.Store, now time.Time) (int64, bool, error) {
 	src, err := c.source()
@@ -30,7 +31,7 @@ func pushCorpus(ctx context.Context, c *common, db *pgstore.Store, now time.Time
 	if err != nil {
 		return 0, false, err
 	}
-	if probs := corpus.CheckDates(corp.Policies, now); len(probs) > 0 {
+	if probs := corpus.CheckTrust(corp, now); len(probs) > 0 {
 		return 0, false, &corpus.CheckError{Problems: probs}
 	}
 	return db.Push(ctx, corp, src.String())

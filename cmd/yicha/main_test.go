@@ -53,6 +53,8 @@ func TestCheckReportsFileAndLine(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "policies"), 0o755)
 	places, _ := os.ReadFile("../../corpus/places.yaml")
 	os.WriteFile(filepath.Join(dir, "places.yaml"), places, 0o644)
+	documents, _ := os.ReadFile("../../corpus/documents.yaml")
+	os.WriteFile(filepath.Join(dir, "documents.yaml"), documents, 0o644)
 	good, _ := os.ReadFile("../../corpus/policies/dibao.yaml")
 	os.WriteFile(filepath.Join(dir, "policies", "dibao.yaml"), bytes.Replace(good, []byte("kind: 政策类"), []byte("kind: 政策"), 1), 0o644)
 	code, _, stderr := runCLI(t, "check", "--corpus", dir)

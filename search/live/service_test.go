@@ -69,7 +69,7 @@ func TestReindexRefusesANamedPipe(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, corpus.PoliciesDir), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{corpus.PlacesFile, "policies/dibao.yaml", "policies/gongzufang.yaml", "policies/falv-yuanzhu.yaml"} {
+	for _, name := range []string{corpus.PlacesFile, corpus.DocumentsFile, "policies/dibao.yaml", "policies/gongzufang.yaml", "policies/falv-yuanzhu.yaml"} {
 		data, err := os.ReadFile(filepath.Join("../../corpus", name))
 		if err != nil {
 			t.Fatal(err)
