@@ -90,4 +90,40 @@ func StoreSuite(t *testing.T, put Put) {
 			t.Errorf("the problem does not name the bad value: %v", ce)
 		}
 	})
+
+	t.Run("registry of documents", func(t *testing.T) {
+		// One entry citing a document of the registry: both come back, the
+		// basis resolved; without the registry line one is rebuilt.
+		// As an export writes it: the basis item resolved.
+		want := corpus.Basis{Document: "test-doc", Title: "测试文件", Number: "沪测〔2026〕1号", Issuer: "上海市人民政府",
+			Date: "2026-02-01", Status: corpus.StatusRepealed, Articles: "第三条"}
+		p := *emb.Policies[0]
+		p.Basis = []corpus.Basis{want}
+		doc := &corpus.Document{ID: "test-doc", Title: "测试文件", Number: "沪测〔2026〕1号", Issuer: "上海市人民政府",
+			Adopted: "2026-01-01", Effective: "2026-02-01", Status: corpus.StatusRepealed, Successor: "test-new", URL: "https://www.shanghai.gov.cn/t"}
+		next := &corpus.Document{ID: "test-new", Title: "新测试文件", Number: corpus.Unknown, Issuer: "上海市人民政府",
+			Adopted: corpus.Unknown, Effective: "2026-06-01", Status: corpus.StatusInForce, URL: corpus.Unknown}
+		var one bytes.Buffer
+		if err := corpus.WriteJSONL(&one, &corpus.Corpus{Policies: []*corpus.Policy{&p}, Documents: corpus.Documents{"test-doc": doc, "test-new": next}}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := put(t, one.Bytes()).Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Documents) != 2 || c.Documents["test-new"] == nil || c.Documents["test-doc"].Successor != "test-new" {
+			t.Fatalf("registry = %v", c.Documents)
+		}
+		if q, _ := c.Get(p.ID); q == nil || !reflect.DeepEqual(q.Basis, []corpus.Basis{want}) {
+			t.Errorf("basis = %+v, want %+v", q.Basis, want)
+		}
+		old := one.Bytes()[bytes.IndexByte(one.Bytes(), '\n')+1:]
+		c, err = put(t, old).Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := c.Documents["test-doc"]; d == nil || d.Title != "测试文件" || d.Status != corpus.StatusRepealed || len(c.Documents) != 1 {
+			t.Errorf("rebuilt registry = %v", c.Documents)
+		}
+	})
 }
