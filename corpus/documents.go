@@ -43,6 +43,10 @@ type Document struct {
 	File  string `json:"-" yaml:"-"`
 	Line  int    `json:"-" yaml:"-"`
 	lines map[string]int
+	// rebuilt marks a document rebuilt from resolved basis items, which
+	// know only part of it: it is not written out (a reader rebuilds it
+	// the same way).
+	rebuilt bool
 }
 
 // Amendment is one revision of a document.
@@ -235,7 +239,7 @@ func documentsFromBasis(ps []*Policy) Documents {
 				status = Unknown
 			}
 			docs[b.Document] = &Document{ID: b.Document, Title: b.Title, Number: b.Number, Issuer: b.Issuer,
-				Adopted: Unknown, Effective: b.Date, Status: status, URL: Unknown}
+				Adopted: Unknown, Effective: b.Date, Status: status, URL: Unknown, rebuilt: true}
 		}
 	}
 	return docs

@@ -190,10 +190,17 @@ func WriteJSONL(w io.Writer, c *Corpus) error {
 const documentsLinePrefix = `{"documents":`
 
 // DocumentsLine is the registry line of a JSONL corpus (without its line
-// break): the documents ordered by id; nil when there are none.
+// break): the documents ordered by id; nil when there are none, or when
+// the registry was itself rebuilt from resolved basis items (a reader
+// rebuilds it the same way).
 func DocumentsLine(docs Documents) ([]byte, error) {
 	if len(docs) == 0 {
 		return nil, nil
+	}
+	for _, d := range docs {
+		if d.rebuilt {
+			return nil, nil
+		}
 	}
 	data, err := json.Marshal(struct {
 		Documents []*Document `json:"documents"`

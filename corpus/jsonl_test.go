@@ -20,8 +20,12 @@ func TestJSONLRoundTrip(t *testing.T) {
 	if err := WriteJSONL(&buf, c); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(buf.String(), "\n"); n != len(c.Policies) {
-		t.Fatalf("%d lines for %d entries", n, len(c.Policies))
+	registry := 0
+	if len(c.Documents) > 0 {
+		registry = 1 // the registry of documents, first
+	}
+	if n := strings.Count(buf.String(), "\n"); n != len(c.Policies)+registry {
+		t.Fatalf("%d lines for %d entries and %d registry", n, len(c.Policies), registry)
 	}
 	path := filepath.Join(t.TempDir(), "policies.jsonl")
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
@@ -37,6 +41,9 @@ func TestJSONLRoundTrip(t *testing.T) {
 	}
 	if len(back.Policies) != len(c.Policies) {
 		t.Fatalf("read back %d of %d entries", len(back.Policies), len(c.Policies))
+	}
+	if len(back.Documents) != len(c.Documents) {
+		t.Fatalf("read back %d of %d documents", len(back.Documents), len(c.Documents))
 	}
 	for i, p := range c.Policies {
 		q := back.Policies[i]

@@ -287,6 +287,14 @@ func TestJSONLCarriesTheRegistry(t *testing.T) {
 	if _, ok := back.Documents["jintie-banfa"]; ok {
 		t.Error("an inline basis item made a document")
 	}
+	// Written out again, a rebuilt registry is not: it is rebuilt again.
+	var again bytes.Buffer
+	if err := WriteJSONL(&again, back); err != nil {
+		t.Fatal(err)
+	}
+	if again.String() != old {
+		t.Errorf("a corpus with a rebuilt registry wrote\n%.200s\nwant\n%.200s", again.String(), old)
+	}
 	p, _ := back.Get("laonian-jintie")
 	if p.Basis[0].Document != "" || p.Basis[0].Title != "上海市老年综合津贴暂行办法" {
 		t.Errorf("inline basis item = %+v", p.Basis[0])
