@@ -128,6 +128,15 @@ func TestDirReadsOnlyRegularFilesInside(t *testing.T) {
 			os.Remove(file)
 			os.Symlink(secretPlaces, file)
 		}, "a symbolic link that leads out of the corpus directory"},
+		{"documents linked outside", "documents.yaml", func(t *testing.T, dir, file string) {
+			os.Symlink(secretPlaces, file)
+		}, "a symbolic link that leads out of the corpus directory"},
+		{"documents is a named pipe", "documents.yaml", func(t *testing.T, dir, file string) {
+			mkfifo(t, file)
+		}, "a named pipe, not a regular file"},
+		{"documents too large", "documents.yaml", func(t *testing.T, dir, file string) {
+			writeFile(t, file, strings.Repeat("#", MaxFileBytes+1))
+		}, "the file holds 1048577 bytes, more than the 1 MiB a corpus file may"},
 		{"entry linked to a device", "policies/zero.yaml", func(t *testing.T, dir, file string) {
 			os.Symlink("/dev/zero", file)
 		}, "a symbolic link that leads out of the corpus directory"},
