@@ -300,3 +300,37 @@ func TestJSONLCarriesTheRegistry(t *testing.T) {
 		t.Errorf("inline basis item = %+v", p.Basis[0])
 	}
 }
+
+// TestFreshnessAtTwoDates: entries verified over TrustWindow ago, documents
+// ending within DocumentWindow, and the unknown facts, as of two moments.
+func TestFreshnessAtTwoDates(t *testing.T) {
+	c, err := loadTrust(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := c.Freshness(trustNow)
+	if len(f.Stale) != 1 || f.Stale[0].ID != "linshi-butie" || f.Stale[0].Days != 215 {
+		t.Errorf("stale on 2026-12-02 = %+v", f.Stale)
+	}
+	if len(f.Expiring) != 1 || f.Expiring[0] != (ExpiringDocument{ID: "shiyan-tongzhi", Title: "关于试行临时生活补贴的通知", Expires: "2027-01-15", Days: 44}) {
+		t.Errorf("expiring on 2026-12-02 = %+v", f.Expiring)
+	}
+	if f.VerifiedRecently != 1 || f.VerifiedShare() != 50 {
+		t.Errorf("verified recently %d (%d%%)", f.VerifiedRecently, f.VerifiedShare())
+	}
+	// The day the document ends it is still listed; the day after, not.
+	last := time.Date(2027, 1, 15, 23, 0, 0, 0, Zone)
+	if f := c.Freshness(last); len(f.Expiring) != 1 || f.Expiring[0].Days != 0 {
+		t.Errorf("expiring on its last day = %+v", f.Expiring)
+	}
+	if f := c.Freshness(last.Add(2 * time.Hour)); len(f.Expiring) != 0 || len(f.Stale) != 1 {
+		t.Errorf("on 2027-01-16: expiring %+v, stale %+v", f.Expiring, f.Stale)
+	}
+	// An entry is due 181 days after it was verified.
+	if f := c.Freshness(time.Date(2027, 5, 19, 10, 0, 0, 0, Zone)); len(f.Stale) != 1 {
+		t.Errorf("180 days after 2026-11-20: stale %+v", f.Stale)
+	}
+	if f := c.Freshness(time.Date(2027, 5, 20, 10, 0, 0, 0, Zone)); len(f.Stale) != 2 {
+		t.Errorf("181 days after 2026-11-20: stale %+v", f.Stale)
+	}
+}
