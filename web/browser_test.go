@@ -787,9 +787,10 @@ func (b *browser) fontSize(sel string) float64 {
 	return 0
 }
 
-var totalRE = regexp.MustCompile(`找到 (\d+) [项項]`)
+var totalRE = regexp.MustCompile(`找到 (\d+) [项項]|（(\d+) [项項]）`)
 
-// total is N of 「找到 N 项」 in the results heading.
+// total is N of 「找到 N 项」 in the results heading, or of 「（N 项）」
+// when the first hit does not surely answer the question.
 func (b *browser) total() int {
 	b.t.Helper()
 	h := b.textOf("#results-title")
@@ -797,7 +798,7 @@ func (b *browser) total() int {
 	if m == nil {
 		b.t.Fatalf("%s: results heading %q has no count", b.where(), h)
 	}
-	n, _ := strconv.Atoi(m[1])
+	n, _ := strconv.Atoi(m[1] + m[2])
 	return n
 }
 
