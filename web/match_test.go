@@ -1,6 +1,8 @@
 package web
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
@@ -160,5 +162,42 @@ func TestSituationNeverLogged(t *testing.T) {
 		if strings.Contains(logs, v) {
 			t.Errorf("log contains %q:\n%s", v, logs)
 		}
+	}
+}
+
+// TestMatchPageListsTheLikeliestFirst: a situation that leaves many entries
+// open lists the maybeShown likeliest of them, says how many there are and
+// links to all of them, which lists every one.
+func TestMatchPageListsTheLikeliestFirst(t *testing.T) {
+	s := newTestServer(t)
+	var api struct {
+		Maybe []json.RawMessage `json:"maybe"`
+	}
+	q := "age=75&hukou=" + url.QueryEscape("本市户籍")
+	s.get(t, "/api/match?"+q, &api)
+	if len(api.Maybe) <= maybeShown {
+		t.Fatalf("only %d entries are 可能符合; the test needs more than %d", len(api.Maybe), maybeShown)
+	}
+	section := func(page string) string {
+		i := strings.Index(page, `id="maybe-title"`)
+		if i < 0 {
+			t.Fatal("no 可能符合 section")
+		}
+		return page[i:]
+	}
+	_, page := s.fetch(t, "/match?"+q)
+	maybe := section(page)
+	if n := strings.Count(maybe, `class="hit"`); n != maybeShown {
+		t.Errorf("the page lists %d 可能符合 entries, want %d", n, maybeShown)
+	}
+	if want := fmt.Sprintf("可能符合（%d 项）", len(api.Maybe)); !strings.Contains(page, want) {
+		t.Errorf("the page does not say %s", want)
+	}
+	if !strings.Contains(maybe, "all=1") || !strings.Contains(maybe, "查看全部") {
+		t.Fatal("no link to every 可能符合 entry")
+	}
+	_, page = s.fetch(t, "/match?"+q+"&all=1")
+	if n := strings.Count(section(page), `class="hit"`); n != len(api.Maybe) {
+		t.Errorf("with all=1 the page lists %d entries, want %d", n, len(api.Maybe))
 	}
 }

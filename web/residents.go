@@ -324,8 +324,12 @@ type matchView struct {
 	Given    bool
 	Eligible []hitView
 	Maybe    []hitView
-	Total    int
-	None     string
+	// MaybeTotal counts every 可能符合 entry; the page lists the first
+	// maybeShown of them, best first, and MoreHref lists them all.
+	MaybeTotal int
+	MoreHref   string
+	Total      int
+	None       string
 	// Facts are the given facts in words, shown above the folded form.
 	Facts []string
 	// Next are one-tap follow-up questions: the facts that would settle
@@ -379,6 +383,11 @@ func nextViews(next []search.NextQuestion, given url.Values) []nextView {
 	}
 	return out
 }
+
+// maybeShown is how many 可能符合 entries the wizard's page lists before a
+// link to the rest: the likeliest first, so that a phone shows what most
+// probably applies without scrolling past a hundred entries that only ask.
+const maybeShown = 20
 
 func (s *Server) matchPage(c echo.Context) error {
 	params := c.QueryParams()
@@ -440,6 +449,16 @@ func (s *Server) matchPage(c echo.Context) error {
 			}
 		}
 		v.Total = len(v.Eligible) + len(v.Maybe)
+		v.MaybeTotal = len(v.Maybe)
+		if len(v.Maybe) > maybeShown && c.QueryParam("all") != "1" {
+			v.Maybe = v.Maybe[:maybeShown]
+			all := url.Values{}
+			for k, x := range given {
+				all[k] = slices.Clone(x)
+			}
+			all.Set("all", "1")
+			v.MoreHref = "/match?" + all.Encode() + "#maybe-title"
+		}
 	}
 	return s.render.render(c, http.StatusOK, "match", s.page(c, "按我的情况查", v))
 }
