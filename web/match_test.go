@@ -201,3 +201,52 @@ func TestMatchPageListsTheLikeliestFirst(t *testing.T) {
 		t.Errorf("with all=1 the page lists %d entries, want %d", n, len(api.Maybe))
 	}
 }
+
+// TestPolicyPagePlacesByStreet: an entry handled at every street's centre
+// shows them folded under one line; with the resident's street (from the
+// form on the page, or passed on by the wizard's links) that street's
+// centre comes first, open, and the others stay folded.
+func TestPolicyPagePlacesByStreet(t *testing.T) {
+	s := newTestServer(t)
+	places := func(page string) (open, folded string) {
+		i := strings.Index(page, `id="places"`)
+		j := strings.Index(page, `id="basis"`)
+		if i < 0 || j < i {
+			t.Fatal("no places section")
+		}
+		sec := page[i:j]
+		k := strings.Index(sec, `<details class="places-folded">`)
+		if k < 0 {
+			return sec, ""
+		}
+		return sec[:k], sec[k:]
+	}
+	open, folded := places(s.pageOf(t, "/policies/dibao"))
+	if strings.Contains(open, "社区事务受理服务中心</h3>") || strings.Count(folded, "社区事务受理服务中心</h3>") != 8 {
+		t.Errorf("without a street the 8 centres are not all folded: open %d, folded %d",
+			strings.Count(open, "社区事务受理服务中心</h3>"), strings.Count(folded, "社区事务受理服务中心</h3>"))
+	}
+	street := "凉城新村街道"
+	open, folded = places(s.pageOf(t, "/policies/dibao?residence="+url.QueryEscape(street)))
+	if !strings.Contains(open, "<h3>"+street+"社区事务受理服务中心</h3>") || strings.Count(folded, "社区事务受理服务中心</h3>") != 7 ||
+		!strings.Contains(folded, "其他街道") {
+		t.Errorf("with %s: its centre is not first and open, or the other 7 are not folded", street)
+	}
+	if strings.Contains(s.pageOf(t, "/policies/dibao?residence=nowhere"), "selected>") {
+		t.Error("an unknown street is taken as chosen")
+	}
+	page := s.pageOf(t, "/match?age=40&hukou="+url.QueryEscape("本市户籍")+"&residence="+url.QueryEscape(street))
+	if !strings.Contains(page, "?residence="+url.QueryEscape(street)) {
+		t.Error("the wizard's links do not pass on the street")
+	}
+}
+
+// pageOf fetches a page and fails the test unless it is served.
+func (s *testServer) pageOf(t testing.TB, path string) string {
+	t.Helper()
+	resp, page := s.fetch(t, path)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s: status %d", path, resp.StatusCode)
+	}
+	return page
+}

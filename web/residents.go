@@ -78,6 +78,9 @@ type hitView struct {
 	Eligibility     string
 	Reasons         []corpus.Reason
 	Missing         []string
+	// Query is added to the entry's link: the wizard passes the street it
+	// was told, so the entry's page shows that street's centre first.
+	Query string
 }
 
 func toHitView(h search.Hit) hitView {
@@ -285,6 +288,56 @@ type policyView struct {
 	Conditions []string
 	// Feedback holds the feedback forms, when a store is configured.
 	Feedback *feedbackFormView
+	// Places are the places shown open: the resident's own street's
+	// centre first when the street is known, then every place that is not
+	// a street's centre. Folded are the other streets' centres, shown
+	// folded under one line, so that a page does not repeat eight centres.
+	Places []corpus.Location
+	Folded []corpus.Location
+	// Street is the street the resident chose (?residence=), Streets the
+	// choices of the form that sets it.
+	Street  string
+	Streets []string
+}
+
+// streetOf returns the street whose 社区事务受理服务中心 a place is, or "".
+func streetOf(l corpus.Location, streets []string) string {
+	if !strings.Contains(l.Name, "社区事务受理服务中心") {
+		return ""
+	}
+	for _, s := range streets {
+		if strings.HasPrefix(l.Name, s) {
+			return s
+		}
+	}
+	return ""
+}
+
+// arrangePlaces puts the resident's own street's centre first and folds
+// the other streets' centres; with no street known, an entry handled at
+// any of several street centres shows them folded, the others open.
+func (v *policyView) arrangePlaces(street string) {
+	v.Streets = corpus.Subdistricts
+	if !slices.Contains(v.Streets, street) {
+		street = ""
+	}
+	v.Street = street
+	var own, open, centres []corpus.Location
+	for _, l := range v.P.Locations {
+		switch s := streetOf(l, v.Streets); {
+		case s == "":
+			open = append(open, l)
+		case s == street:
+			own = append(own, l)
+		default:
+			centres = append(centres, l)
+		}
+	}
+	if street == "" && len(centres) < 2 {
+		open, centres = v.P.Locations, nil
+	}
+	v.Places = append(own, open...)
+	v.Folded = centres
 }
 
 func (s *Server) policyPage(c echo.Context) error {
@@ -293,6 +346,7 @@ func (s *Server) policyPage(c echo.Context) error {
 		return err
 	}
 	v := policyView{P: p, Expired: p.Expired(s.cfg.Now()), Conditions: corpus.Describe(p.Eligible)}
+	v.arrangePlaces(c.QueryParam("residence"))
 	if s.feedback != nil {
 		form := s.feedback.form(p, c.RealIP())
 		v.Feedback = &form
@@ -445,6 +499,13 @@ func (s *Server) matchPage(c echo.Context) error {
 					mm := x.Match
 					*list.out = append(*list.out, toHitView(search.Hit{Policy: x.Policy, Match: &mm,
 						Snippet: template.HTML(template.HTMLEscapeString(x.Policy.Summary))}))
+				}
+			}
+		}
+		if street := sit.Values("residence"); len(street) == 1 && slices.Contains(corpus.Subdistricts, street[0]) {
+			for _, list := range [][]hitView{v.Eligible, v.Maybe} {
+				for i := range list {
+					list[i].Query = "?" + url.Values{"residence": street}.Encode()
 				}
 			}
 		}
