@@ -27,7 +27,7 @@ func TestHonestAnswers(t *testing.T) {
 		{"社保卡丢了怎么补办", false, "12333"},
 		{"公积金贷款买房", false, "12329"},
 		{"户口本丢了怎么补办", false, "派出所"},
-		{"住院报销比例是多少", false, "12345"},
+		{"门诊报销比例", false, "12345"},
 		{"zzqqxxyy", false, "12345"},
 	} {
 		var r SearchResponse
