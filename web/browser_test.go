@@ -115,7 +115,7 @@ func flowSearch(b *browser) {
 // above the related entries.
 func flowHonest(b *browser) {
 	b.visit("/")
-	b.typeInto("#q", "养老金怎么领")
+	b.typeInto("#q", "社保卡丢了怎么补办")
 	b.follow("form.searchbox button[type=submit]")
 	b.expectText("#referrals-title", "没有找到直接相关的政策")
 	cards := b.texts("li.referral h3")
