@@ -68,16 +68,7 @@ func (d *Document) Date() string {
 }
 
 // ExpiresAt returns the end of the document's last day of validity.
-func (d *Document) ExpiresAt() (time.Time, bool) {
-	if d.Expires == "" || d.Expires == Unknown {
-		return time.Time{}, false
-	}
-	t, err := ParseDate(d.Expires)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return t.AddDate(0, 0, 1), true
-}
+func (d *Document) ExpiresAt() (time.Time, bool) { return endOfDay(d.Expires) }
 
 // NotInForce reports whether, as of now, the document is repealed, lapsed
 // or past its validity period.
@@ -89,18 +80,7 @@ func (d *Document) NotInForce(now time.Time) bool {
 	return ok && !now.Before(at)
 }
 
-func (d *Document) line(path string) int {
-	for {
-		if l, ok := d.lines[path]; ok {
-			return l
-		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			return d.Line
-		}
-		path = path[:i]
-	}
-}
+func (d *Document) line(path string) int { return lineIn(d.lines, path, d.Line) }
 
 // Documents is the registry of documents by id.
 type Documents map[string]*Document

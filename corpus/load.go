@@ -354,14 +354,18 @@ func collectLines(n *yaml.Node, prefix string, lines map[string]int) {
 }
 
 // line returns the line of a path, or of its nearest recorded parent.
-func (p *Policy) line(path string) int {
+func (p *Policy) line(path string) int { return lineIn(p.lines, path, 1) }
+
+// lineIn returns the line collectLines recorded for a path, or for its
+// nearest recorded parent, else fallback.
+func lineIn(lines map[string]int, path string, fallback int) int {
 	for {
-		if l, ok := p.lines[path]; ok {
+		if l, ok := lines[path]; ok {
 			return l
 		}
 		i := strings.LastIndexAny(path, ".[")
 		if i < 0 {
-			return 1
+			return fallback
 		}
 		path = path[:i]
 	}

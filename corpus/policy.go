@@ -134,8 +134,9 @@ type Online struct {
 	Source string `json:"source,omitempty" yaml:"source,omitempty"`
 }
 
-// PortalSearchURL is where a search link (online.search) sends a person:
-// the 一网通办 portal, whose own search box takes the words.
+// PortalSearchURL is the 一网通办 portal, whose own search box takes the
+// words: where a search link (online.search) sends a person, and where the
+// results page sends a question the base does not answer.
 const PortalSearchURL = "https://zwdt.sh.gov.cn/govPortals/index.do"
 
 // DateLayout is the layout of every date in the corpus.
@@ -154,11 +155,15 @@ func Today(now time.Time) string { return now.In(Zone).Format(DateLayout) }
 
 // ExpiresAt returns the moment the entry stops being in force: the end of
 // its expiry day. ok is false when it has no known expiry.
-func (p *Policy) ExpiresAt() (at time.Time, ok bool) {
-	if p.Expires == "" || p.Expires == Unknown {
+func (p *Policy) ExpiresAt() (at time.Time, ok bool) { return endOfDay(p.Expires) }
+
+// endOfDay returns the end of a corpus day (midnight after it, in Zone);
+// ok is false for an empty, unknown or malformed day.
+func endOfDay(day string) (at time.Time, ok bool) {
+	if day == "" || day == Unknown {
 		return time.Time{}, false
 	}
-	t, err := ParseDate(p.Expires)
+	t, err := ParseDate(day)
 	if err != nil {
 		return time.Time{}, false
 	}

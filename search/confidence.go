@@ -53,11 +53,6 @@ type Signals struct {
 	// person's own case, is not expected to be matched word for word, so
 	// the same density says more of it than of a short one.
 	Fit float64
-	// Missing is the rarity (idf) of the rarest word of the question that
-	// the base holds but the first hit does not (nor a synonym of it), as
-	// a share of the rarity of a word held by one entry; 0 when the first
-	// hit holds every word the base knows.
-	Missing float64
 	// Phrase is the length, in characters, of the longest of the first
 	// hit's keywords (or its title) that the question holds word for word;
 	// Phrases counts them.
@@ -79,7 +74,8 @@ type Signals struct {
 // Chosen by cross-validation on the judged residents' questions (see
 // TestCalibrateConfidence): with the base at 154 entries, Fit in place of
 // Density raised the cross-validated share of unanswerable questions not
-// called strong from 45.7% to 50.9%, and Missing then no longer helped;
+// called strong from 45.7% to 50.9%, and Missing (the rarity of the rarest
+// word the hit lacks) then no longer helped and was dropped;
 // the other signals (Coverage, HeadCoverage, Margin, Unknown, Score,
 // Phrases), added to these, left the cross-validated figures the same or
 // worse, and so did the rarest word held in the hit's title and keywords,
@@ -150,7 +146,7 @@ func (e *Engine) signals(ctx context.Context, s *snapshot, q *Question, res *Res
 	n := float64(len(s.corpus.Policies))
 	// A word the base does not hold would be as rare as a word held once.
 	rareIDF := math.Log(1 + (n-1+0.5)/(1+0.5))
-	var known, inText, inHead, total, unknown, missing float64
+	var known, inText, inHead, total, unknown float64
 	weights := map[string]float64{} // each counted word's weight in total
 	for _, w := range q.words {
 		if fillers[w.term] || lightWords[w.term] || utf8.RuneCountInString(w.term) < 2 {
@@ -183,8 +179,6 @@ func (e *Engine) signals(ctx context.Context, s *snapshot, q *Question, res *Res
 		}
 		if holds(text) {
 			inText += idf
-		} else {
-			missing = max(missing, idf)
 		}
 		if holds(head) {
 			inHead += idf
@@ -199,7 +193,6 @@ func (e *Engine) signals(ctx context.Context, s *snapshot, q *Question, res *Res
 		sig.Density = sig.Score / total
 		sig.Fit = sig.Density * math.Log1p(total)
 	}
-	sig.Missing = missing / rareIDF
 	sig.Margin = 1
 	if len(res.Hits) > 1 && res.Hits[0].Score > 0 {
 		sig.Margin = (res.Hits[0].Score - res.Hits[1].Score) / res.Hits[0].Score

@@ -26,7 +26,7 @@ func TestDumpSignals(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	fmt.Fprintln(f, "id\tclass\ttopic\ttotal\thit1\thit5\tscore1\tmargin\tcoverage\thead\tunknown\tdensity\tmissing\tphrase\ttopicshare\tconfidence\ttop")
+	fmt.Fprintln(f, "id\tclass\ttopic\ttotal\thit1\thit5\tscore1\tmargin\tcoverage\thead\tunknown\tdensity\tfit\tphrase\ttopicshare\tconfidence\ttop")
 	for _, j := range judged.order {
 		q := questions[j]
 		res, err := e.Search(context.Background(), Request{Query: q.Query(), Page: 1, Size: 5, Sort: SortRelevance})
@@ -51,6 +51,6 @@ func TestDumpSignals(t *testing.T) {
 			top, score = res.Hits[0].Policy.ID, res.Hits[0].Score
 		}
 		fmt.Fprintf(f, "%s\t%s\t%s\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%.3f\t%s\t%s\n", j, judged.class[j], judged.topic[j], res.Total, hit1, hit5,
-			score, sig.Margin, sig.Coverage, sig.HeadCoverage, sig.Unknown, sig.Density, sig.Missing, sig.Phrase, sig.TopicShare, res.Confidence, top)
+			score, sig.Margin, sig.Coverage, sig.HeadCoverage, sig.Unknown, sig.Density, sig.Fit, sig.Phrase, sig.TopicShare, res.Confidence, top)
 	}
 }

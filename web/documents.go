@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -74,16 +75,25 @@ func citing(c *corpus.Corpus, id string, isExpired func(*corpus.Policy) bool) []
 				arts = append(arts, b.Articles)
 			}
 		}
-		art := ""
-		if len(arts) > 0 {
-			art = arts[0]
-			for _, a := range arts[1:] {
-				art += "；" + a
-			}
-		}
-		out = append(out, Citing{ID: p.ID, Title: p.Title, Articles: art, Expired: isExpired(p)})
+		out = append(out, Citing{ID: p.ID, Title: p.Title, Articles: strings.Join(arts, "；"), Expired: isExpired(p)})
 	}
 	return out
+}
+
+// citedBy counts, in one pass over the entries, how many cite each
+// document.
+func citedBy(c *corpus.Corpus) map[string]int {
+	n := map[string]int{}
+	for _, p := range c.Policies {
+		seen := map[string]bool{}
+		for _, b := range p.Basis {
+			if b.Document != "" && !seen[b.Document] {
+				seen[b.Document] = true
+				n[b.Document]++
+			}
+		}
+	}
+	return n
 }
 
 func (s *Server) expiredNow() func(*corpus.Policy) bool {
@@ -104,8 +114,9 @@ func (s *Server) document(id string) (*corpus.Corpus, *corpus.Document, error) {
 func (s *Server) apiDocuments(c echo.Context) error {
 	corp := s.cfg.Searcher.Corpus()
 	out := DocumentsResponse{Documents: []DocumentSummary{}}
+	cited := citedBy(corp)
 	for _, d := range corp.Documents.Sorted() {
-		out.Documents = append(out.Documents, toDocumentSummary(d, len(corp.CitedBy(d.ID))))
+		out.Documents = append(out.Documents, toDocumentSummary(d, cited[d.ID]))
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -173,12 +184,13 @@ var documentStatusOrder = []string{corpus.StatusRepealed, corpus.StatusLapsed, c
 // documentGroups groups the registry by status, in documentStatusOrder.
 func documentGroups(c *corpus.Corpus) []documentGroup {
 	by := map[string][]documentRow{}
+	cited := citedBy(c)
 	for _, d := range c.Documents.Sorted() {
 		st := d.Status
 		if !slices.Contains(documentStatusOrder, st) {
 			st = corpus.Unknown
 		}
-		by[st] = append(by[st], documentRow{D: d, CitedBy: len(c.CitedBy(d.ID))})
+		by[st] = append(by[st], documentRow{D: d, CitedBy: cited[d.ID]})
 	}
 	var out []documentGroup
 	for _, st := range documentStatusOrder {

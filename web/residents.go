@@ -185,7 +185,7 @@ func (s *Server) searchPage(c echo.Context) error {
 // request and its results alone.
 func resultsView(req search.Request, res *search.Result, l links) searchView {
 	v := searchView{Q: req.Query, Searched: req.Query, Spelled: res.Spelled, Total: res.Total, Sort: req.Sort, Situation: !req.Situation.Empty(),
-		NotAnswered: res.Confidence == search.Weak || res.Confidence == search.None, Referrals: toReferrals(res.Referrals), Portal: PortalURL}
+		NotAnswered: res.Confidence == search.Weak || res.Confidence == search.None, Referrals: toReferrals(res.Referrals), Portal: corpus.PortalSearchURL}
 	if res.Spelled != "" {
 		v.Searched = res.Spelled
 	}
@@ -403,6 +403,16 @@ type answerLink struct{ Label, Href string }
 
 type hiddenField struct{ Name, Value string }
 
+// with returns a copy of the given facts with one more set.
+func with(given url.Values, key, value string) url.Values {
+	q := url.Values{}
+	for k, x := range given {
+		q[k] = slices.Clone(x)
+	}
+	q.Set(key, value)
+	return q
+}
+
 // nextViews turns follow-up questions into links that add one answer to
 // the facts already given and land on the results.
 func nextViews(next []search.NextQuestion, given url.Values) []nextView {
@@ -421,11 +431,7 @@ func nextViews(next []search.NextQuestion, given url.Values) []nextView {
 				options = append(slices.Clone(options), corpus.NoneOption)
 			}
 			for _, o := range options {
-				q := url.Values{}
-				for k, x := range given {
-					q[k] = slices.Clone(x)
-				}
-				q.Set(n.Field.Name, o)
+				q := with(given, n.Field.Name, o)
 				label := o
 				if o == corpus.NoneOption {
 					label = "以上都没有"
@@ -513,20 +519,11 @@ func (s *Server) matchPage(c echo.Context) error {
 		v.MaybeTotal = len(v.Maybe)
 		if len(v.Maybe) > maybeShown && c.QueryParam("all") != "1" {
 			v.Maybe = v.Maybe[:maybeShown]
-			all := url.Values{}
-			for k, x := range given {
-				all[k] = slices.Clone(x)
-			}
-			all.Set("all", "1")
-			v.MoreHref = "/match?" + all.Encode() + "#maybe-title"
+			v.MoreHref = "/match?" + with(given, "all", "1").Encode() + "#maybe-title"
 		}
 	}
 	return s.render.render(c, http.StatusOK, "match", s.page(c, "按我的情况查", v))
 }
-
-// PortalURL is Shanghai's 一网通办 portal, where a question the base does not
-// answer may still be searched.
-const PortalURL = "https://zwdt.sh.gov.cn/govPortals/index.do"
 
 // statedView is a link to the wizard filled in with what a question
 // states about the person.
