@@ -8,7 +8,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= data
 FUZZTIME ?= 5s
 
-.PHONY: build run test test-cluster deps check-format vet unit fuzz-short vulncheck bench eval eval-deps load
+.PHONY: build run test test-cluster deps check-format vet unit fuzz-short vulncheck bench bench-scale eval eval-deps load
 
 build:
 	$(GO) build -o $(BIN) ./cmd/yicha
@@ -73,6 +73,17 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./index
 	$(GO) test -run '^$$' -bench 'Search' -benchtime 3000x -timeout 60m ./search
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./cmd/yicha
+
+# Scale: yicha beside the Xapian+jieba peer on the same generated corpus of
+# 100,000 documents and 1,000 real questions, written as a BEIR set to a
+# temporary directory and removed after; prints build rate, p50 and p99 per
+# question of each and the ratios. SCALE_DOCS and SCALE_QUESTIONS change the
+# sizes. Several minutes; not part of make test.
+SCALE_DOCS      ?= 100000
+SCALE_QUESTIONS ?= 1000
+bench-scale: build eval-deps
+	GO="$(GO)" BIN=./$(BIN) PY=$(PY) SHARED=$(SHARED) SCALE_DOCS=$(SCALE_DOCS) SCALE_QUESTIONS=$(SCALE_QUESTIONS) \
+		./deploy/dev/bench-scale.sh
 
 # Load: wrk replays real residents' questions against /api/search, then hits
 # /healthz the same way, in one run, and prints both and their ratio. A

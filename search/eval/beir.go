@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,12 +21,38 @@ type BEIRDoc struct {
 	ID    string `json:"_id"`
 	Title string `json:"title"`
 	Text  string `json:"text"`
+	// Policy, an extension, carries the fields of an entry a BEIR document
+	// has no place for, so that a generated corpus reads back as it was
+	// made; other tools ignore it.
+	Policy *BEIRPolicy `json:"policy,omitempty"`
+}
+
+// BEIRPolicy holds the fields of an entry beyond its id, title and
+// content, named as in the policy's JSON.
+type BEIRPolicy struct {
+	Summary   string   `json:"summary,omitempty"`
+	Category  string   `json:"category,omitempty"`
+	Kind      string   `json:"kind,omitempty"`
+	Audiences []string `json:"audiences,omitempty"`
+	Agency    string   `json:"agency,omitempty"`
+	Updated   string   `json:"updated,omitempty"`
+}
+
+// DocOf returns an entry as a BEIR document: its title, its content as the
+// text, and the fields search filters and facets on as the Policy
+// extension.
+func DocOf(p *corpus.Policy) BEIRDoc {
+	return BEIRDoc{ID: p.ID, Title: p.Title, Text: p.Content, Policy: &BEIRPolicy{
+		Summary: p.Summary, Category: p.Category, Kind: p.Kind, Audiences: p.Audiences, Agency: p.Agency, Updated: p.Updated,
+	}}
 }
 
 // ReadBEIRCorpus reads a BEIR corpus and maps each document onto the policy
 // schema: the title becomes the title, the text the content and the
-// summary its opening. The entries are for measuring search quality; they
-// are not checked like a policy corpus.
+// summary its opening; a document with the Policy extension (DocOf) gives
+// its summary, category, kind, audiences, agency and date too. The entries
+// are for measuring search quality; they are not checked like a policy
+// corpus.
 func ReadBEIRCorpus(name string, r io.Reader) (*corpus.Corpus, error) {
 	var ps []*corpus.Policy
 	seen := map[string]bool{}
@@ -40,7 +68,17 @@ func ReadBEIRCorpus(name string, r io.Reader) (*corpus.Corpus, error) {
 			return fmt.Errorf("_id %q appears twice", d.ID)
 		}
 		seen[d.ID] = true
-		ps = append(ps, &corpus.Policy{ID: d.ID, Title: d.Title, Content: d.Text, Summary: opening(d.Text, 120), Updated: "2000-01-01"})
+		p := &corpus.Policy{ID: d.ID, Title: d.Title, Content: d.Text, Summary: opening(d.Text, 120), Updated: "2000-01-01"}
+		if x := d.Policy; x != nil {
+			p.Category, p.Kind, p.Audiences, p.Agency = x.Category, x.Kind, x.Audiences, x.Agency
+			if x.Summary != "" {
+				p.Summary = x.Summary
+			}
+			if x.Updated != "" {
+				p.Updated = x.Updated
+			}
+		}
+		ps = append(ps, p)
 		return nil
 	})
 	if err != nil {
@@ -111,6 +149,41 @@ func ReadQrels(name string, r io.Reader) (Qrels, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return q, nil
+}
+
+// WriteBEIRCorpus writes documents as a BEIR corpus.jsonl, one a line.
+func WriteBEIRCorpus(w io.Writer, docs []BEIRDoc) error {
+	return writeJSONL(w, docs)
+}
+
+// WriteBEIRQueries writes queries as a BEIR queries.jsonl, one a line.
+func WriteBEIRQueries(w io.Writer, queries []BEIRQuery) error {
+	return writeJSONL(w, queries)
+}
+
+// WriteQrels writes judgments as a BEIR qrels.tsv: the header, then one
+// line per query and document, queries and documents in sorted order.
+func WriteQrels(w io.Writer, q Qrels) error {
+	bw := bufio.NewWriter(w)
+	bw.WriteString("query-id\tcorpus-id\tscore\n")
+	for _, qid := range slices.Sorted(maps.Keys(q)) {
+		for _, did := range slices.Sorted(maps.Keys(q[qid])) {
+			fmt.Fprintf(bw, "%s\t%s\t%d\n", qid, did, q[qid][did])
+		}
+	}
+	return bw.Flush()
+}
+
+func writeJSONL[T any](w io.Writer, items []T) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for _, x := range items {
+		if err := enc.Encode(x); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
 }
 
 // readJSONL calls fn for each non-empty line, naming the file and line in

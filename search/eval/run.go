@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -21,21 +22,30 @@ type Result struct {
 	// ZeroResults counts queries that came back empty.
 	ZeroResults int
 	// Latencies holds each query's time, in query order.
-	Latencies []time.Duration
+	Latencies Latencies
 }
 
 // Depth is how many hits are fetched per query.
 const Depth = 100
 
+// Judged returns the queries that have judgments, in order: those Run
+// measures.
+func (q Qrels) Judged(queries []BEIRQuery) []BEIRQuery {
+	var out []BEIRQuery
+	for _, x := range queries {
+		if len(q[x.ID]) > 0 {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 // Run ranks every judged query with r and averages nDCG@10, MRR@10 and
 // Recall@100. Queries without judgments are skipped, as BEIR does.
 func Run(ctx context.Context, r Ranker, queries []BEIRQuery, qrels Qrels) (*Result, error) {
 	res := &Result{}
-	for _, q := range queries {
+	for _, q := range qrels.Judged(queries) {
 		judged := qrels[q.ID]
-		if len(judged) == 0 {
-			continue
-		}
 		start := time.Now()
 		ranked, err := r.Rank(ctx, q.Text, Depth)
 		if err != nil {
@@ -60,23 +70,48 @@ func Run(ctx context.Context, r Ranker, queries []BEIRQuery, qrels Qrels) (*Resu
 }
 
 // Percentile returns the p-th percentile (0–100) of the latencies.
-func (r *Result) Percentile(p float64) time.Duration {
-	if len(r.Latencies) == 0 {
+func (r *Result) Percentile(p float64) time.Duration { return r.Latencies.Percentile(p) }
+
+// Mean returns the mean latency.
+func (r *Result) Mean() time.Duration { return r.Latencies.Mean() }
+
+// Latencies are the times questions took, one each.
+type Latencies []time.Duration
+
+// Percentile returns the p-th percentile (0–100): the time at rank
+// p/100·(n−1), rounded down, of the times sorted, so that p=50 of an even
+// count is the lower middle and p=100 the slowest. It is 0 without times.
+func (l Latencies) Percentile(p float64) time.Duration {
+	if len(l) == 0 {
 		return 0
 	}
-	s := slices.Clone(r.Latencies)
+	s := slices.Clone(l)
 	slices.Sort(s)
 	return s[int(p/100*float64(len(s)-1))]
 }
 
-// Mean returns the mean latency.
-func (r *Result) Mean() time.Duration {
-	if len(r.Latencies) == 0 {
+// Mean returns the mean time, 0 without times.
+func (l Latencies) Mean() time.Duration {
+	if len(l) == 0 {
 		return 0
 	}
 	var sum time.Duration
-	for _, d := range r.Latencies {
+	for _, d := range l {
 		sum += d
 	}
-	return sum / time.Duration(len(r.Latencies))
+	return sum / time.Duration(len(l))
+}
+
+// Time asks every query in turn with ask and returns each one's time, in
+// query order; it stops at the first error.
+func Time(ctx context.Context, queries []BEIRQuery, ask func(ctx context.Context, question string) error) (Latencies, error) {
+	lat := make(Latencies, 0, len(queries))
+	for _, q := range queries {
+		start := time.Now()
+		if err := ask(ctx, q.Text); err != nil {
+			return nil, fmt.Errorf("query %s: %w", q.ID, err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	return lat, nil
 }
