@@ -1,60 +1,50 @@
 package index
 
 import (
+	_ "embed"
 	"fmt"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/longbridgeapp/opencc"
 )
 
-// Ranges of Han characters whose traditional forms are mapped to simplified
-// ones: CJK Unified Ideographs, Extension A and the compatibility block.
-var hanRanges = [][2]rune{{0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF}}
+// t2sText is the table of traditional Han characters and their simplified
+// forms, one pair a line, generated from OpenCC's t2s conversion of each
+// character alone (see internal/t2sgen): only one-to-one mappings between
+// characters of the same UTF-8 length, so normalising never moves a byte
+// offset.
+//
+//go:generate go run ./internal/gent2s -o dict/t2s.txt
+//go:embed dict/t2s.txt
+var t2sText string
 
-// t2sTable maps each traditional Han character to its simplified form,
-// character by character, as OpenCC's t2s conversion of the character alone
-// gives it. Only one-to-one mappings between characters of the same UTF-8
-// length are kept, so normalising never moves a byte offset.
+// t2sTable maps each traditional Han character to its simplified form.
 var t2sTable = sync.OnceValues(func() (map[rune]rune, error) {
-	cc, err := opencc.New("t2s")
-	if err != nil {
-		return nil, fmt.Errorf("load OpenCC t2s: %w", err)
-	}
-	// Convert every character in one call, separated by newlines so that no
-	// phrase rule can join two of them.
-	var b strings.Builder
-	for _, r := range hanRanges {
-		for c := r[0]; c <= r[1]; c++ {
-			b.WriteRune(c)
-			b.WriteByte('\n')
-		}
-	}
-	out, err := cc.Convert(b.String())
-	if err != nil {
-		return nil, fmt.Errorf("OpenCC t2s: %w", err)
-	}
-	lines := strings.Split(out, "\n")
+	return parseT2S(t2sText)
+})
+
+// parseT2S reads the character table: lines of a character, a space and
+// the character it folds to; lines starting with # are comments.
+func parseT2S(text string) (map[rune]rune, error) {
 	table := make(map[rune]rune, 4096)
-	i := 0
-	for _, r := range hanRanges {
-		for c := r[0]; c <= r[1]; c++ {
-			if i >= len(lines) {
-				return nil, fmt.Errorf("OpenCC t2s: %d lines for %d characters", len(lines), i)
-			}
-			s := lines[i]
-			i++
-			to, n := utf8.DecodeRuneInString(s)
-			if n != len(s) || to == c || utf8.RuneLen(to) != utf8.RuneLen(c) {
-				continue
-			}
-			table[c] = to
+	for i, line := range strings.Split(text, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
 		}
+		a, b, _ := strings.Cut(line, " ")
+		from, fn := utf8.DecodeRuneInString(a)
+		to, tn := utf8.DecodeRuneInString(b)
+		if fn != len(a) || tn != len(b) || from == utf8.RuneError || to == utf8.RuneError || fn != tn {
+			return nil, fmt.Errorf("character table line %d: %q is not two characters of one length", i+1, line)
+		}
+		table[from] = to
+	}
+	if len(table) < 2000 {
+		return nil, fmt.Errorf("the character table is missing or too small (%d characters)", len(table))
 	}
 	return table, nil
-})
+}
 
 // Folder normalises text one rune at a time: full-width forms to ASCII,
 // upper to lower case, traditional Han characters to simplified ones.
