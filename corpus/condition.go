@@ -1,7 +1,9 @@
 package corpus
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -124,6 +126,85 @@ func (c *Condition) UnmarshalYAML(n *yaml.Node) error {
 		}
 	}
 	return nil
+}
+
+// UnmarshalJSON decodes a condition written by MarshalJSON to what
+// UnmarshalYAML makes of the same text: a scalar value, or each of a list,
+// kept as its text. Anything else is an error — a condition that is not a
+// mapping, an unknown key, a value that is neither —, so that a reader
+// falls back to YAML, which says where and why. Its line is left for the
+// caller to set.
+func (c *Condition) UnmarshalJSON(data []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
+		return errors.New("a condition must be a mapping")
+	}
+	for k, raw := range fields {
+		var err error
+		switch k {
+		case "field":
+			c.Field, err = jsonString(k, raw)
+		case "op":
+			c.Op, err = jsonString(k, raw)
+		case "ask":
+			c.Ask, err = jsonString(k, raw)
+		case "value":
+			var list []json.RawMessage
+			if json.Unmarshal(raw, &list) != nil || bytes.Equal(raw, []byte("null")) {
+				list = []json.RawMessage{raw}
+			}
+			for _, item := range list {
+				v, ok := scalarText(item)
+				if !ok {
+					return errors.New("value must be a scalar or a list of scalars")
+				}
+				c.Values = append(c.Values, v)
+			}
+		case "all", "any":
+			var items []*Condition
+			if err = json.Unmarshal(raw, &items); err == nil && (items == nil || slices.Contains(items, nil)) {
+				err = fmt.Errorf("%s must be a list of conditions", k)
+			}
+			if k == "all" {
+				c.All = items
+			} else {
+				c.Any = items
+			}
+		default:
+			err = fmt.Errorf("unknown key %q in condition", k)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// jsonString decodes a JSON string (and nothing else: YAML would read null
+// or a number as its text).
+func jsonString(key string, raw json.RawMessage) (string, error) {
+	var s string
+	if bytes.HasPrefix(bytes.TrimSpace(raw), []byte(`"`)) && json.Unmarshal(raw, &s) == nil {
+		return s, nil
+	}
+	return "", fmt.Errorf("%s must be a string", key)
+}
+
+// scalarText is a JSON scalar's text as YAML reads it: a string's value,
+// else the literal (a number, true, false, null).
+func scalarText(raw json.RawMessage) (string, bool) {
+	if s, err := jsonString("", raw); err == nil {
+		return s, true
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return "", false
+	}
+	switch v.(type) {
+	case map[string]any, []any:
+		return "", false
+	}
+	return string(bytes.TrimSpace(raw)), true
 }
 
 // check validates the condition against the declared situation fields.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 )
 
 // Open returns the source at path: a JSONL file of entries (one JSON object
@@ -130,6 +131,84 @@ func ReadJSONLEntries(ctx context.Context, name string, r io.Reader) (ps []*Poli
 		if err == io.EOF {
 			return ps, docs, probs, nil
 		}
+	}
+}
+
+// DecodeJSONL decodes a JSONL corpus that WriteJSONL wrote — an index's
+// own copy of its corpus — with encoding/json, many times faster than
+// ReadJSONLEntries (which reads each line as YAML, to say where a hand-made
+// file goes wrong). It gives the same entries and registry, except that
+// an entry does not know the line of each of its fields (problems Check
+// finds name the entry's first line). It reports no problems: anything
+// WriteJSONL would not have written is an error, and the caller reads the
+// file with ReadJSONLEntries instead.
+func DecodeJSONL(ctx context.Context, name string, r io.Reader) ([]*Policy, Documents, error) {
+	br := bufio.NewReaderSize(io.LimitReader(ctxReader{ctx, r}, MaxJSONLBytes+1), 64<<10)
+	var (
+		ps    []*Policy
+		docs  Documents
+		total int64
+	)
+	for line := 1; ; line++ {
+		text, n, long, err := readLine(br)
+		if err != nil && err != io.EOF {
+			return nil, nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		total += n
+		text = bytes.TrimSpace(text)
+		switch {
+		case total > MaxJSONLBytes || long:
+			return nil, nil, fmt.Errorf("%s:%d: too long", name, line)
+		case len(text) == 0:
+		case bytes.HasPrefix(text, []byte(documentsLinePrefix)) && docs == nil:
+			var probs Problems
+			if docs, probs = parseDocumentsLine(name, line, text); len(probs) > 0 {
+				return nil, nil, &CheckError{Problems: probs}
+			}
+		default:
+			p, err := decodePolicy(name, line, text)
+			if err != nil {
+				return nil, nil, err
+			}
+			ps = append(ps, p)
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	if docs == nil {
+		docs = documentsFromBasis(ps)
+	}
+	return ps, docs, nil
+}
+
+// decodePolicy decodes one line of JSON strictly into an entry, as
+// parsePolicy would from the same line.
+func decodePolicy(name string, line int, text []byte) (*Policy, error) {
+	var p Policy
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s:%d: more than one JSON value", name, line)
+	}
+	if p.ID == "" {
+		return nil, fmt.Errorf("%s:%d: the entry has no id", name, line)
+	}
+	p.Source = name
+	setConditionLines(p.Eligible, line)
+	return &p, nil
+}
+
+func setConditionLines(c *Condition, line int) {
+	if c == nil {
+		return
+	}
+	c.Line = line
+	for _, it := range append(slices.Clone(c.All), c.Any...) {
+		setConditionLines(it, line)
 	}
 }
 

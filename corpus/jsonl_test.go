@@ -86,3 +86,68 @@ func TestJSONLProblemsNameTheLine(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeJSONLReadsAsYAML checks that the fast reader of an index's own
+// copy of its corpus gives what ReadJSONLEntries gives: the same entries,
+// field for field (but the lines of their fields), and the same registry.
+func TestDecodeJSONLReadsAsYAML(t *testing.T) {
+	c, err := Embedded().Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A condition of every shape, values of every kind.
+	c.Policies[0].Eligible = &Condition{All: []*Condition{
+		{Field: "age", Op: OpGte, Values: []string{"60"}},
+		{Any: []*Condition{{Field: "hukou", Op: OpIn, Values: []string{"本市户籍"}}, {Ask: "家里是否困难？"}}},
+		{Field: "identity", Op: OpHas, Values: []string{"独居"}},
+	}}
+	var buf bytes.Buffer
+	if err := WriteJSONL(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	slow, slowDocs, probs, err := ReadJSONLEntries(context.Background(), "x.jsonl", bytes.NewReader(buf.Bytes()))
+	if err != nil || len(probs) > 0 {
+		t.Fatal(err, probs)
+	}
+	fast, fastDocs, err := DecodeJSONL(context.Background(), "x.jsonl", bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if probs := append(Check(slow, nil, slowDocs), Check(fast, nil, fastDocs)...); len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	if len(fast) != len(slow) {
+		t.Fatalf("%d entries, ReadJSONLEntries %d", len(fast), len(slow))
+	}
+	for i := range slow {
+		s := *slow[i]
+		s.lines = nil
+		if !reflect.DeepEqual(fast[i], &s) {
+			t.Errorf("entry %s:\n got %+v\nwant %+v", s.ID, fast[i], &s)
+		}
+	}
+	if !reflect.DeepEqual(fastDocs, slowDocs) {
+		t.Error("the registries differ")
+	}
+}
+
+// TestDecodeJSONLRefusesWhatYAMLReads checks that what WriteJSONL does
+// not write is an error for the fast reader, so that the caller reads the
+// file as YAML.
+func TestDecodeJSONLRefusesWhatYAMLReads(t *testing.T) {
+	for _, line := range []string{
+		`{"id":"a","title":"t","extra":1}`,
+		`{"id":"a","eligibility":{"field":"age","op":"gte","value":{"x":1}}}`,
+		`{"id":"a","eligibility":{"field":null,"op":"eq","value":"1"}}`,
+		`{"id":"a","eligibility":{"all":null}}`,
+		`{"id":"a","eligibility":{"what":1}}`,
+		`{"id":"a","eligibility":[1]}`,
+		`{"title":"no id"}`,
+		`{"id":"a"} {"id":"b"}`,
+		`id: a`,
+	} {
+		if _, _, err := DecodeJSONL(context.Background(), "x.jsonl", strings.NewReader(line+"\n")); err == nil {
+			t.Errorf("%s: no error", line)
+		}
+	}
+}

@@ -1,11 +1,14 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -49,6 +52,9 @@ const (
 // Store is a data directory holding built indexes and the manifest naming
 // the active one. Only one process may use a data directory at a time.
 type Store struct {
+	// Log receives what the store falls back to; nil means slog.Default().
+	Log *slog.Logger
+
 	dir  string
 	lock *os.File
 }
@@ -159,18 +165,7 @@ func (s *Store) Active() (bleve.Index, *corpus.Corpus, *Manifest, error) {
 		return nil, nil, nil, nil
 	}
 	dir := filepath.Join(s.dir, m.Dir)
-	f, err := os.Open(filepath.Join(dir, corpusName))
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("corpus of index %s: %w", m.Dir, err)
-	}
-	defer f.Close()
-	ps, docs, probs, err := corpus.ReadJSONLEntries(context.Background(), filepath.Join(dir, corpusName), f)
-	if err == nil {
-		probs = append(probs, corpus.Check(ps, nil, docs)...)
-		if len(probs) > 0 {
-			err = &corpus.CheckError{Problems: probs}
-		}
-	}
+	ps, docs, err := s.readCorpus(filepath.Join(dir, corpusName))
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("corpus of index %s: %w", m.Dir, err)
 	}
@@ -182,6 +177,42 @@ func (s *Store) Active() (bleve.Index, *corpus.Corpus, *Manifest, error) {
 	served.Documents = docs
 	served.Version = m.CorpusVersion
 	return idx, served, m, nil
+}
+
+// readCorpus reads and checks the corpus kept beside an index. It decodes
+// the file as the JSON WriteJSONL wrote (corpus.DecodeJSONL), and reads it
+// as a hand-made JSONL corpus (corpus.ReadJSONLEntries, ten times slower)
+// when that fails or the corpus has problems, so that they name their
+// lines.
+func (s *Store) readCorpus(path string) ([]*corpus.Policy, corpus.Documents, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	ps, docs, err := corpus.DecodeJSONL(context.Background(), path, f)
+	if err == nil && len(corpus.Check(ps, nil, docs)) == 0 {
+		return ps, docs, nil
+	}
+	s.log().Info("reading the index's corpus as YAML", "file", path, "reason", cmp.Or(err, errors.New("it has problems")))
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, nil, err
+	}
+	ps, docs, probs, err := corpus.ReadJSONLEntries(context.Background(), path, f)
+	if err == nil {
+		probs = append(probs, corpus.Check(ps, nil, docs)...)
+		if len(probs) > 0 {
+			err = &corpus.CheckError{Problems: probs}
+		}
+	}
+	return ps, docs, err
+}
+
+func (s *Store) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 // corpusName is the file beside an index holding the corpus it was built from.

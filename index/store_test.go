@@ -1,10 +1,13 @@
 package index
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"yicha/corpus"
@@ -131,5 +134,50 @@ func TestStoreRebuildsWhenTheDictionaryChanges(t *testing.T) {
 	if idx, _, _, _ := s.Active(); idx != nil {
 		idx.Close()
 		t.Fatal("an index built with another dictionary was reused")
+	}
+}
+
+// TestStoreReadsAHandMadeCorpusCopy checks that an index whose corpus copy
+// is not the JSON WriteJSONL writes (here: YAML flow mappings) still opens,
+// read the slow way, with a log line saying so.
+func TestStoreReadsAHandMadeCorpusCopy(t *testing.T) {
+	c := embeddedCorpus(t)
+	s, err := OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var logged bytes.Buffer
+	s.Log = slog.New(slog.NewTextHandler(&logged, nil))
+	idx, m, err := s.Build(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx.Close()
+	if err := s.Activate(m); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(s.Dir(), m.Dir, corpusName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yamlish := bytes.ReplaceAll(data, []byte("\n{\"id\":"), []byte("\n{id: "))
+	if bytes.Equal(yamlish, data) {
+		t.Fatal("no entry line to rewrite")
+	}
+	if err := os.WriteFile(path, yamlish, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	idx, got, _, err := s.Active()
+	if err != nil || idx == nil {
+		t.Fatalf("Active = %v, %v", idx, err)
+	}
+	idx.Close()
+	if len(got.Policies) != len(c.Policies) || got.Policies[0].Title != c.Policies[0].Title {
+		t.Fatalf("read %d entries, want %d", len(got.Policies), len(c.Policies))
+	}
+	if !strings.Contains(logged.String(), "reading the index's corpus as YAML") {
+		t.Errorf("no log line of the fallback; logged %q", logged.String())
 	}
 }

@@ -111,6 +111,7 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 		return err
 	}
 	defer store.Close()
+	store.Log = log
 	ln, err := listen(f.addr)
 	if err != nil {
 		return err
