@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/mozillazg/go-pinyin"
@@ -26,11 +27,12 @@ type Suggestion struct {
 // Suggester completes a partial question from the words of a corpus: entry
 // titles, keywords and the synonyms found in the entries. It matches Chinese
 // text, full pinyin without tones (gaolingjintie) and pinyin initials
-// (gljt). Everything is computed when it is built; a Suggester is safe for
-// concurrent use.
+// (gljt). What it matches against is computed on first use (the pinyin of
+// every title takes tens of milliseconds), so that a server starting up
+// answers searches sooner; a Suggester is safe for concurrent use.
 type Suggester struct {
 	fold  *index.Folder
-	items []suggestItem // ordered: titles first, then shorter, then by text
+	items func() []suggestItem // ordered: titles first, then shorter, then by text
 }
 
 type suggestItem struct {
@@ -41,11 +43,16 @@ type suggestItem struct {
 	syllables [][]string
 }
 
-// NewSuggester builds a suggester from every entry's title and keywords and
-// from each word of the synonym groups that occurs in an entry's title,
+// NewSuggester returns a suggester of every entry's title and keywords and
+// of each word of the synonym groups that occurs in an entry's title,
 // keywords, summary or content.
 func NewSuggester(c *corpus.Corpus, syn index.Synonyms, fold *index.Folder) *Suggester {
-	s := &Suggester{fold: fold}
+	return &Suggester{fold: fold, items: sync.OnceValue(func() []suggestItem { return suggestItems(c, syn, fold) })}
+}
+
+// suggestItems computes what a suggester matches against, in rank order.
+func suggestItems(c *corpus.Corpus, syn index.Synonyms, fold *index.Folder) []suggestItem {
+	var items []suggestItem
 	seen := map[string]bool{}
 	add := func(text, id string) {
 		text = strings.TrimSpace(text)
@@ -54,7 +61,7 @@ func NewSuggester(c *corpus.Corpus, syn index.Synonyms, fold *index.Folder) *Sug
 			return
 		}
 		seen[folded] = true
-		s.items = append(s.items, suggestItem{
+		items = append(items, suggestItem{
 			Suggestion: Suggestion{Text: text, ID: id},
 			folded:     folded, syllables: syllablesOf(folded),
 		})
@@ -88,7 +95,7 @@ func NewSuggester(c *corpus.Corpus, syn index.Synonyms, fold *index.Folder) *Sug
 			add(w, "")
 		}
 	}
-	slices.SortStableFunc(s.items, func(a, b suggestItem) int {
+	slices.SortStableFunc(items, func(a, b suggestItem) int {
 		if at, bt := a.ID != "", b.ID != ""; at != bt {
 			if at {
 				return -1
@@ -100,7 +107,7 @@ func NewSuggester(c *corpus.Corpus, syn index.Synonyms, fold *index.Folder) *Sug
 			strings.Compare(a.Text, b.Text),
 		)
 	})
-	return s
+	return items
 }
 
 // pinyinArgs turns Han characters into toneless pinyin with every reading,
@@ -209,8 +216,9 @@ func (s *Suggester) Suggest(q string, limit int) []Suggestion {
 	// Items are already in rank order within a tier, so the first limit
 	// matches of each tier are all that can be returned.
 	var tiers [numTiers][]int
-	for i := range s.items {
-		it := &s.items[i]
+	items := s.items()
+	for i := range items {
+		it := &items[i]
 		t := -1
 		if isPinyin {
 			switch exact, prefix := matchPinyin(it.syllables, py); {
@@ -242,7 +250,7 @@ func (s *Suggester) Suggest(q string, limit int) []Suggestion {
 			if len(out) == limit {
 				return out
 			}
-			out = append(out, s.items[i].Suggestion)
+			out = append(out, items[i].Suggestion)
 		}
 	}
 	return out
@@ -266,7 +274,7 @@ func (s *Suggester) Spelled(q string) (Suggestion, bool) {
 	if len(py) < 3 || strings.IndexFunc(py, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0 {
 		return Suggestion{}, false
 	}
-	for _, it := range s.items {
+	for _, it := range s.items() {
 		if exact, _ := matchPinyin(it.syllables, py); exact {
 			return it.Suggestion, true
 		}
