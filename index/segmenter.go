@@ -67,8 +67,19 @@ func userDict() string {
 func AnalysisFingerprint() string { return analysisFingerprint() }
 
 var analysisFingerprint = sync.OnceValue(func() string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%d\n%s\n%s", MappingVersion, policyDict, generalDict)))
-	return hex.EncodeToString(sum[:8])
+	// The hash of "version\npolicy\ngeneral", written piece by piece: one
+	// string of it all would be 2 MB to allocate at start-up.
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\n", MappingVersion)
+	var buf [32 << 10]byte
+	for _, part := range []string{policyDict, "\n", generalDict} {
+		for len(part) > 0 {
+			n := copy(buf[:], part)
+			h.Write(buf[:n])
+			part = part[n:]
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
 })
 
 // stripComments drops the lines of a dictionary that start with #.
