@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blevesearch/bleve/v2"
+
 	"yicha/corpus"
 	"yicha/index"
 	"yicha/search/eval"
@@ -114,53 +116,136 @@ func dirSize(dir string) int64 {
 	return n
 }
 
+// benchSets are the corpora the search benchmarks run on.
+var benchSets = []struct {
+	name string
+	c    func(testing.TB) *corpus.Corpus
+}{
+	{"default", embedded},
+	{"stard", func(tb testing.TB) *corpus.Corpus { return beirCorpus(tb, "stard-lecoqa") }},
+	{"scale100k", func(tb testing.TB) *corpus.Corpus { return scaleCorpus(tb, 100_000) }},
+}
+
+// benchIndex is an index built for the benchmarks, with what its build cost.
+type benchIndex struct {
+	e     *Engine
+	c     *corpus.Corpus
+	build time.Duration
+	mb    float64
+	dir   string
+	keep  bool
+}
+
+// TestMain removes the benchmarks' indexes after the run, except those
+// kept in YICHA_BENCH_INDEX.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, bi := range benchIndexes {
+		bi.e.Close()
+		if !bi.keep {
+			os.RemoveAll(bi.dir)
+		}
+	}
+	os.Exit(code)
+}
+
+// benchIndexes keeps each corpus's index for the benchmarks of one run, so
+// that BenchmarkSearch and BenchmarkRank build it once.
+var benchIndexes = map[string]*benchIndex{}
+
+// benchEngine returns the engine over the index of one of benchSets, built
+// once per run. When YICHA_BENCH_INDEX names a directory, the index is kept
+// there and reused by later runs (delete it after changing the corpus
+// generator or the mapping).
+func benchEngine(b *testing.B, name string, c func(testing.TB) *corpus.Corpus) *benchIndex {
+	if bi, ok := benchIndexes[name]; ok {
+		return bi
+	}
+	corp := c(b)
+	var idx bleve.Index
+	var err error
+	var build time.Duration
+	var dir string
+	if keep := os.Getenv("YICHA_BENCH_INDEX"); keep != "" {
+		dir = filepath.Join(keep, name)
+		if idx, err = bleve.Open(dir); err != nil {
+			idx = nil
+		}
+	}
+	if idx == nil {
+		if dir == "" {
+			dir = filepath.Join(os.TempDir(), fmt.Sprintf("yicha-bench-%d-%s", os.Getpid(), name))
+			os.RemoveAll(dir)
+		}
+		start := time.Now()
+		if idx, err = index.BuildAt(context.Background(), dir, corp, nil); err != nil {
+			b.Fatal(err)
+		}
+		build = time.Since(start)
+	}
+	e, err := New(idx, corp, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bi := &benchIndex{e: e, c: corp, build: build, mb: float64(dirSize(dir)) / (1 << 20), dir: dir, keep: os.Getenv("YICHA_BENCH_INDEX") != ""}
+	benchIndexes[name] = bi
+	return bi
+}
+
 // BenchmarkSearch answers real questions as /api/search does (a page of
 // 10 with snippets and facets) and reports the p50 and p99 latencies, on
 // the default corpus, the 11k statute articles and a generated corpus of
 // 100,000 documents (whose build speed and index size it reports too).
 func BenchmarkSearch(b *testing.B) {
 	qs := benchQuestions(b)
-	for _, set := range []struct {
-		name string
-		c    func(testing.TB) *corpus.Corpus
-	}{
-		{"default", embedded},
-		{"stard", func(tb testing.TB) *corpus.Corpus { return beirCorpus(tb, "stard-lecoqa") }},
-		{"scale100k", func(tb testing.TB) *corpus.Corpus { return scaleCorpus(tb, 100_000) }},
-	} {
+	for _, set := range benchSets {
 		b.Run(set.name, func(b *testing.B) {
-			c := set.c(b)
-			dir := filepath.Join(b.TempDir(), "idx")
-			start := time.Now()
-			idx, err := index.BuildAt(context.Background(), dir, c, nil)
-			if err != nil {
-				b.Fatal(err)
+			bi := benchEngine(b, set.name, set.c)
+			benchLatency(b, qs, func(q string) error {
+				_, err := bi.e.Search(context.Background(), Request{Query: q, Page: 1, Size: 10, Sort: SortRelevance})
+				return err
+			})
+			if bi.build > 0 {
+				b.ReportMetric(float64(len(bi.c.Policies))/bi.build.Seconds(), "build-docs/s")
 			}
-			defer idx.Close()
-			build := time.Since(start)
-			e, err := New(idx, c, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var lat []time.Duration
-			b.ResetTimer()
-			i := 0
-			for b.Loop() {
-				q := qs[i%len(qs)]
-				i++
-				t0 := time.Now()
-				if _, err := e.Search(context.Background(), Request{Query: q, Page: 1, Size: 10, Sort: SortRelevance}); err != nil {
-					b.Fatal(err)
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			b.StopTimer()
-			slices.Sort(lat)
-			ms := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / 1e6 }
-			b.ReportMetric(ms(0.5), "p50-ms")
-			b.ReportMetric(ms(0.99), "p99-ms")
-			b.ReportMetric(float64(len(c.Policies))/build.Seconds(), "build-docs/s")
-			b.ReportMetric(float64(dirSize(dir))/(1<<20), "index-MB")
+			b.ReportMetric(bi.mb, "index-MB")
 		})
 	}
+}
+
+// BenchmarkRank ranks real questions alone, as the evaluation does: the
+// first 10 ids, without facets, snippets or confidence.
+func BenchmarkRank(b *testing.B) {
+	qs := benchQuestions(b)
+	for _, set := range benchSets {
+		b.Run(set.name, func(b *testing.B) {
+			bi := benchEngine(b, set.name, set.c)
+			benchLatency(b, qs, func(q string) error {
+				_, err := bi.e.Rank(context.Background(), q, 10)
+				return err
+			})
+		})
+	}
+}
+
+// benchLatency runs one question per iteration and reports the p50 and
+// p99 latencies.
+func benchLatency(b *testing.B, qs []string, run func(q string) error) {
+	var lat []time.Duration
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		q := qs[i%len(qs)]
+		i++
+		t0 := time.Now()
+		if err := run(q); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	ms := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / 1e6 }
+	b.ReportMetric(ms(0.5), "p50-ms")
+	b.ReportMetric(ms(0.99), "p99-ms")
 }

@@ -1,18 +1,14 @@
 package search
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/binary"
 	"math"
-	"reflect"
+	"math/bits"
 	"slices"
-	"sync"
 
-	"github.com/blevesearch/bleve/v2/mapping"
-	"github.com/blevesearch/bleve/v2/search"
 	bleveindex "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 
 	"yicha/index"
 )
@@ -33,25 +29,17 @@ type BM25Params struct {
 	K1, B float64
 }
 
-// bm25Query scores documents by the weighted sum of textbook BM25 over its
-// clauses, with the true average field lengths counted at index time.
-// bleve's own BM25 is not the textbook one (it squares idf, takes the root
-// of term frequency, uses distinct-term counts as lengths and multiplies
-// by a coordination factor), and measured worse on our evaluation sets.
-type bm25Query struct {
-	clauses        []Clause
-	stats          *index.Stats
-	params         map[string]BM25Params
-	maxSecondaryDF float64
-	// limit, when above zero, keeps only the best-scored matches: facets,
-	// sorting and totals then work on the part of a large corpus that
-	// answers the question, not on every document sharing a common word.
-	limit int
-	// adjust moves entries for what the time and the question say of
-	// them: expired ones down, those citing a document number the
-	// question gives up, those whose keyword it says raised.
-	adjust adjustments
-}
+// The score of a document is the weighted sum of textbook BM25 over the
+// clauses it matches, with the true average field lengths counted at index
+// time, summed in the order of the clauses. bleve's own BM25 is not the
+// textbook one (it squares idf, takes the root of term frequency, uses
+// distinct-term counts as lengths and multiplies by a coordination factor),
+// and measured worse on our evaluation sets.
+//
+// A document matches when a primary (not Secondary) clause does, or when it
+// cites the document number the question gives. Then the adjustments move
+// it: citing the number adds citedScore, a keyword said multiplies by
+// saidFactor, and expiry by expiredFactor, in that order.
 
 // minSkippedDF keeps common secondary terms in small corpora, where every
 // posting is cheap and each term still tells entries apart.
@@ -60,37 +48,6 @@ const minSkippedDF = 500
 // expiredFactor scales the score of an entry past its expiry date, so it
 // ranks below every current entry that matches.
 const expiredFactor = 1e-9
-
-// Searcher reads every clause's postings, sums the scores per document and
-// returns the matches in index order, as bleve's searchers do.
-func (q *bm25Query) Searcher(ctx context.Context, r bleveindex.IndexReader, _ mapping.IndexMapping, _ search.SearcherOptions) (search.Searcher, error) {
-	n, err := r.DocCount()
-	if err != nil {
-		return nil, err
-	}
-	acc := accPool.Get().(*accumulator)
-	defer accPool.Put(acc)
-	acc.reset(int(n))
-	if err := q.score(ctx, r, n, q.clauses, acc); err != nil {
-		return nil, err
-	}
-	if err := acc.lift(r, q.adjust.cited, citedScore); err != nil {
-		return nil, err
-	}
-	for id, n := range q.adjust.said {
-		internal, err := r.InternalID(id)
-		if err != nil {
-			return nil, err
-		}
-		if len(internal) > 0 {
-			acc.scale(internal, saidFactor(n))
-		}
-	}
-	if err := acc.demote(r, q.adjust.expired, expiredFactor); err != nil {
-		return nil, err
-	}
-	return acc.searcher(q.limit), nil
-}
 
 // saidFactor is how much an entry's score is raised when the question says
 // one of its keywords (or its title) of n characters word for word.
@@ -103,249 +60,543 @@ var saidBoost = 0.5
 // a question gives: more than any sum of BM25 clauses reaches.
 const citedScore = 1e4
 
-// lift adds score to the documents with the given ids, which then match.
-func (a *accumulator) lift(r bleveindex.IndexReader, ids []string, score float64) error {
-	for _, id := range ids {
-		internal, err := r.InternalID(id)
-		if err != nil {
-			return err
-		}
-		if len(internal) > 0 {
-			a.add(internal, score, true)
-		}
+// term is one clause prepared for scoring: its weight times idf, its
+// field's parameters, the most it adds to a score (ub), and a cursor on its
+// postings: the segments' own iterators for scorch, arrays read through
+// bleve's API otherwise.
+type term struct {
+	clause  int
+	w       float64
+	k1, b   float64
+	avg     float64
+	ub      float64
+	primary bool
+	// local is the term's bound in the window being scored.
+	local float64
+
+	parts []termPart
+	arr   *postings
+	// blocks holds the most the term's tf part reaches in each window of
+	// documents (nil: ub holds everywhere).
+	blocks []float32
+
+	// The cursor: the current document (done when past the last), its
+	// frequency and norm; pi is the current part, pos the place in arr.
+	doc  uint32
+	done bool
+	tf   uint64
+	norm float64
+	pi   int
+	pos  int
+	it   segment.PostingsIterator
+}
+
+// termPart is a segment's postings of a term.
+type termPart struct {
+	base uint32
+	pl   segment.PostingsList
+}
+
+// localBound returns the most the term adds to a score in the window of
+// documents from lo.
+func (t *term) localBound(lo uint32) float64 {
+	if t.blocks == nil {
+		return t.ub
 	}
+	return t.w * float64(t.blocks[lo/window])
+}
+
+// score is what the term adds to the score of the document under its cursor.
+func (t *term) score() float64 {
+	tf := float64(t.tf)
+	dl := t.avg
+	if t.norm > 0 {
+		dl = 1 / (t.norm * t.norm)
+	}
+	return t.w * tf * (t.k1 + 1) / (tf + t.k1*(1-t.b+t.b*dl/t.avg))
+}
+
+// reset puts the cursor on the first posting.
+func (t *term) reset() error {
+	t.pi, t.pos, t.it, t.done = 0, 0, nil, false
+	return t.move(0)
+}
+
+// next moves the cursor to the next posting.
+func (t *term) next() error {
+	if t.done {
+		return nil
+	}
+	if t.arr != nil {
+		t.pos++
+		return t.load()
+	}
+	return t.move(0)
+}
+
+// seek moves the cursor to the first posting at or after document d and
+// reports whether it is d.
+func (t *term) seek(d uint32) (bool, error) {
+	if t.done || t.doc >= d {
+		return !t.done && t.doc == d, nil
+	}
+	if t.arr != nil {
+		docs := t.arr.docs
+		i, _ := slices.BinarySearch(docs[t.pos:], d)
+		t.pos += i
+		if err := t.load(); err != nil {
+			return false, err
+		}
+	} else if err := t.move(d); err != nil {
+		return false, err
+	}
+	return !t.done && t.doc == d, nil
+}
+
+// load reads the array posting at pos.
+func (t *term) load() error {
+	if t.pos >= len(t.arr.docs) {
+		t.done = true
+		return nil
+	}
+	t.doc, t.tf, t.norm = t.arr.docs[t.pos], uint64(t.arr.tfs[t.pos]), t.arr.norms[t.pos]
 	return nil
 }
 
-// demote scales the scores of the documents with the given ids.
-func (a *accumulator) demote(r bleveindex.IndexReader, ids []string, factor float64) error {
-	for _, id := range ids {
-		internal, err := r.InternalID(id)
+// move moves the segments' cursor to the next posting at or after d (0:
+// the next one).
+func (t *term) move(d uint32) error {
+	if t.arr != nil {
+		return t.load()
+	}
+	for t.pi < len(t.parts) {
+		pt := &t.parts[t.pi]
+		if t.it == nil {
+			t.it = pt.pl.Iterator(true, true, false, nil)
+		}
+		var p segment.Posting
+		var err error
+		if d > pt.base {
+			p, err = t.it.Advance(uint64(d - pt.base))
+		} else {
+			p, err = t.it.Next()
+		}
 		if err != nil {
 			return err
 		}
-		if len(internal) > 0 {
-			a.scale(internal, factor)
+		if p != nil {
+			t.doc, t.tf, t.norm = pt.base+uint32(p.Number()), p.Frequency(), p.Norm()
+			return nil
 		}
+		t.pi++
+		t.it = nil
 	}
+	t.done = true
 	return nil
 }
 
-// accumulator sums scores per document. Documents are numbered densely by
-// the index (scorch's internal ids are 8-byte big-endian numbers), so the
-// sums live in a slice indexed by that number, reused between searches;
-// other ids fall back to a map.
-type accumulator struct {
-	sums    []float64
-	primary []bool
-	touched []uint64
-	other   map[string]float64
-	otherOK map[string]bool
-}
-
-var accPool = sync.Pool{New: func() any {
-	return &accumulator{other: map[string]float64{}, otherOK: map[string]bool{}}
-}}
-
-func (a *accumulator) reset(docs int) {
-	for _, d := range a.touched {
-		a.sums[d], a.primary[d] = 0, false
-	}
-	a.touched = a.touched[:0]
-	clear(a.other)
-	clear(a.otherOK)
-	if cap(a.sums) < docs {
-		a.sums, a.primary = make([]float64, docs), make([]bool, docs)
-	}
-	a.sums, a.primary = a.sums[:cap(a.sums)], a.primary[:cap(a.primary)]
-}
-
-func (a *accumulator) add(id []byte, score float64, primary bool) {
-	if len(id) == 8 {
-		d := binary.BigEndian.Uint64(id)
-		if d >= uint64(len(a.sums)) {
-			n := max(d+1, uint64(2*len(a.sums)))
-			sums, prim := make([]float64, n), make([]bool, n)
-			copy(sums, a.sums)
-			copy(prim, a.primary)
-			a.sums, a.primary = sums, prim
+// prepare finds the postings of the clauses, drops those that find nothing
+// and common secondary ones, and weighs the rest by their idf.
+func (b *QueryBuilder) prepare(ctx context.Context, v *view, r bleveindex.IndexReader, clauses []Clause, stats *index.Stats) ([]*term, error) {
+	n := float64(v.docs)
+	var out []*term
+	for i, c := range clauses {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		if a.sums[d] == 0 {
-			a.touched = append(a.touched, d)
-		}
-		a.sums[d] += score
-		a.primary[d] = a.primary[d] || primary
-		return
-	}
-	a.other[string(id)] += score
-	a.otherOK[string(id)] = a.otherOK[string(id)] || primary
-}
-
-func (a *accumulator) scale(id []byte, factor float64) {
-	if len(id) == 8 {
-		if d := binary.BigEndian.Uint64(id); d < uint64(len(a.sums)) {
-			a.sums[d] *= factor
-		}
-		return
-	}
-	if _, ok := a.other[string(id)]; ok {
-		a.other[string(id)] *= factor
-	}
-}
-
-// searcher returns the matched documents in index order, at most limit
-// of them (the best-scored) when limit is above zero.
-func (a *accumulator) searcher(limit int) *listSearcher {
-	if limit > 0 && len(a.other) == 0 {
-		kept := a.touched[:0]
-		for _, d := range a.touched {
-			if a.primary[d] {
-				kept = append(kept, d)
-			} else {
-				a.sums[d] = 0 // dropped: clear it for the next search
-			}
-		}
-		a.touched = kept
-		if len(a.touched) > limit {
-			// The limit best by score, ties to the lower document number.
-			slices.SortFunc(a.touched, func(x, y uint64) int {
-				switch sx, sy := a.sums[x], a.sums[y]; {
-				case sx > sy:
-					return -1
-				case sx < sy:
-					return 1
-				}
-				return cmp.Compare(x, y)
-			})
-			for _, d := range a.touched[limit:] {
-				a.sums[d], a.primary[d] = 0, false
-			}
-			a.touched = a.touched[:limit]
-		}
-	}
-	slices.Sort(a.touched)
-	s := &listSearcher{ids: make([][]byte, 0, len(a.touched)+len(a.other)), scores: make([]float64, 0, len(a.touched)+len(a.other))}
-	buf := make([]byte, 8*len(a.touched))
-	for i, d := range a.touched {
-		if !a.primary[d] {
+		if c.Weight <= 0 {
 			continue
 		}
-		id := buf[8*i : 8*i+8]
-		binary.BigEndian.PutUint64(id, d)
-		s.ids = append(s.ids, id)
-		s.scores = append(s.scores, a.sums[d])
+		prm := b.ranking.Params[c.Field]
+		avg := stats.AvgLen(c.Field)
+		if avg <= 0 {
+			avg = 1
+		}
+		t := &term{clause: i, k1: prm.K1, b: prm.B, avg: avg, primary: !c.Secondary}
+		var df int
+		if v.internal == nil {
+			info, err := v.term(c.Field, c.Term, [3]float64{prm.K1, prm.B, avg})
+			if err != nil {
+				return nil, err
+			}
+			t.parts, df, t.ub, t.blocks = info.parts, info.df, info.bound, info.blocks
+		} else {
+			p, err := v.readPostings(ctx, r, c.Field, c.Term)
+			if err != nil {
+				return nil, err
+			}
+			t.arr, df, t.ub = p, len(p.docs), prm.K1+1
+		}
+		if df == 0 || (c.Secondary && b.ranking.MaxSecondaryDF > 0 && df > minSkippedDF && float64(df) > b.ranking.MaxSecondaryDF*n) {
+			continue
+		}
+		idf := math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
+		t.w = c.Weight * idf
+		t.ub *= t.w
+		out = append(out, t)
 	}
-	if len(a.other) > 0 {
-		ids := make([]string, 0, len(a.other))
-		for id := range a.other {
-			if a.otherOK[id] {
-				ids = append(ids, id)
+	return out, nil
+}
+
+// ranking is one question's scoring over a view.
+type ranking struct {
+	v     *view
+	terms []*term
+	// restrict, when not nil, holds the only documents that may match.
+	restrict bitset
+	// forced are the documents scored in full whatever the bounds say
+	// (those cited or said, whose adjustments raise them), ascending.
+	forced  []uint32
+	cited   bitset
+	said    map[uint32]int
+	expired bitset
+}
+
+// hit is a document and its score.
+type hit struct {
+	doc   uint32
+	score float64
+}
+
+// better orders hits by score, then by document number.
+func better(a, b hit) bool {
+	return a.score > b.score || (a.score == b.score && a.doc < b.doc)
+}
+
+// topK is the k best hits seen, the worst of them on top of a heap.
+type topK struct {
+	k int
+	h []hit
+}
+
+func (t *topK) full() bool { return len(t.h) >= t.k }
+
+// threshold is the score a document must beat to enter a full list.
+func (t *topK) threshold() float64 {
+	if !t.full() {
+		return math.Inf(-1)
+	}
+	return t.h[0].score
+}
+
+func (t *topK) offer(x hit) {
+	if t.k <= 0 {
+		return
+	}
+	if !t.full() {
+		t.h = append(t.h, x)
+		for i := len(t.h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !better(t.h[p], t.h[i]) {
+				break
+			}
+			t.h[p], t.h[i] = t.h[i], t.h[p]
+			i = p
+		}
+		return
+	}
+	if !better(x, t.h[0]) {
+		return
+	}
+	t.h[0] = x
+	for i := 0; ; {
+		l, r, w := 2*i+1, 2*i+2, i
+		if l < len(t.h) && better(t.h[w], t.h[l]) {
+			w = l
+		}
+		if r < len(t.h) && better(t.h[w], t.h[r]) {
+			w = r
+		}
+		if w == i {
+			break
+		}
+		t.h[i], t.h[w] = t.h[w], t.h[i]
+		i = w
+	}
+}
+
+// sorted returns the hits, best first.
+func (t *topK) sorted() []hit {
+	out := slices.Clone(t.h)
+	slices.SortFunc(out, func(a, b hit) int {
+		if better(a, b) {
+			return -1
+		}
+		if better(b, a) {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// window is how many consecutive documents the ranking scores at a time.
+const window = 4096
+
+// slack keeps a bound from pruning a document whose score, summed in
+// another order, rounds a hair above it.
+const slack = 1 + 1e-9
+
+// top returns the k best-scored matching documents, best first, equal
+// scores in document order, as scoring every match would.
+//
+// It is MaxScore: the primary terms are sorted by the most they add to a
+// score; once k documents are held, the cheapest terms whose bounds (with
+// all the secondary terms') sum to no more than the k-th score cannot bring
+// a document in alone, so only the other, essential terms propose
+// documents. Within a window of documents the essential terms' postings are
+// added up term by term; each proposed document is then completed with the
+// other terms, most valuable first, and dropped as soon as its bound falls
+// to the k-th score. Cited and said documents, whose adjustments raise them
+// beyond the bounds, are scored in full.
+func (rk *ranking) top(ctx context.Context, k int) ([]hit, error) {
+	heap := &topK{k: k}
+	if k <= 0 {
+		return nil, nil
+	}
+	var primary, secondary []*term
+	var secSum float64
+	for _, t := range rk.terms {
+		if err := t.reset(); err != nil {
+			return nil, err
+		}
+		if t.primary {
+			primary = append(primary, t)
+		} else {
+			secondary = append(secondary, t)
+		}
+	}
+	var (
+		acc    [window]float64
+		head   [window]int32
+		seen   [window / 64]uint64
+		recs   []rec
+		fi     int
+		others []*term
+		parts  []rec
+		err    error
+		prim   []*term
+		sec    []*term
+	)
+	n := uint32(rk.v.n)
+	for lo := uint32(0); lo < n; lo += window {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		hi := min(lo+window, n)
+		// The bounds of the terms in this window.
+		secSum = 0
+		sec = sec[:0]
+		for _, t := range secondary {
+			if t.local = t.localBound(lo); t.local > 0 {
+				secSum += t.local
+				sec = append(sec, t)
 			}
 		}
-		slices.Sort(ids)
-		for _, id := range ids {
-			s.ids = append(s.ids, []byte(id))
-			s.scores = append(s.scores, a.other[id])
+		prim = prim[:0]
+		for _, t := range primary {
+			if t.local = t.localBound(lo); t.local > 0 {
+				prim = append(prim, t)
+			}
 		}
-		// Keep index order across both kinds of id.
-		order := make([]int, len(s.ids))
-		for i := range order {
-			order[i] = i
+		slices.SortFunc(prim, func(a, b *term) int { return cmp.Compare(a.local, b.local) })
+		// The non-essential primary terms: the longest run of the cheapest
+		// whose bounds, with the secondary terms', stay under the k-th score.
+		theta := heap.threshold()
+		ne, sum := 0, secSum
+		for ne < len(prim) && (sum+prim[ne].local)*slack < theta {
+			sum += prim[ne].local
+			ne++
 		}
-		slices.SortStableFunc(order, func(x, y int) int { return bytes.Compare(s.ids[x], s.ids[y]) })
-		ids2, sc2 := make([][]byte, len(order)), make([]float64, len(order))
-		for i, o := range order {
-			ids2[i], sc2[i] = s.ids[o], s.scores[o]
+		forcedHere := fi < len(rk.forced) && rk.forced[fi] < hi
+		if ne == len(prim) && !forcedHere {
+			continue // no document of the window can enter
 		}
-		s.ids, s.scores = ids2, sc2
+		essential := prim[ne:]
+		others = append(append(others[:0], prim[:ne]...), sec...)
+		slices.SortFunc(others, func(a, b *term) int { return cmp.Compare(b.local, a.local) })
+		var rest float64
+		for _, t := range others {
+			rest += t.local
+		}
+
+		recs = recs[:0]
+		clear(seen[:])
+		mark := func(d uint32) {
+			if seen[d/64]&(1<<(d%64)) == 0 {
+				seen[d/64] |= 1 << (d % 64)
+				acc[d], head[d] = 0, -1
+			}
+		}
+		for _, t := range essential {
+			if _, err := t.seek(lo); err != nil {
+				return nil, err
+			}
+			for ; !t.done && t.doc < hi; err = t.next() {
+				if err != nil {
+					return nil, err
+				}
+				g := t.doc
+				s := t.score()
+				if s <= 0 || (rk.restrict != nil && !rk.restrict.has(g)) {
+					continue
+				}
+				d := g - lo
+				mark(d)
+				acc[d] += s
+				recs = append(recs, rec{clause: int32(t.clause), next: head[d], score: s, primary: true})
+				head[d] = int32(len(recs) - 1)
+			}
+		}
+		firstForced := fi
+		for ; fi < len(rk.forced) && rk.forced[fi] < hi; fi++ {
+			if g := rk.forced[fi]; rk.restrict == nil || rk.restrict.has(g) {
+				mark(g - lo)
+			}
+		}
+		forcedDocs := rk.forced[firstForced:fi]
+
+		for wi, word := range seen {
+			for word != 0 {
+				d := uint32(wi*64 + bits.TrailingZeros64(word))
+				word &= word - 1
+				g := lo + d
+				for len(forcedDocs) > 0 && forcedDocs[0] < g {
+					forcedDocs = forcedDocs[1:]
+				}
+				forced := len(forcedDocs) > 0 && forcedDocs[0] == g
+				s, left := acc[d], rest
+				theta := heap.threshold()
+				pruned := false
+				for _, t := range others {
+					if !forced && (s+left)*slack <= theta {
+						pruned = true
+						break
+					}
+					left -= t.local
+					at, err := t.seek(g)
+					if err != nil {
+						return nil, err
+					}
+					if at {
+						if c := t.score(); c > 0 {
+							s += c
+							recs = append(recs, rec{clause: int32(t.clause), next: head[d], score: c, primary: t.primary})
+							head[d] = int32(len(recs) - 1)
+						}
+					}
+				}
+				if pruned || (!forced && s*slack <= theta) {
+					continue
+				}
+				// The exact score: the clauses' scores summed in clause order.
+				parts = parts[:0]
+				matched := false
+				for i := head[d]; i >= 0; i = recs[i].next {
+					parts = append(parts, recs[i])
+					matched = matched || recs[i].primary
+				}
+				cited := rk.cited != nil && rk.cited.has(g)
+				if !matched && !cited {
+					continue
+				}
+				slices.SortFunc(parts, func(a, b rec) int { return cmp.Compare(a.clause, b.clause) })
+				var total float64
+				for _, p := range parts {
+					total += p.score
+				}
+				heap.offer(hit{doc: g, score: rk.adjust(g, total, cited)})
+			}
+		}
+	}
+	return heap.sorted(), nil
+}
+
+// rec is one clause's score of a document in a window, chained per document.
+type rec struct {
+	clause  int32
+	next    int32
+	score   float64
+	primary bool
+}
+
+// adjust applies the adjustments to a document's BM25 score, in their order.
+func (rk *ranking) adjust(g uint32, s float64, cited bool) float64 {
+	if cited {
+		s += citedScore
+	}
+	if n, ok := rk.said[g]; ok {
+		s *= saidFactor(n)
+	}
+	if rk.expired != nil && rk.expired.has(g) {
+		s *= expiredFactor
 	}
 	return s
 }
 
-// score adds the BM25 score of each clause to the documents that match it.
-func (q *bm25Query) score(ctx context.Context, r bleveindex.IndexReader, n uint64, clauses []Clause, acc *accumulator) error {
-	var tfd *bleveindex.TermFieldDoc
-	for _, c := range clauses {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		reader, err := r.TermFieldReader(ctx, []byte(c.Term), c.Field, true, true, false)
-		if err != nil {
-			return err
-		}
-		df := reader.Count()
-		if df == 0 || (c.Secondary && q.maxSecondaryDF > 0 && df > minSkippedDF && float64(df) > q.maxSecondaryDF*float64(n)) {
-			reader.Close()
+// matched returns the documents a primary term holds or that are cited,
+// within restrict.
+func (rk *ranking) matched() bitset {
+	m := newBitset(rk.v.n)
+	for _, t := range rk.terms {
+		if !t.primary {
 			continue
 		}
-		weight := c.Weight
-		p := q.params[c.Field]
-		avg := q.stats.AvgLen(c.Field)
-		if avg <= 0 {
-			avg = 1
+		if t.arr != nil {
+			for _, d := range t.arr.docs {
+				m.set(d)
+			}
+			continue
 		}
-		idf := math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
-		for {
-			tfd, err = reader.Next(tfd)
+		for _, pt := range t.parts {
+			it := pt.pl.Iterator(false, false, false, nil)
+			if o, ok := it.(segment.OptimizablePostingsIterator); ok {
+				if d, ok := o.DocNum1Hit(); ok {
+					m.set(pt.base + uint32(d))
+					continue
+				}
+				if bm := o.ActualBitmap(); bm != nil {
+					m.orBitmap(bm, pt.base)
+					continue
+				}
+			}
+			for p, err := it.Next(); p != nil && err == nil; p, err = it.Next() {
+				m.set(pt.base + uint32(p.Number()))
+			}
+		}
+	}
+	if rk.cited != nil {
+		m.or(rk.cited)
+	}
+	if rk.restrict != nil {
+		m.and(rk.restrict)
+	}
+	m.and(rk.v.live)
+	return m
+}
+
+// scores returns the exact scores of the given documents, ascending.
+func (rk *ranking) scores(docs []uint32) ([]float64, error) {
+	out := make([]float64, len(docs))
+	for _, t := range rk.terms {
+		if err := t.reset(); err != nil {
+			return nil, err
+		}
+	}
+	for i, g := range docs {
+		var total float64
+		for _, t := range rk.terms {
+			at, err := t.seek(g)
 			if err != nil {
-				reader.Close()
-				return err
+				return nil, err
 			}
-			if tfd == nil {
-				break
-			}
-			tf := float64(tfd.Freq)
-			dl := avg
-			if tfd.Norm > 0 {
-				dl = 1 / (tfd.Norm * tfd.Norm)
-			}
-			if score := weight * idf * tf * (p.K1 + 1) / (tf + p.K1*(1-p.B+p.B*dl/avg)); score > 0 {
-				acc.add(tfd.ID, score, !c.Secondary)
+			if at {
+				if c := t.score(); c > 0 {
+					total += c
+				}
 			}
 		}
-		reader.Close()
+		out[i] = rk.adjust(g, total, rk.cited != nil && rk.cited.has(g))
 	}
-	return nil
-}
-
-// listSearcher returns a fixed list of scored documents in index order.
-type listSearcher struct {
-	ids    [][]byte
-	scores []float64
-	pos    int
-}
-
-var reflectStaticSizeListSearcher = int(reflect.TypeOf(listSearcher{}).Size())
-
-func (s *listSearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, error) {
-	if s.pos >= len(s.ids) {
-		return nil, nil
-	}
-	dm := ctx.DocumentMatchPool.Get()
-	dm.IndexInternalID = append(dm.IndexInternalID[:0], s.ids[s.pos]...)
-	dm.Score = s.scores[s.pos]
-	s.pos++
-	return dm, nil
-}
-
-func (s *listSearcher) Advance(ctx *search.SearchContext, id bleveindex.IndexInternalID) (*search.DocumentMatch, error) {
-	i, _ := slices.BinarySearchFunc(s.ids, []byte(id), bytes.Compare)
-	if i > s.pos {
-		s.pos = i
-	}
-	return s.Next(ctx)
-}
-
-func (s *listSearcher) Close() error               { return nil }
-func (s *listSearcher) Weight() float64            { return 1 }
-func (s *listSearcher) SetQueryNorm(float64)       {}
-func (s *listSearcher) Count() uint64              { return uint64(len(s.ids)) }
-func (s *listSearcher) Min() int                   { return 0 }
-func (s *listSearcher) DocumentMatchPoolSize() int { return 1 }
-func (s *listSearcher) Size() int {
-	n := reflectStaticSizeListSearcher + 8*len(s.scores)
-	for _, id := range s.ids {
-		n += len(id) + 24
-	}
-	return n
+	return out, nil
 }

@@ -1,19 +1,22 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"html/template"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
-	blevesearch "github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	bleveindex "github.com/blevesearch/bleve_index_api"
 
 	"yicha/corpus"
 	"yicha/index"
@@ -45,6 +48,55 @@ type snapshot struct {
 	expiries []corpus.Expiry
 	// phrases finds entries' keywords said word for word in a question.
 	phrases *phrases
+	// ids maps an entry's id to its index in the corpus's Policies, and
+	// updated holds each entry's date of update, in that order.
+	ids     map[string]int32
+	updated []string
+
+	// view is what searches know of the index beside bleve, for the
+	// index's current snapshot of segments; viewMu serialises building it.
+	view   atomic.Pointer[view]
+	viewMu sync.Mutex
+}
+
+// reading is one search's reader of a snapshot's index and its view.
+type reading struct {
+	r bleveindex.IndexReader
+	v *view
+}
+
+func (rd *reading) close() { rd.r.Close() }
+
+// read opens a reader of the index and returns it with its view, built
+// on the first search of each snapshot of the index's segments.
+func (s *snapshot) read() (*reading, error) {
+	adv, err := s.idx.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, err
+	}
+	key := any(s.idx)
+	if snap, ok := r.(*scorch.IndexSnapshot); ok {
+		key = snap
+	}
+	if v := s.view.Load(); v != nil && v.key == key {
+		return &reading{r: r, v: v}, nil
+	}
+	s.viewMu.Lock()
+	defer s.viewMu.Unlock()
+	if v := s.view.Load(); v != nil && v.key == key {
+		return &reading{r: r, v: v}, nil
+	}
+	v, err := newView(r, key, s.corpus, s.ids)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	s.view.Store(v)
+	return &reading{r: r, v: v}, nil
 }
 
 // expired returns the ids of the entries whose expiry day has ended by now.
@@ -111,12 +163,13 @@ func (e *Engine) Replace(ctx context.Context, idx bleve.Index, c *corpus.Corpus)
 // snapshot it replaces (nil the first time). An index without statistics
 // is refused.
 func (e *Engine) swap(idx bleve.Index, c *corpus.Corpus) (*snapshot, error) {
-	stats, err := index.ReadStats(idx)
+	s, err := newSnapshot(idx, c)
 	if err != nil {
 		return nil, err
 	}
-	s := &snapshot{gen: e.gens.Add(1), idx: idx, stats: stats, corpus: c, suggester: NewSuggester(c, e.query.synonyms, e.query.fold),
-		phrases: newPhrases(c, e.query.fold)}
+	s.gen = e.gens.Add(1)
+	s.suggester = NewSuggester(c, e.query.synonyms, e.query.fold)
+	s.phrases = newPhrases(c, e.query.fold)
 	for _, p := range c.Policies {
 		if !slices.Contains(s.agencies, p.Agency) {
 			s.agencies = append(s.agencies, p.Agency)
@@ -126,6 +179,23 @@ func (e *Engine) swap(idx bleve.Index, c *corpus.Corpus) (*snapshot, error) {
 	// Every entry with a date, as of the zero time: all of them "soon".
 	_, s.expiries = c.Expiries(time.Time{}, 1<<63-1)
 	return e.snap.Swap(s), nil
+}
+
+// newSnapshot returns the part of a snapshot searches rank with: the index,
+// its statistics and the corpus with its entries numbered.
+func newSnapshot(idx bleve.Index, c *corpus.Corpus) (*snapshot, error) {
+	stats, err := index.ReadStats(idx)
+	if err != nil {
+		return nil, err
+	}
+	s := &snapshot{idx: idx, stats: stats, corpus: c, ids: make(map[string]int32, len(c.Policies)), updated: make([]string, len(c.Policies))}
+	for i, p := range c.Policies {
+		s.ids[p.ID] = int32(i)
+		if _, err := corpus.ParseDate(p.Updated); err == nil {
+			s.updated[i] = p.Updated
+		}
+	}
+	return s, nil
 }
 
 // Verify checks a new index of c before it serves: it holds every entry,
@@ -141,17 +211,17 @@ func (e *Engine) Verify(ctx context.Context, idx bleve.Index, c *corpus.Corpus) 
 	if len(c.Policies) == 0 {
 		return nil
 	}
-	stats, err := index.ReadStats(idx)
+	s, err := newSnapshot(idx, c)
 	if err != nil {
 		return err
 	}
 	p := c.Policies[len(c.Policies)/2]
-	res, err := idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(e.query.Build(p.Title, Filters{}, stats, nil, nil), 10, 0, false))
+	res, err := e.search(ctx, s, Request{Query: p.Title, Page: 1, Size: 10, Sort: SortRelevance, rankOnly: true})
 	if err != nil {
 		return err
 	}
 	for _, h := range res.Hits {
-		if q, ok := c.Get(h.ID); ok && q.Title == p.Title {
+		if h.Policy.Title == p.Title {
 			return nil
 		}
 	}
@@ -311,37 +381,53 @@ func (e *Engine) search(ctx context.Context, s *snapshot, r Request) (*Result, e
 		}
 	}
 	now := e.now()
-	expired := s.expired(now)
 	if r.Question == nil {
 		r.Question = e.query.Question(r.Query)
 	}
-	var cited []string
+	rd, err := s.read()
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", r.Query, err)
+	}
+	defer rd.close()
+	v := rd.v
+	var adjust adjustments
+	if ids := s.expired(now); len(ids) > 0 {
+		adjust.expired = v.docsOf(ids, s.ids)
+	}
 	if n := r.Question.citedNumber(); n != "" {
-		var err error
-		if cited, err = citing(ctx, s.idx, n); err != nil {
-			return nil, err
-		}
-	}
-	var said map[string]int
-	if !r.Question.Empty() {
-		said = s.phrases.in(r.Question.Text)
-	}
-	adjust := adjustments{expired: expired, cited: cited, said: said}
-	build := func(restrict []string) query.Query {
-		return e.query.build(r.Question, r.Filters, s.stats, restrict, adjust, MaxMatches)
-	}
-	terms := r.Question.Terms()
-	out := &Result{Request: r, Facets: map[string][]FacetValue{}, Spelled: r.Question.Spelled}
-	if r.Situation.Empty() {
-		res, err := e.run(ctx, s, r, build(nil), expired, r.From(), r.Size, !r.rankOnly)
+		cited, err := citing(ctx, s.idx, n)
 		if err != nil {
 			return nil, err
 		}
-		out.Total, out.Took = res.Total, res.Took
-		if err := e.collect(out, s, res, nil, terms, now); err != nil {
+		adjust.cited = v.docsOf(cited, s.ids)
+	}
+	if !r.Question.Empty() {
+		for id, n := range s.phrases.in(r.Question.Text) {
+			if e, ok := s.ids[id]; ok && v.doc[e] >= 0 {
+				if adjust.said == nil {
+					adjust.said = map[uint32]int{}
+				}
+				adjust.said[uint32(v.doc[e])] = n
+			}
+		}
+	}
+	filtered, err := e.filter(ctx, s, rd, r.Filters, adjust.expired)
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", r.Query, err)
+	}
+	terms := r.Question.Terms()
+	out := &Result{Request: r, Facets: map[string][]FacetValue{}, Spelled: r.Question.Spelled}
+	start := time.Now()
+	if r.Situation.Empty() {
+		res, err := e.run(ctx, s, rd, r, adjust, filtered, r.From(), r.Size, !r.rankOnly)
+		if err != nil {
 			return nil, err
 		}
-		out.Facets = facets(res)
+		out.Total, out.Took = res.total, time.Since(start)
+		if err := e.collect(out, s, rd, res, nil, terms, now); err != nil {
+			return nil, err
+		}
+		out.Facets = res.facets
 		return out, nil
 	}
 
@@ -365,80 +451,226 @@ func (e *Engine) search(ctx context.Context, s *snapshot, r Request) (*Result, e
 		}
 		return out, nil
 	}
-	within := build
-	all, err := e.run(ctx, s, r, within(append(slices.Clone(eligible), maybe...)), expired, 0, 0, true)
+	within := func(ids []string) bitset {
+		b := v.docsOf(ids, s.ids)
+		if filtered != nil {
+			b.and(filtered)
+		}
+		return b
+	}
+	all, err := e.run(ctx, s, rd, r, adjust, within(append(slices.Clone(eligible), maybe...)), 0, 0, true)
 	if err != nil {
 		return nil, err
 	}
-	out.Total, out.Facets = all.Total, facets(all)
-	var first *bleve.SearchResult
+	out.Total, out.Facets = all.total, all.facets
 	firstTotal := uint64(0)
 	if len(eligible) > 0 {
-		if first, err = e.run(ctx, s, r, within(eligible), expired, r.From(), r.Size, false); err != nil {
+		first, err := e.run(ctx, s, rd, r, adjust, within(eligible), r.From(), r.Size, false)
+		if err != nil {
 			return nil, err
 		}
-		firstTotal = first.Total
-		if err := e.collect(out, s, first, outcomes, terms, now); err != nil {
+		firstTotal = first.total
+		if err := e.collect(out, s, rd, first, outcomes, terms, now); err != nil {
 			return nil, err
 		}
 	}
 	if len(out.Hits) < r.Size && len(maybe) > 0 {
 		from := max(0, r.From()-int(firstTotal))
-		rest, err := e.run(ctx, s, r, within(maybe), expired, from, r.Size-len(out.Hits), false)
+		rest, err := e.run(ctx, s, rd, r, adjust, within(maybe), from, r.Size-len(out.Hits), false)
 		if err != nil {
 			return nil, err
 		}
-		if err := e.collect(out, s, rest, outcomes, terms, now); err != nil {
+		if err := e.collect(out, s, rd, rest, outcomes, terms, now); err != nil {
 			return nil, err
 		}
 	}
-	out.Took = all.Took
+	out.Took = time.Since(start)
 	return out, nil
 }
 
-// run executes one bleve search of q in the request's order; expired
-// entries come after current ones.
-func (e *Engine) run(ctx context.Context, s *snapshot, r Request, q query.Query, expired []string, from, size int, withFacets bool) (*bleve.SearchResult, error) {
-	req := bleve.NewSearchRequestOptions(q, size, from, false)
-	var order blevesearch.SortOrder
-	if len(expired) > 0 && (r.Sort == SortDate || r.Query == "") {
-		order = append(order, newExpiredLast(expired))
-	}
-	switch {
-	case r.Sort == SortDate:
-		order = append(order, blevesearch.ParseSearchSortString("-"+index.FieldUpdated), blevesearch.ParseSearchSortString("_id"))
-	case r.Query == "":
-		order = append(order, blevesearch.ParseSearchSortString("_id"))
-	default:
-		// Expired entries are scored down by the query itself; equal
-		// scores keep the index's order.
-		order = append(order, blevesearch.ParseSearchSortString("-_score"))
-	}
-	req.SortByCustom(order)
-	if withFacets {
-		for _, f := range FacetFields {
-			req.AddFacet(f, bleve.NewFacetRequest(f, 100))
+// filter returns the documents the filters keep (nil when no filter is
+// set). The values of entries' fields come from the view; phrase, title
+// and document-number filters, rarer, are bleve queries on the same reader.
+func (e *Engine) filter(ctx context.Context, s *snapshot, rd *reading, f Filters, expired bitset) (bitset, error) {
+	v := rd.v
+	var out bitset
+	and := func(b bitset) {
+		if out == nil {
+			out = b.clone()
+		} else {
+			out.and(b)
 		}
 	}
-	res, err := s.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", r.Query, err)
+	for _, l := range []struct {
+		field string
+		vals  []string
+	}{{index.FieldCategory, f.Category}, {index.FieldKind, f.Kind}, {index.FieldAudience, f.Audience}, {index.FieldAgency, f.Agency}} {
+		if len(l.vals) == 0 {
+			continue
+		}
+		any := newBitset(v.n)
+		for _, val := range l.vals {
+			if b, ok := v.values[l.field][val]; ok {
+				any.or(b)
+			}
+		}
+		and(any)
 	}
-	return res, nil
+	if f.Online {
+		b, ok := v.values[index.FieldOnline][index.True]
+		if !ok {
+			b = newBitset(v.n)
+		}
+		and(b)
+	}
+	for _, q := range textFilters(f) {
+		b, err := v.queryDocs(ctx, rd.r, s.idx.Mapping(), q)
+		if err != nil {
+			return nil, err
+		}
+		and(b)
+	}
+	if f.ExcludeExpired && expired != nil {
+		if out == nil {
+			out = v.live.clone()
+		}
+		out.andNot(expired)
+	}
+	return out, nil
 }
 
-// collect appends the hits of res to out.
-func (e *Engine) collect(out *Result, s *snapshot, res *bleve.SearchResult, outcomes map[string]corpus.Match, terms []string, now time.Time) error {
-	for _, h := range res.Hits {
-		p, ok := s.corpus.Get(h.ID)
-		if !ok {
-			return fmt.Errorf("search: hit %q is not in the corpus", h.ID)
+// outcome is one run of a query: a page of hits in order, how many
+// documents matched and the facets over them.
+type outcome struct {
+	hits   []hit
+	total  uint64
+	facets map[string][]FacetValue
+}
+
+// run ranks the documents that match the request's question (all of them
+// without a question) within restrict (nil for no restriction), in the
+// request's order, and returns the page from..from+size. Expired entries
+// come after current ones: scored down by the ranking, or listed last.
+func (e *Engine) run(ctx context.Context, s *snapshot, rd *reading, r Request, adjust adjustments, restrict bitset, from, size int, withFacets bool) (*outcome, error) {
+	v := rd.v
+	out := &outcome{}
+	q := r.Question
+	var rk *ranking
+	var set bitset
+	if q.Empty() {
+		set = v.live.clone()
+		if restrict != nil {
+			set.and(restrict)
 		}
-		hit := Hit{Policy: p, Score: h.Score, Expired: p.Expired(now)}
+	} else {
+		clauses := e.query.clauses(q)
+		var terms []*term
+		if len(clauses) > 0 {
+			var err error
+			if terms, err = e.query.prepare(ctx, v, rd.r, clauses, s.stats); err != nil {
+				return nil, err
+			}
+		} else {
+			// A question of symbols alone asks for nothing that is there.
+			adjust.cited = nil
+		}
+		rk = &ranking{v: v, terms: terms, restrict: restrict, cited: adjust.cited, said: adjust.said, expired: adjust.expired}
+		for d := range adjust.said {
+			rk.forced = append(rk.forced, d)
+		}
+		if adjust.cited != nil {
+			adjust.cited.each(func(d uint32) {
+				if _, ok := adjust.said[d]; !ok {
+					rk.forced = append(rk.forced, d)
+				}
+			})
+		}
+		slices.Sort(rk.forced)
+		if !r.rankOnly || withFacets || r.Sort == SortDate {
+			set = rk.matched()
+		}
+	}
+	if set != nil {
+		out.total = uint64(set.count())
+		if withFacets {
+			out.facets = facets(v, set)
+		}
+	}
+	if size <= 0 {
+		return out, nil
+	}
+	if rk != nil && r.Sort != SortDate {
+		hits, err := rk.top(ctx, from+size)
+		if err != nil {
+			return nil, err
+		}
+		if from < len(hits) {
+			out.hits = hits[from:]
+		}
+		return out, nil
+	}
+	// Listed in order: expired entries last, then by date (newest first)
+	// when asked, then by id (the corpus's order).
+	var docs []uint32
+	set.each(func(d uint32) { docs = append(docs, d) })
+	expired := func(d uint32) bool { return adjust.expired != nil && adjust.expired.has(d) }
+	slices.SortFunc(docs, func(a, b uint32) int {
+		if x, y := expired(a), expired(b); x != y {
+			if x {
+				return 1
+			}
+			return -1
+		}
+		ea, eb := v.entry[a], v.entry[b]
+		if r.Sort == SortDate {
+			if c := cmp.Compare(s.updated[eb], s.updated[ea]); c != 0 {
+				return c
+			}
+		}
+		return cmp.Compare(ea, eb)
+	})
+	if from >= len(docs) {
+		return out, nil
+	}
+	docs = docs[from:min(from+size, len(docs))]
+	var scores []float64
+	var err error
+	if rk != nil {
+		if scores, err = rk.scores(slices.Sorted(slices.Values(docs))); err != nil {
+			return nil, err
+		}
+		byDoc := map[uint32]float64{}
+		for i, d := range slices.Sorted(slices.Values(docs)) {
+			byDoc[d] = scores[i]
+		}
+		for _, d := range docs {
+			out.hits = append(out.hits, hit{doc: d, score: byDoc[d]})
+		}
+		return out, nil
+	}
+	for _, d := range docs {
+		out.hits = append(out.hits, hit{doc: d, score: listScore})
+	}
+	return out, nil
+}
+
+// listScore is the score of every entry listed without a question.
+const listScore = 1
+
+// collect appends the hits of res to out, with their snippets: only the
+// page's hits are ever cut a snippet.
+func (e *Engine) collect(out *Result, s *snapshot, rd *reading, res *outcome, outcomes map[string]corpus.Match, terms []string, now time.Time) error {
+	for _, h := range res.hits {
+		en := rd.v.entry[h.doc]
+		if en < 0 {
+			return fmt.Errorf("search: document %d is not in the corpus", h.doc)
+		}
+		p := s.corpus.Policies[en]
+		hit := Hit{Policy: p, Score: h.score, Expired: p.Expired(now)}
 		if !out.Request.rankOnly {
 			hit.Snippet = e.query.Snippet(p, terms)
 		}
-		if m, ok := outcomes[h.ID]; ok {
+		if m, ok := outcomes[p.ID]; ok {
 			hit.Match = &m
 		}
 		out.Hits = append(out.Hits, hit)
@@ -446,15 +678,24 @@ func (e *Engine) collect(out *Result, s *snapshot, res *bleve.SearchResult, outc
 	return nil
 }
 
-func facets(res *bleve.SearchResult) map[string][]FacetValue {
+// facets counts, for each facet field, the documents of set with each value.
+func facets(v *view, set bitset) map[string][]FacetValue {
 	out := map[string][]FacetValue{}
 	for _, f := range FacetFields {
 		vals := []FacetValue{}
-		if fr, ok := res.Facets[f]; ok && fr.Terms != nil {
-			for _, t := range fr.Terms.Terms() {
-				vals = append(vals, FacetValue{Value: t.Term, Count: t.Count})
+		for val, b := range v.values[f] {
+			if n := set.andCount(b); n > 0 {
+				vals = append(vals, FacetValue{Value: val, Count: n})
 			}
 		}
+		// bleve's order and size: by count, then value; at most maxFacetValues.
+		slices.SortFunc(vals, func(a, b FacetValue) int {
+			if a.Count != b.Count {
+				return b.Count - a.Count
+			}
+			return strings.Compare(a.Value, b.Value)
+		})
+		vals = vals[:min(len(vals), maxFacetValues)]
 		slices.SortStableFunc(vals, func(a, b FacetValue) int {
 			if a.Count != b.Count {
 				return b.Count - a.Count
@@ -465,6 +706,9 @@ func facets(res *bleve.SearchResult) map[string][]FacetValue {
 	}
 	return out
 }
+
+// maxFacetValues bounds the values a facet lists.
+const maxFacetValues = 100
 
 // facetOrder orders values of equal count by their place in the fixed list.
 func facetOrder(field, v string) int {

@@ -42,6 +42,9 @@ func newPhrases(c *corpus.Corpus, fold *index.Folder) *phrases {
 // text holds, and the length of the longest such phrase of each.
 func (p *phrases) in(text string) map[string]int {
 	out := map[string]int{}
+	if p == nil {
+		return out
+	}
 	for i, r := range text {
 		for _, ph := range p.byFirst[r] {
 			if strings.HasPrefix(text[i:], ph.text) {

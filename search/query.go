@@ -317,98 +317,25 @@ func (b *QueryBuilder) clauses(q *Question) []Clause {
 	return out
 }
 
-// Build returns the query for text and filters, restricted to the ids in
-// restrict when it is not nil. Empty text lists the filtered entries.
-// expired names the entries past their expiry date: they rank last, and
-// the ExcludeExpired filter leaves them out.
-func (b *QueryBuilder) Build(text string, f Filters, stats *index.Stats, restrict, expired []string) query.Query {
-	return b.build(b.Analyze(text), f, stats, restrict, adjustments{expired: expired}, 0)
-}
-
 // adjustments move entries in a ranking for what the time and the question
-// say of them, beyond the words scored.
+// say of them, beyond the words scored; they hold document numbers of a view.
 type adjustments struct {
-	// expired are the ids of entries past their expiry date: they rank
-	// below every current entry (and ExcludeExpired leaves them out).
-	expired []string
-	// cited are the ids of entries citing the document number the
-	// question gives: they match, and rank above every other entry.
-	cited []string
+	// expired are the entries past their expiry date: they rank below
+	// every current entry (and ExcludeExpired leaves them out).
+	expired bitset
+	// cited are the entries citing the document number the question
+	// gives: they match, and rank above every other entry.
+	cited bitset
 	// said holds the entries whose keyword (or title) the question says
 	// word for word, with the phrase's length: their scores are raised.
-	said map[string]int
+	said map[uint32]int
 }
 
-// MaxMatches bounds how many of the best-scored documents a question
-// without filters matches: beyond it, documents share only common words
-// with the question, and counting them would cost more than they tell.
-const MaxMatches = 1000
-
-func (b *QueryBuilder) build(q *Question, f Filters, stats *index.Stats, restrict []string, adjust adjustments, limit int) query.Query {
-	expired := adjust.expired
-	filters := filterQueries(f)
-	if restrict != nil {
-		filters = append(filters, query.NewDocIDQuery(restrict))
-	}
-	if f.ExcludeExpired && len(expired) > 0 {
-		filters = append(filters, query.NewBooleanQuery([]query.Query{query.NewMatchAllQuery()}, nil, []query.Query{query.NewDocIDQuery(expired)}))
-	}
-	var clauses []Clause
-	if !q.Empty() {
-		if clauses = b.clauses(q); len(clauses) == 0 {
-			// A question of symbols alone asks for nothing that is there.
-			return query.NewMatchNoneQuery()
-		}
-	}
-	if len(clauses) == 0 {
-		switch len(filters) {
-		case 0:
-			return query.NewMatchAllQuery()
-		case 1:
-			return filters[0]
-		}
-		return query.NewConjunctionQuery(filters)
-	}
-	if len(filters) > 0 {
-		limit = 0 // filters apply after scoring: keep every match for them
-	}
-	bq := query.NewBooleanQuery([]query.Query{&bm25Query{clauses: clauses, stats: stats, params: b.ranking.Params,
-		maxSecondaryDF: b.ranking.MaxSecondaryDF, limit: limit, adjust: adjust}}, nil, nil)
-	switch len(filters) {
-	case 0:
-	case 1:
-		bq.AddFilter(filters[0])
-	default:
-		bq.AddFilter(query.NewConjunctionQuery(filters))
-	}
-	return bq
-}
-
-func filterQueries(f Filters) []query.Query {
+// textFilters returns the bleve queries of the filters on words: phrase,
+// title and document number. The others are the entries' values, which
+// the engine's view holds.
+func textFilters(f Filters) []query.Query {
 	var qs []query.Query
-	add := func(field string, vals []string) {
-		if len(vals) == 0 {
-			return
-		}
-		alts := make([]query.Query, len(vals))
-		for i, v := range vals {
-			q := query.NewTermQuery(v)
-			q.SetField(field)
-			alts[i] = q
-		}
-		if len(alts) == 1 {
-			qs = append(qs, alts[0])
-			return
-		}
-		qs = append(qs, query.NewDisjunctionQuery(alts))
-	}
-	add(index.FieldCategory, f.Category)
-	add(index.FieldKind, f.Kind)
-	add(index.FieldAudience, f.Audience)
-	add(index.FieldAgency, f.Agency)
-	if f.Online {
-		add(index.FieldOnline, []string{index.True})
-	}
 	if f.Phrase != "" {
 		q := query.NewMatchPhraseQuery(f.Phrase)
 		q.SetField(index.FieldText)
