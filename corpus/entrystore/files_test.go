@@ -2,6 +2,7 @@ package entrystore_test
 
 import (
 	"testing"
+	"time"
 
 	"yicha/corpus/entrystore"
 	"yicha/corpus/entrystore/entrystoretest"
@@ -23,3 +24,5 @@ func TestFiles(t *testing.T) {
 		}
 	})
 }
+
+func corpusNow() time.Time { return time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC) }
