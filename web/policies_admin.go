@@ -325,11 +325,15 @@ type YourChange struct {
 func (s *Server) changeError(c echo.Context, err error, r changeRequest) error {
 	var ce *entrystore.ConflictError
 	var pe *corpus.CheckError
+	noDraft := errors.Is(err, entrystore.ErrNoDraft)
 	switch {
-	case errors.As(err, &ce):
-		body := ConflictResponse{Error: errorDetail{Code: "conflict", Message: "条目已被他人修改：" + ce.Reason},
+	case errors.As(err, &ce) || noDraft:
+		msg, cur := "条目没有草稿：先保存草稿", (*entrystore.Entry)(nil)
+		if ce != nil {
+			msg, cur = "条目已被他人修改："+ce.Reason, ce.Current
+		}
+		body := ConflictResponse{Error: errorDetail{Code: "conflict", Message: msg},
 			Yours: YourChange{BasedOn: r.BasedOn, Entry: r.Entry, Note: r.Note}}
-		cur := ce.Current
 		if cur == nil {
 			cur, _ = s.cfg.Entries.Get(c.Request().Context(), c.Param("id"))
 		}
@@ -350,8 +354,6 @@ func entryError(err error) error {
 	switch {
 	case errors.Is(err, entrystore.ErrNotFound):
 		return echo.NewHTTPError(http.StatusNotFound, "no such entry")
-	case errors.Is(err, entrystore.ErrNoDraft):
-		return echo.NewHTTPError(http.StatusConflict, "the entry has no draft")
 	case errors.Is(err, entrystore.ErrInvalid):
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}

@@ -176,8 +176,13 @@ func (s *Set) add(m member) error {
 	return nil
 }
 
-// Len returns how many admins there are.
-func (s *Set) Len() int { return len(s.admins) }
+// Len returns how many admins there are (none in a nil set).
+func (s *Set) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.admins)
+}
 
 // Names returns the admins in the order they were listed.
 func (s *Set) Names() []Admin {
