@@ -41,8 +41,10 @@ vet:
 # screenshots land in artifacts/screenshots.
 # Tests of the PostgreSQL corpus store run against a throwaway cluster on
 # loopback (PostgreSQL installed from Debian when missing), stopped after.
+# The web package takes close to go test's default 10 minutes under the race
+# detector on a small, busy machine: the limit is raised.
 unit:
-	YICHA_REQUIRE_BROWSER=1 YICHA_REQUIRE_DB=1 ./deploy/dev/with-postgres.sh $(GO) test -race -count=1 ./...
+	YICHA_REQUIRE_BROWSER=1 YICHA_REQUIRE_DB=1 ./deploy/dev/with-postgres.sh $(GO) test -race -count=1 -timeout 30m ./...
 
 # Known vulnerabilities in the code's call graph: govulncheck (pinned) against
 # a database built offline from a pinned golang.org/x/vulndb module; fails on a

@@ -102,14 +102,14 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"GET", policiesAPI + "/dibao/history", true, 200, ""},
 		{"GET", policiesAPI + "/dibao/diff?from=1&to=2", true, 200, ""},
 		{"GET", policiesAPI + "/dibao/diff?from=1&to=9", true, 404, ""},
-		{"POST", policiesAPI + "/dibao/rollback", true, 200, `{"to": 1, "based_on": {"version": 2}}`},
-		{"POST", policiesAPI + "/dibao/retire", true, 200, `{"based_on": {"version": 3}, "note": "测试撤下"}`},
+		{"POST", policiesAPI + "/dibao/rollback", true, 409, `{"to": 1, "based_on": {"version": 1}}`},
+		{"POST", policiesAPI + "/dibao/retire", true, 200, `{"based_on": {"version": 2}, "note": "测试撤下"}`},
 		{"GET", "/api/policies/dibao", false, 410, ""},
 		{"GET", "/api/admin/audit", true, 200, ""},
 		{"GET", "/api/admin/audit?format=csv", true, 200, ""},
 		{"GET", "/api/admin/audit?limit=0", true, 400, ""},
 	})
-	if code, _ := es.call(t, "POST", policiesAPI+"/dibao/retire", editorToken, map[string]any{"based_on": map[string]int{"version": 4}}, nil); code != http.StatusForbidden {
+	if code, _ := es.call(t, "POST", policiesAPI+"/dibao/retire", editorToken, map[string]any{"based_on": map[string]int{"version": 3}}, nil); code != http.StatusForbidden {
 		t.Errorf("an editor's retire = %d", code)
 	}
 }
