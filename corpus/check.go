@@ -14,6 +14,10 @@ type Problem struct {
 	File    string `json:"file"`
 	Line    int    `json:"line"`
 	Message string `json:"message"`
+	// Field is the path of the entry's field the problem is about, when
+	// known: "title", "guide.steps[2]", "eligibility.all[1]"; empty for the
+	// entry as a whole.
+	Field string `json:"field,omitempty"`
 }
 
 func (p Problem) String() string { return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message) }
@@ -79,7 +83,7 @@ func Check(ps []*Policy, places map[string]Location, docs Documents) Problems {
 	seen := map[string]string{}
 	for _, p := range ps {
 		report := func(path, format string, args ...any) {
-			probs = append(probs, Problem{File: p.Source, Line: p.line(path), Message: fmt.Sprintf(format, args...)})
+			probs = append(probs, Problem{File: p.Source, Line: p.line(path), Message: fmt.Sprintf(format, args...), Field: path})
 		}
 		if !slugRE.MatchString(p.ID) {
 			report("", "id %q must be lower-case letters, digits and '-'", p.ID)
@@ -209,8 +213,8 @@ func Check(ps []*Policy, places map[string]Location, docs Documents) Problems {
 		if p.Eligible == nil {
 			report("eligibility", "an entry needs eligibility conditions (at least one)")
 		} else {
-			p.Eligible.check(func(line int, format string, args ...any) {
-				probs = append(probs, Problem{File: p.Source, Line: line, Message: fmt.Sprintf(format, args...)})
+			p.Eligible.check("eligibility", func(path string, line int, format string, args ...any) {
+				probs = append(probs, Problem{File: p.Source, Line: line, Message: fmt.Sprintf(format, args...), Field: path})
 			})
 			if n, want := p.Eligible.Requirements(), len(p.Guide.Eligibility); n < want {
 				report("eligibility", "eligibility encodes %d requirement(s) but guide.eligibility lists %d: encode each with a situation field, or as an ask for what no field expresses", n, want)
@@ -283,7 +287,7 @@ func CheckDates(ps []*Policy, now time.Time) Problems {
 	for _, p := range ps {
 		if _, err := ParseDate(p.Updated); err == nil && p.Updated > today {
 			probs = append(probs, Problem{File: p.Source, Line: p.line("updated"),
-				Message: fmt.Sprintf("updated %s is after today (%s)", p.Updated, today)})
+				Message: fmt.Sprintf("updated %s is after today (%s)", p.Updated, today), Field: "updated"})
 		}
 	}
 	sortProblems(probs)
@@ -377,7 +381,7 @@ func CheckTrust(c *Corpus, now time.Time) Problems {
 	today := Today(now)
 	for _, p := range c.Policies {
 		report := func(path, format string, args ...any) {
-			probs = append(probs, Problem{File: p.Source, Line: p.line(path), Message: fmt.Sprintf(format, args...)})
+			probs = append(probs, Problem{File: p.Source, Line: p.line(path), Message: fmt.Sprintf(format, args...), Field: path})
 		}
 		if len(p.Sources) == 0 {
 			report("sources", "an entry needs at least one source (title, https url, publisher, date, retrieved)")

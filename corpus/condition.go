@@ -208,69 +208,72 @@ func scalarText(raw json.RawMessage) (string, bool) {
 }
 
 // check validates the condition against the declared situation fields.
-func (c *Condition) check(report func(line int, format string, args ...any)) {
+// path is where it sits in the entry: "eligibility.all[1]".
+func (c *Condition) check(path string, report func(path string, line int, format string, args ...any)) {
 	if c.err != "" {
-		report(c.Line, "%s", c.err)
+		report(path, c.Line, "%s", c.err)
 		return
 	}
 	if c.Ask != "" {
 		if c.Field != "" || c.Op != "" || c.Values != nil || c.IsGroup() {
-			report(c.Line, "an ask is a question alone, without field, op, value, all or any")
+			report(path, c.Line, "an ask is a question alone, without field, op, value, all or any")
 		}
 		if n := utf8.RuneCountInString(c.Ask); n < 4 || n > MaxAsk || !strings.HasSuffix(c.Ask, "？") {
-			report(c.Line, "ask %q must be a question of 4 to %d characters ending with ？", c.Ask, MaxAsk)
+			report(path, c.Line, "ask %q must be a question of 4 to %d characters ending with ？", c.Ask, MaxAsk)
 		}
 		return
 	}
 	if c.IsGroup() {
 		if c.Field != "" || c.Op != "" || c.Values != nil {
-			report(c.Line, "a condition is either a test (field, op, value) or a group (all/any), not both")
+			report(path, c.Line, "a condition is either a test (field, op, value) or a group (all/any), not both")
 		}
 		if c.All != nil && c.Any != nil {
-			report(c.Line, "use all or any in one group, not both")
+			report(path, c.Line, "use all or any in one group, not both")
 		}
-		items := append(slices.Clone(c.All), c.Any...)
-		if len(items) == 0 {
-			report(c.Line, "empty condition group")
+		if len(c.All)+len(c.Any) == 0 {
+			report(path, c.Line, "empty condition group")
 		}
-		for _, it := range items {
-			it.check(report)
+		for i, it := range c.All {
+			it.check(fmt.Sprintf("%s.all[%d]", path, i), report)
+		}
+		for i, it := range c.Any {
+			it.check(fmt.Sprintf("%s.any[%d]", path, i), report)
 		}
 		return
 	}
 	f, ok := FieldByName(c.Field)
 	if !ok {
-		report(c.Line, "unknown situation field %q (want one of %s)", c.Field, fieldNames())
+		report(path, c.Line, "unknown situation field %q (want one of %s)", c.Field, fieldNames())
 		return
 	}
 	if !slices.Contains(opsByKind[f.Kind], c.Op) {
-		report(c.Line, "operator %q does not apply to field %s (want one of %s)",
+		report(path, c.Line, "operator %q does not apply to field %s (want one of %s)",
 			c.Op, f.Name, strings.Join(opsByKind[f.Kind], ", "))
 		return
 	}
 	if len(c.Values) == 0 {
-		report(c.Line, "condition on %s has no value", f.Name)
+		report(path, c.Line, "condition on %s has no value", f.Name)
 		return
 	}
 	switch f.Kind {
 	case KindNumber:
 		if len(c.Values) != 1 {
-			report(c.Line, "field %s takes one number", f.Name)
+			report(path, c.Line, "field %s takes one number", f.Name)
 			return
 		}
 		n, err := strconv.Atoi(c.Values[0])
 		if err != nil || n < f.Min || n > f.Max {
-			report(c.Line, "value %q of %s is not a whole number in %d..%d", c.Values[0], f.Name, f.Min, f.Max)
+			report(path, c.Line, "value %q of %s is not a whole number in %d..%d", c.Values[0], f.Name, f.Min, f.Max)
 			return
 		}
 		c.Number = n
 	default:
 		if (c.Op == OpEq || c.Op == OpNe) && len(c.Values) != 1 {
-			report(c.Line, "operator %s takes one value; use in or not_in for a list", c.Op)
+			report(path, c.Line, "operator %s takes one value; use in or not_in for a list", c.Op)
 		}
 		for _, v := range c.Values {
 			if !f.HasOption(v) {
-				report(c.Line, "value %q is not an option of %s (want one of %s)", v, f.Name, strings.Join(f.Options, ", "))
+				report(path, c.Line, "value %q is not an option of %s (want one of %s)", v, f.Name, strings.Join(f.Options, ", "))
 			}
 		}
 	}
@@ -286,6 +289,36 @@ func fieldNames() string {
 
 // MaxAsk bounds an ask's question, in characters.
 const MaxAsk = 60
+
+// MarshalYAML writes a condition in the shape it is read in, as
+// MarshalJSON does.
+func (c *Condition) MarshalYAML() (any, error) {
+	data, err := c.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		return nil, err
+	}
+	plainStyle(n.Content[0])
+	return n.Content[0], nil
+}
+
+// plainStyle writes groups in block style and each test or ask on one line,
+// as the corpus files do: {field: age, op: gte, value: 65}.
+func plainStyle(n *yaml.Node) {
+	n.Style = 0
+	for _, c := range n.Content {
+		plainStyle(c)
+	}
+	if n.Kind == yaml.MappingNode && len(n.Content) > 0 && n.Content[0].Value != "all" && n.Content[0].Value != "any" {
+		n.Style = yaml.FlowStyle
+	}
+	if n.Kind == yaml.SequenceNode && len(n.Content) > 0 && n.Content[0].Kind == yaml.ScalarNode {
+		n.Style = yaml.FlowStyle
+	}
+}
 
 // MarshalJSON writes a condition in the shape it is read in: field, op and
 // value, ask, or all / any.

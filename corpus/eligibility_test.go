@@ -22,7 +22,7 @@ func cond(t *testing.T, src string) *Condition {
 		t.Fatal(err)
 	}
 	var probs []string
-	c.check(func(line int, format string, args ...any) { probs = append(probs, format) })
+	c.check("eligibility", func(_ string, line int, format string, args ...any) { probs = append(probs, format) })
 	if len(probs) > 0 {
 		t.Fatalf("condition problems: %v", probs)
 	}
@@ -342,7 +342,7 @@ func TestAskIsNeverSettled(t *testing.T) {
 		if err := yaml.Unmarshal([]byte(bad+"\n"), &x); err != nil {
 			t.Fatal(err)
 		}
-		x.check(func(_ int, format string, args ...any) { probs = append(probs, format) })
+		x.check("eligibility", func(_ string, _ int, format string, args ...any) { probs = append(probs, format) })
 	}
 	if len(probs) != 3 {
 		t.Errorf("bad asks gave %d problems: %v", len(probs), probs)

@@ -226,3 +226,10 @@ func (c *Corpus) Get(id string) (*Policy, bool) {
 
 // builtinRouting is the routing table built into the binary, read once.
 var builtinRouting = sync.OnceValue(embeddedRouting)
+
+// MaxID bounds an entry's id, in bytes.
+const MaxID = 80
+
+// ValidID reports whether id can name an entry (and its file): lower-case
+// ASCII letters and digits in words joined by '-', at most MaxID bytes.
+func ValidID(id string) bool { return len(id) <= MaxID && slugRE.MatchString(id) }

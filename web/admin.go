@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"net/url"
@@ -13,6 +11,7 @@ import (
 
 	"yicha/corpus"
 	"yicha/search/live"
+	"yicha/web/admins"
 )
 
 // Admin is what the admin API and page need of the index service.
@@ -23,28 +22,39 @@ type Admin interface {
 
 var errUnauthorized = echo.NewHTTPError(http.StatusUnauthorized, "a valid admin token is required")
 
-// tokenOK compares a presented token with the configured one in constant
-// time (hashing both first, so their lengths do not show either).
-func (s *Server) tokenOK(given string) bool {
-	if s.cfg.AdminToken == "" || given == "" {
-		return false
+// adminKey keeps the request's admin in its echo context.
+const adminKey = "yicha.admin"
+
+// verifyToken returns the admin a presented token belongs to.
+func (s *Server) verifyToken(c echo.Context, given string) (admins.Admin, bool) {
+	if s.admins == nil || given == "" {
+		return admins.Admin{}, false
 	}
-	a := sha256.Sum256([]byte(given))
-	b := sha256.Sum256([]byte(s.cfg.AdminToken))
-	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+	a, err := s.admins.Verify(c.Request().Context(), given)
+	return a, err == nil
 }
 
-// requireBearer guards the admin API: Authorization: Bearer TOKEN.
+// requireBearer guards the admin API: Authorization: Bearer TOKEN, which
+// names the admin every change is attributed to.
 func (s *Server) requireBearer(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		auth := c.Request().Header.Get(echo.HeaderAuthorization)
 		token, ok := strings.CutPrefix(auth, "Bearer ")
-		if !ok || !s.tokenOK(strings.TrimSpace(token)) {
+		a, known := s.verifyToken(c, strings.TrimSpace(token))
+		if !ok || !known {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="yicha-admin"`)
 			return errUnauthorized
 		}
+		c.Set(adminKey, a)
 		return next(c)
 	}
+}
+
+// currentAdmin returns the admin of a request that requireBearer, signedIn
+// or adminForm let through.
+func currentAdmin(c echo.Context) admins.Admin {
+	a, _ := c.Get(adminKey).(admins.Admin)
+	return a
 }
 
 // ReindexResponse is the JSON answer of POST /api/admin/reindex.
@@ -64,6 +74,7 @@ type problemsBody struct {
 // build already running → 409.
 func (s *Server) apiReindex(c echo.Context) error {
 	wait := c.QueryParam("wait") == "true" || c.QueryParam("wait") == "1"
+	s.audit(c, currentAdmin(c), AuditReindex, "", "")
 	st, err := s.cfg.Admin.Reindex(c.Request().Context(), wait)
 	var ce *corpus.CheckError
 	switch {
@@ -144,6 +155,7 @@ func (s *Server) adminPage(c echo.Context) error {
 
 func (s *Server) adminReindex(c echo.Context) error {
 	msg := "已开始重建索引"
+	s.audit(c, currentAdmin(c), AuditReindex, "", "")
 	if _, err := s.cfg.Admin.Reindex(c.Request().Context(), false); err != nil {
 		var ce *corpus.CheckError
 		switch {

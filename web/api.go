@@ -81,6 +81,9 @@ func (s *Server) countSearch(req search.Request, zero bool) {
 func (s *Server) apiPolicy(c echo.Context) error {
 	p, err := s.cfg.Searcher.Policy(c.Param("id"))
 	if err != nil {
+		if v, ok := s.withdrawn(c.Request().Context(), c.Param("id")); ok {
+			return c.JSON(http.StatusGone, WithdrawnResponse{Error: errorDetail{Code: "withdrawn", Message: withdrawnText(v)}, WithdrawnAt: v.At, Note: v.Note})
+		}
 		return err
 	}
 	return c.JSON(http.StatusOK, toPolicyResponse(p, p.Expired(s.cfg.Now())))

@@ -94,6 +94,12 @@ func codeForStatus(status int) string {
 		return "rate_limited"
 	case http.StatusUnauthorized:
 		return "unauthorized"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusConflict:
+		return "conflict"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
 	}
 	if status >= 500 {
 		return "internal"

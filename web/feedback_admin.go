@@ -144,6 +144,9 @@ func (f *feedbackRoutes) change(c echo.Context) (sitestore.Report, error) {
 	}
 	ch := sitestore.Change{State: sitestore.State(body.State), Note: strings.TrimSpace(strings.ToValidUTF8(body.Note, ""))}
 	r, err := f.store.Update(c.Request().Context(), id, ch, f.s.cfg.Now())
+	if err == nil {
+		f.s.audit(c, currentAdmin(c), AuditFeedback, r.PolicyID, fmt.Sprintf("#%d %s %s", r.ID, r.State, ch.Note))
+	}
 	switch {
 	case errors.Is(err, sitestore.ErrNotFound):
 		return r, echo.NewHTTPError(http.StatusNotFound, "no such report")

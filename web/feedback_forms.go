@@ -72,7 +72,7 @@ func (f *feedbackRoutes) routes() {
 	e.POST("/policies/:id/feedback", f.report)
 	e.Match(getAndHead, "/policies/:id/feedback/done", f.done)
 	e.Match(getAndHead, "/transparency", f.transparency)
-	if s.cfg.AdminToken != "" && s.cfg.Admin != nil {
+	if s.adminOn() {
 		e.Match(getAndHead, "/api/admin/feedback", f.apiList, s.requireBearer)
 		e.POST("/api/admin/feedback/:id", f.apiUpdate, s.requireBearer)
 		e.Match(getAndHead, "/admin/feedback.csv", f.adminCSV, s.signedIn)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"yicha/web/sitestore"
@@ -45,12 +46,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	calls := []struct {
-		method, path string
-		auth         bool
-		status       int
-		body         string
-	}{
+	calls := []apiCall{
 		{"GET", "/api/search?q=" + url.QueryEscape("残疾人补贴"), false, 200, ""},
 		{"GET", "/api/search?q=" + url.QueryEscape("补贴") + "&age=72&hukou=" + url.QueryEscape("本市户籍") + "&category=" + url.QueryEscape("养老服务"), false, 200, ""},
 		{"GET", "/api/search?category=" + url.QueryEscape("社会救助") + "&online=true&sort=date", false, 200, ""},
@@ -77,14 +73,68 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"GET", "/healthz", false, 200, ""},
 		{"GET", "/readyz", false, 200, ""},
 	}
+	validateCalls(t, router, s.URL, testToken, calls)
+
+	// The entries API, on a server with an entry store; the publisher
+	// signs in, so its changes go through.
+	es := newEntryServer(t, false)
+	doc.Servers = openapi3.Servers{{URL: es.URL}}
+	if router, err = gorillamux.NewRouter(doc); err != nil {
+		t.Fatal(err)
+	}
+	var dibao EntryResponse
+	es.call(t, "GET", policiesAPI+"/dibao", publisherToken, nil, &dibao)
+	entry := string(dibao.Published.Entry)
+	retitled := strings.Replace(entry, `"最低生活保障"`, `"最低生活保障（低保）"`, 1)
+	validateCalls(t, router, es.URL, publisherToken, []apiCall{
+		{"GET", policiesAPI, true, 200, ""},
+		{"GET", policiesAPI, false, 401, ""},
+		{"GET", policiesAPI + "/dibao", true, 200, ""},
+		{"GET", policiesAPI + "/nope", true, 404, ""},
+		{"POST", policiesAPI, true, 201, `{"id": "dibao-copy", "entry": ` + entry + `, "note": "复制"}`},
+		{"POST", policiesAPI, true, 422, `{"id": "dibao-copy2", "entry": {"title": ""}}`},
+		{"POST", policiesAPI, true, 400, `{"id": "x", "entry": {}, "extra": 1}`},
+		{"PUT", policiesAPI + "/dibao/draft", true, 200, `{"based_on": {"version": 1}, "entry": ` + retitled + `}`},
+		{"PUT", policiesAPI + "/dibao/draft", true, 409, `{"based_on": {"version": 1}, "entry": ` + retitled + `}`},
+		{"POST", policiesAPI + "/dibao/review", true, 200, `{"based_on": {"version": 1, "draft": 1}, "note": "请审核"}`},
+		{"POST", policiesAPI + "/dibao/publish", true, 200, `{"based_on": {"version": 1, "draft": 1}, "note": "核对无误"}`},
+		{"POST", policiesAPI + "/dibao/publish", true, 409, `{"based_on": {"version": 2}}`},
+		{"GET", policiesAPI + "/dibao/history", true, 200, ""},
+		{"GET", policiesAPI + "/dibao/diff?from=1&to=2", true, 200, ""},
+		{"GET", policiesAPI + "/dibao/diff?from=1&to=9", true, 404, ""},
+		{"POST", policiesAPI + "/dibao/rollback", true, 409, `{"to": 1, "based_on": {"version": 1}}`},
+		{"POST", policiesAPI + "/dibao/retire", true, 200, `{"based_on": {"version": 2}, "note": "测试撤下"}`},
+		{"GET", "/api/policies/dibao", false, 410, ""},
+		{"GET", "/api/admin/audit", true, 200, ""},
+		{"GET", "/api/admin/audit?format=csv", true, 200, ""},
+		{"GET", "/api/admin/audit?limit=0", true, 400, ""},
+	})
+	if code, _ := es.call(t, "POST", policiesAPI+"/dibao/retire", editorToken, map[string]any{"based_on": map[string]int{"version": 3}}, nil); code != http.StatusForbidden {
+		t.Errorf("an editor's retire = %d", code)
+	}
+}
+
+// apiCall is a request of TestResponsesMatchOpenAPI and the status it
+// must get.
+type apiCall struct {
+	method, path string
+	auth         bool
+	status       int
+	body         string
+}
+
+// validateCalls makes each call and validates it and its answer against
+// the OpenAPI description.
+func validateCalls(t *testing.T, router routers.Router, base, token string, calls []apiCall) {
+	t.Helper()
 	for _, call := range calls {
 		newReq := func() *http.Request {
-			req, _ := http.NewRequest(call.method, s.URL+call.path, strings.NewReader(call.body))
+			req, _ := http.NewRequest(call.method, base+call.path, strings.NewReader(call.body))
 			if call.body != "" {
 				req.Header.Set("Content-Type", "application/json")
 			}
 			if call.auth {
-				req.Header.Set("Authorization", "Bearer "+testToken)
+				req.Header.Set("Authorization", "Bearer "+token)
 			}
 			return req
 		}

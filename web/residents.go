@@ -343,6 +343,10 @@ func (v *policyView) arrangePlaces(street string) {
 func (s *Server) policyPage(c echo.Context) error {
 	p, err := s.cfg.Searcher.Policy(c.Param("id"))
 	if err != nil {
+		if v, ok := s.withdrawn(c.Request().Context(), c.Param("id")); ok {
+			s.htmlError(c, http.StatusGone, withdrawnText(v))
+			return nil
+		}
 		return err
 	}
 	v := policyView{P: p, Expired: p.Expired(s.cfg.Now()), Conditions: corpus.Describe(p.Eligible)}

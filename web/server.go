@@ -5,11 +5,11 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -17,7 +17,9 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"yicha/corpus"
+	"yicha/corpus/entrystore"
 	"yicha/search"
+	"yicha/web/admins"
 	"yicha/web/sitestore"
 )
 
@@ -62,9 +64,16 @@ type Config struct {
 	// limit); RateBurst how many it may make at once (0: a default).
 	RateLimit float64
 	RateBurst int
-	// AdminToken turns the admin API and page on; Admin serves them.
+	// Admins are the named admins (editors and publishers); AdminToken,
+	// the single admin token, is added to them as the publisher "admin".
+	// Either turns the admin API and page on; Admin serves them.
+	Admins     *admins.Set
 	AdminToken string
 	Admin      Admin
+	// Entries is the store admins edit entries in; with it the admin API
+	// has /api/admin/policies and /api/admin/audit, Admin rebuilds from
+	// it, and retired entries' pages say when they were withdrawn.
+	Entries entrystore.Store
 	// Records keeps what the site records: residents' feedback, the query
 	// log, admin sessions. Without it the feedback forms, /transparency,
 	// the query log and the admin pages are off.
@@ -95,6 +104,8 @@ type Server struct {
 	queries *queryLog
 	// feedback serves residents' feedback; nil without a store.
 	feedback *feedbackRoutes
+	// admins are who may use the admin API and pages; nil for none.
+	admins *admins.Set
 	// draining is set once the server is shutting down.
 	draining atomic.Bool
 	// lastRequest is when the latest request began (Unix nanoseconds).
@@ -123,19 +134,27 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.TrustedProxies == nil {
 		cfg.TrustedProxies = LoopbackProxies
 	}
+	set := cfg.Admins
 	if cfg.AdminToken != "" {
-		if len(cfg.AdminToken) < MinAdminToken {
-			return nil, fmt.Errorf("the admin token has %d characters; it needs at least %d (make one with: openssl rand -hex 32)", len(cfg.AdminToken), MinAdminToken)
+		if set == nil {
+			set = admins.New()
 		}
+		if err := set.AddLegacyToken(cfg.AdminToken); err != nil {
+			return nil, err
+		}
+	}
+	if set != nil && set.Len() > 0 {
 		if cfg.Records == nil {
 			return nil, errors.New("the admin pages need a store for their sessions")
 		}
+	} else {
+		set = nil
 	}
 	r, err := newRenderer()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, echo: echo.New(), render: r, cache: newAnswerCache(SearchCacheSize, cfg.CacheBytes)}
+	s := &Server{cfg: cfg, echo: echo.New(), render: r, cache: newAnswerCache(SearchCacheSize, cfg.CacheBytes), admins: set}
 	if cfg.Records != nil {
 		s.queries = newQueryLog(cfg.Records, cfg.Now, cfg.QueryLogDays, cfg.Logger)
 	}
@@ -154,7 +173,10 @@ func NewServer(cfg Config) (*Server, error) {
 	e.Use(s.metrics.observe)
 	e.Use(securityHeaders)
 	e.Use(middleware.Recover())
-	e.Use(middleware.BodyLimit("64K"))
+	// Entries may be longer than anything else sent: their routes have a
+	// limit of their own.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "64K",
+		Skipper: func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, policiesAPI) }}))
 	e.Use(sameOrigin)
 	if cfg.RateLimit > 0 {
 		e.Use(s.rateLimit())
@@ -163,7 +185,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s.residentRoutes()
 	s.apiRoutes()
 	s.opsRoutes()
-	if cfg.AdminToken != "" && cfg.Admin != nil {
+	if s.adminOn() {
 		s.adminRoutes()
 	}
 	if cfg.Records != nil {
@@ -232,7 +254,13 @@ func (s *Server) adminRoutes() {
 	e.POST("/admin/login", s.adminLogin)
 	e.POST("/admin/logout", s.adminLogout, s.adminForm)
 	e.POST("/admin/reindex", s.adminReindex, s.adminForm)
+	if s.cfg.Entries != nil {
+		s.entryRoutes(api)
+	}
 }
+
+// adminOn reports whether the admin API and pages are served.
+func (s *Server) adminOn() bool { return s.admins != nil && s.cfg.Admin != nil }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }

@@ -50,13 +50,15 @@ func hashID(id string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// session returns the request's admin session, if it has a live one.
+// session returns the request's admin session, if it has a live one whose
+// admin is still listed; the request then carries that admin, with the
+// role the admins file gives it now.
 func (s *Server) session(c echo.Context) (sitestore.Session, bool) {
 	if se, ok := c.Get(sessionKey).(sitestore.Session); ok {
 		return se, true
 	}
 	ck, err := c.Cookie(adminCookie)
-	if err != nil || ck.Value == "" || s.cfg.Records == nil {
+	if err != nil || ck.Value == "" || s.cfg.Records == nil || s.admins == nil {
 		return sitestore.Session{}, false
 	}
 	se, err := s.cfg.Records.UseSession(c.Request().Context(), hashID(ck.Value), s.cfg.Now())
@@ -66,7 +68,12 @@ func (s *Server) session(c echo.Context) (sitestore.Session, bool) {
 		}
 		return sitestore.Session{}, false
 	}
+	a, ok := s.admins.Lookup(se.Admin)
+	if !ok {
+		return sitestore.Session{}, false
+	}
 	c.Set(sessionKey, se)
+	c.Set(adminKey, a)
 	return se, true
 }
 
@@ -99,7 +106,8 @@ func (s *Server) adminLogin(c echo.Context) error {
 	if c.QueryParams().Has("token") {
 		return echo.NewHTTPError(http.StatusBadRequest, "the token goes in the form, never in the address")
 	}
-	if !s.tokenOK(strings.TrimSpace(c.Request().PostFormValue("token"))) {
+	a, ok := s.verifyToken(c, strings.TrimSpace(c.Request().PostFormValue("token")))
+	if !ok {
 		time.Sleep(200 * time.Millisecond) // slow down guessing
 		return c.Redirect(http.StatusSeeOther, "/admin?failed=1")
 	}
@@ -110,18 +118,20 @@ func (s *Server) adminLogin(c echo.Context) error {
 		}
 	}
 	id, now := randomValue(), s.cfg.Now()
-	se := sitestore.Session{IDHash: hashID(id), CSRF: randomValue(), Admin: "admin", Created: now,
+	se := sitestore.Session{IDHash: hashID(id), CSRF: randomValue(), Admin: a.Name, Created: now,
 		Expires: now.Add(SessionLifetime), IdleFor: SessionIdle}
 	if err := s.cfg.Records.CreateSession(ctx, se); err != nil {
 		return err
 	}
 	c.SetCookie(&http.Cookie{Name: adminCookie, Value: id, Path: "/", MaxAge: int(SessionLifetime.Seconds()),
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(c)})
+	s.audit(c, a, AuditLogin, "", "")
 	return c.Redirect(http.StatusSeeOther, "/admin")
 }
 
 // adminLogout ends the session (adminForm has checked it and its CSRF).
 func (s *Server) adminLogout(c echo.Context) error {
+	s.audit(c, currentAdmin(c), AuditLogout, "", "")
 	if ck, err := c.Cookie(adminCookie); err == nil {
 		if err := s.cfg.Records.DeleteSession(c.Request().Context(), hashID(ck.Value)); err != nil {
 			return err

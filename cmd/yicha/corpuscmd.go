@@ -39,8 +39,11 @@ func pushCorpus(ctx context.Context, c *common, db *pgstore.Store, now time.Time
 
 func runCorpus(ctx context.Context, env *cli, args []string) error {
 	stdout, stderr := env.stdout, env.stderr
+	if len(args) > 0 && args[0] == "export" {
+		return runCorpusExport(ctx, env, args[1:])
+	}
 	if len(args) == 0 || args[0] != "push" {
-		fmt.Fprintln(stderr, "Usage: yicha corpus push --db URL [--corpus DIR|FILE.jsonl]")
+		fmt.Fprintln(stderr, "Usage: yicha corpus push --db URL [--corpus DIR|FILE.jsonl]\n       yicha corpus export --out DIR [--data DIR | --db URL]")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return nil
 		}

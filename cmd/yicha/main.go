@@ -25,6 +25,7 @@ type command struct {
 // cli is what a command runs with: where it writes, and the clock that
 // says which entries have expired (tests pin it).
 type cli struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	now            func() time.Time
 }
@@ -35,7 +36,8 @@ var commands = []command{
 	{"search", "search the corpus from the command line", runSearch},
 	{"check", "validate every corpus file, printing file:line: message", runCheck},
 	{"eval", "measure search quality on a BEIR data set", runEval},
-	{"corpus", "corpus push: validate a corpus and store it in the shared database", runCorpus},
+	{"corpus", "corpus push | export: store a corpus in the shared database, or write the entry store's corpus as files", runCorpus},
+	{"admin", "admin hash-token: the hash of an admin's token, for the admins file", runAdmin},
 }
 
 // errExit ends the program with status 1 after the command has printed why.
@@ -47,7 +49,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, &cli{stdout: os.Stdout, stderr: os.Stderr, now: clock()}, os.Args[1:]))
+	os.Exit(run(ctx, &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, now: clock()}, os.Args[1:]))
 }
 
 func run(ctx context.Context, env *cli, args []string) int {

@@ -27,7 +27,7 @@ func runCLI(t testing.TB, args ...string) (int, string, string) {
 func runCLIAt(t testing.TB, now time.Time, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), &cli{stdout: &out, stderr: &errb, now: corpustest.NewClock(now).Now}, args)
+	code := run(context.Background(), &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, now: corpustest.NewClock(now).Now}, args)
 	return code, out.String(), errb.String()
 }
 

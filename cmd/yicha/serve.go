@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"yicha/corpus"
+	"yicha/corpus/entrystore"
 	"yicha/corpus/pgstore"
 	"yicha/index"
 	"yicha/search/live"
@@ -27,13 +28,13 @@ import (
 // serveFlags are serve's flags; each also reads $YICHA_<NAME>.
 type serveFlags struct {
 	common
-	addr, tokenFile, logFormat, proxyHeader, db string
-	proxies                                     prefixList
-	rateLimit                                   float64
-	maxLag, poll, drain                         time.Duration
-	cookieSecure                                bool
-	queryLogDays                                int
-	cacheBytes                                  int64
+	addr, tokenFile, adminsFile, logFormat, proxyHeader, db string
+	proxies                                                 prefixList
+	rateLimit                                               float64
+	maxLag, poll, drain                                     time.Duration
+	cookieSecure                                            bool
+	queryLogDays                                            int
+	cacheBytes                                              int64
 }
 
 // prefixList is a flag of comma-separated CIDR prefixes or addresses.
@@ -72,6 +73,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.Float64Var(&f.rateLimit, "rate-limit", web.DefaultRateLimit, "requests per second each client may make (0: no limit, for benchmarks)")
 	fs.StringVar(&f.tokenFile, "admin-token-file", "", "file holding the admin API's bearer token (else $YICHA_ADMIN_TOKEN; without either the admin API is off)")
+	fs.StringVar(&f.adminsFile, "admins", "", "YAML file of named admins (name, role editor or publisher, token_hash from `yicha admin hash-token`)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.DurationVar(&f.drain, "shutdown-drain", 2*time.Second, "on SIGTERM, how long /readyz says 503 (and connections are not kept alive) before the server stops listening")
 	fs.StringVar(&f.proxyHeader, "trust-proxy-header", "", "client address header set by a reverse proxy: X-Forwarded-For or X-Real-IP (default: trust none)")
@@ -105,7 +107,11 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	logConfig(log, fs, token != "")
+	set, err := loadAdmins(f.adminsFile, token)
+	if err != nil {
+		return err
+	}
+	logConfig(log, fs, set != nil)
 	store, err := openStore(f.dataDir)
 	if err != nil {
 		return err
@@ -119,7 +125,14 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 	defer ln.close()
 	log.Info("listening; opening the index", "addr", ln.url())
 
-	src, pg, err := openSource(ctx, env, &f, log)
+	entries, err := openEntries(ctx, env, &f, log)
+	if err != nil {
+		return err
+	}
+	if entries != nil {
+		defer entries.Close()
+	}
+	src, pg, err := openSource(ctx, env, &f, log, entries)
 	if err != nil {
 		return err
 	}
@@ -141,10 +154,10 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 		return err
 	}
 	defer records.Close()
-	cfg := web.Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, AdminToken: token, RateLimit: f.rateLimit,
+	cfg := web.Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, Admins: set, Entries: entries, RateLimit: f.rateLimit,
 		TrustProxyHeader: f.proxyHeader, TrustedProxies: f.proxies, Records: records, Now: env.now,
 		CookieSecure: f.cookieSecure, QueryLogDays: f.queryLogDays, CacheBytes: f.cacheBytes}
-	if token != "" {
+	if set != nil {
 		cfg.Admin = svc
 	}
 	if pg != nil {
@@ -156,7 +169,7 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 		return err
 	}
 	ln.serve(handler)
-	log.Info("serving", "addr", ln.url(), "corpus", src.String(), "entries", svc.Status().Docs, "admin", token != "")
+	log.Info("serving", "addr", ln.url(), "corpus", src.String(), "entries", svc.Status().Docs, "admins", set.Len())
 	select {
 	case err := <-ln.errc:
 		return err
@@ -240,9 +253,12 @@ func (l *listener) shutdown(log *slog.Logger, h *web.Server, drain time.Duration
 
 // openSource returns where the corpus comes from: with --db the shared
 // store (an empty one is seeded with --corpus, else the embedded corpus),
-// else --corpus or the embedded corpus.
-func openSource(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger) (corpus.Source, *pgstore.Store, error) {
+// else the entry store, else --corpus.
+func openSource(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger, entries entrystore.Store) (corpus.Source, *pgstore.Store, error) {
 	if f.db == "" {
+		if entries != nil {
+			return entrystore.Source(entries), nil, nil
+		}
 		src, err := f.source()
 		return src, nil, err
 	}

@@ -138,6 +138,19 @@ func (s *Store) Version(ctx context.Context) (int64, error) {
 // commit. A corpus identical to the latest version is not stored again:
 // Push returns that version and false.
 func (s *Store) Push(ctx context.Context, c *corpus.Corpus, origin string) (version int64, stored bool, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		version, stored, err = PushTx(ctx, tx, c, origin)
+		return err
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("push corpus to %s: %w", s.name, err)
+	}
+	return version, stored, nil
+}
+
+// PushTx is Push within a transaction of the caller's, in the same
+// database: the new version is stored, and notified, only if it commits.
+func PushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string) (version int64, stored bool, err error) {
 	lines := make([][]byte, len(c.Policies))
 	sum := sha256.New()
 	for i, p := range c.Policies {
@@ -156,47 +169,39 @@ func (s *Store) Push(ctx context.Context, c *corpus.Corpus, origin string) (vers
 	}
 	sum.Write(reg)
 	fp := hex.EncodeToString(sum.Sum(nil))[:16]
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
-			return err
-		}
-		var latest int64
-		var latestFP string
-		err := tx.QueryRow(ctx, `SELECT version, fingerprint FROM corpus_versions ORDER BY version DESC LIMIT 1`).Scan(&latest, &latestFP)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		if latestFP == fp {
-			version = latest
-			return nil
-		}
-		if err := tx.QueryRow(ctx, `INSERT INTO corpus_versions (fingerprint, entries, origin) VALUES ($1, $2, $3) RETURNING version`,
-			fp, len(c.Policies), origin).Scan(&version); err != nil {
-			return err
-		}
-		rows := make([][]any, len(c.Policies))
-		for i, p := range c.Policies {
-			rows[i] = []any{version, p.ID, string(lines[i])}
-		}
-		if reg != nil {
-			rows = append(rows, []any{version, documentsRow, string(reg)})
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"corpus_policies"}, []string{"version", "id", "body"}, pgx.CopyFromRows(rows)); err != nil {
-			return fmt.Errorf("store entries: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM corpus_versions WHERE version <= $1`, version-KeepVersions); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, Channel, strconv.FormatInt(version, 10)); err != nil {
-			return err
-		}
-		stored = true
-		return nil
-	})
-	if err != nil {
-		return 0, false, fmt.Errorf("push corpus to %s: %w", s.name, err)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+		return 0, false, err
 	}
-	return version, stored, nil
+	var latest int64
+	var latestFP string
+	err = tx.QueryRow(ctx, `SELECT version, fingerprint FROM corpus_versions ORDER BY version DESC LIMIT 1`).Scan(&latest, &latestFP)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, err
+	}
+	if latestFP == fp {
+		return latest, false, nil
+	}
+	if err := tx.QueryRow(ctx, `INSERT INTO corpus_versions (fingerprint, entries, origin) VALUES ($1, $2, $3) RETURNING version`,
+		fp, len(c.Policies), origin).Scan(&version); err != nil {
+		return 0, false, err
+	}
+	rows := make([][]any, len(c.Policies))
+	for i, p := range c.Policies {
+		rows[i] = []any{version, p.ID, string(lines[i])}
+	}
+	if reg != nil {
+		rows = append(rows, []any{version, documentsRow, string(reg)})
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"corpus_policies"}, []string{"version", "id", "body"}, pgx.CopyFromRows(rows)); err != nil {
+		return 0, false, fmt.Errorf("store entries: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM corpus_versions WHERE version <= $1`, version-KeepVersions); err != nil {
+		return 0, false, err
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, Channel, strconv.FormatInt(version, 10)); err != nil {
+		return 0, false, err
+	}
+	return version, true, nil
 }
 
 // Load reads and checks the latest version; the corpus carries its

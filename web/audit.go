@@ -1,0 +1,131 @@
+package web
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"yicha/corpus/entrystore"
+	"yicha/web/admins"
+)
+
+// Admin actions the server records itself; the entry store records those
+// that change an entry (save, review, publish, rollback, retire, seed).
+const (
+	AuditLogin    = "login"
+	AuditLogout   = "logout"
+	AuditReindex  = "reindex"
+	AuditFeedback = "feedback"
+)
+
+// auditLabels name the actions for people.
+var auditLabels = map[string]string{
+	AuditLogin: "登录", AuditLogout: "退出", AuditReindex: "重建索引", AuditFeedback: "处理反馈",
+	entrystore.ActionSeed: "导入语料", entrystore.ActionSave: "保存草稿", entrystore.ActionReview: "提交审核",
+	entrystore.ActionPublish: "发布", entrystore.ActionRollback: "回滚", entrystore.ActionRetire: "撤下",
+}
+
+// audit records an action that changes no entry. Without an entry store
+// there is no log; a failure to write is logged, and does not undo what
+// the admin did.
+func (s *Server) audit(c echo.Context, a admins.Admin, action, entry, detail string) {
+	if s.cfg.Entries == nil || a.Name == "" {
+		return
+	}
+	r := entrystore.AuditRecord{At: s.cfg.Now(), Admin: a.Name, Action: action, Entry: entry, Detail: detail}
+	if err := s.cfg.Entries.Record(c.Request().Context(), r); err != nil {
+		s.cfg.Logger.Error("writing the audit log", "action", action, "error", err)
+	}
+}
+
+// AuditResponse is the JSON answer of GET /api/admin/audit: the newest
+// records first; Next, when set, is the before= of the next page.
+type AuditResponse struct {
+	Records []AuditEntry `json:"records"`
+	Next    int64        `json:"next,omitempty"`
+}
+
+// AuditEntry is one admin action.
+type AuditEntry struct {
+	entrystore.AuditRecord
+	Label string `json:"label"`
+}
+
+// apiAudit lists the audit log: ?limit (1–1000, default 100), ?before (a
+// seq), ?entry; ?format=csv downloads it (up to entrystore.MaxAuditList
+// records) as CSV.
+func (s *Server) apiAudit(c echo.Context) error {
+	q := c.QueryParams()
+	csvOut := false
+	switch q.Get("format") {
+	case "", "json":
+	case "csv":
+		csvOut = true
+	default:
+		return echo.NewHTTPError(http.StatusBadRequest, "format must be json or csv")
+	}
+	query := entrystore.AuditQuery{Limit: 100, Entry: q.Get("entry")}
+	if csvOut {
+		query.Limit = entrystore.MaxAuditList
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return echo.NewHTTPError(http.StatusBadRequest, "limit must be a whole number from 1 to 1000")
+		}
+		query.Limit = n
+	}
+	if v := q.Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, "before must be a record's seq")
+		}
+		query.Before = n
+	}
+	recs, err := s.cfg.Entries.Audit(c.Request().Context(), query)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	if csvOut {
+		return s.writeAuditCSV(c, recs)
+	}
+	out := AuditResponse{Records: []AuditEntry{}}
+	for _, r := range recs {
+		out.Records = append(out.Records, AuditEntry{AuditRecord: r, Label: auditLabels[r.Action]})
+	}
+	if len(recs) == query.Limit && len(recs) > 0 {
+		out.Next = recs[len(recs)-1].Seq
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// writeAuditCSV sends records as CSV, as the feedback download is: UTF-8
+// with a byte-order mark, formula-like cells made inert.
+func (s *Server) writeAuditCSV(c echo.Context, recs []entrystore.AuditRecord) error {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="yicha-audit-%s.csv"`, s.cfg.Now().In(feedbackZone).Format("20060102")))
+	c.Response().WriteHeader(http.StatusOK)
+	c.Response().Write([]byte("\uFEFF"))
+	w := csv.NewWriter(c.Response())
+	w.UseCRLF = true
+	w.Write([]string{"seq", "at", "admin", "action", "action_label", "entry", "version", "detail"})
+	for _, r := range recs {
+		version := ""
+		if r.Version > 0 {
+			version = strconv.Itoa(r.Version)
+		}
+		row := []string{strconv.FormatInt(r.Seq, 10), r.At.In(feedbackZone).Format(time.RFC3339), r.Admin, r.Action, auditLabels[r.Action], r.Entry, version, r.Detail}
+		for i, cell := range row {
+			row[i] = csvSafe(cell)
+		}
+		w.Write(row)
+	}
+	w.Flush()
+	return w.Error()
+}
