@@ -23,9 +23,14 @@ const entriesDir = "entries"
 // of the shared database (every publish also stores the corpus version the
 // replicas follow), else the files under --data. An empty store is seeded
 // with the corpus the shared database serves, if it has one, else the
-// embedded corpus. With --corpus the corpus is managed in files and there
-// is no entry store (nil).
+// embedded corpus. Only named admins (--admins) edit entries: without them
+// there is no entry store (nil) and the server serves the embedded corpus,
+// so that a new release's entries are served as soon as it starts; with
+// --corpus the corpus is managed in files and there is none either.
 func openEntries(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger) (entrystore.Store, error) {
+	if f.adminsFile == "" {
+		return nil, nil
+	}
 	if f.corpusDir != "" {
 		log.Info("the corpus is managed in files (--corpus): the entries API is off")
 		return nil, nil

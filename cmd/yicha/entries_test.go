@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,5 +99,42 @@ func TestCorpusExportRoundTrip(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "corpus", "export", "--data", data, "--out", out); code != 1 || !strings.Contains(stderr, "already holds a corpus") {
 		t.Errorf("a second export over the first: %d %q", code, stderr)
+	}
+}
+
+// TestEntryStoreOnlyWithNamedAdmins starts `yicha serve` twice on fresh
+// data directories: without --admins it serves the embedded corpus and
+// keeps no entry store, so a new release's entries are served at once;
+// with --admins (given by its environment variable) it seeds the store
+// under --data and serves from it.
+func TestEntryStoreOnlyWithNamedAdmins(t *testing.T) {
+	bin := buildBinary(t)
+	plain := t.TempDir()
+	c := startServe(t, bin, plain, "")
+	var st status
+	if code := c.getJSON(t, "/api/admin/status", &st); code != 200 || st.Docs != 154 {
+		t.Fatalf("without --admins: status %d, %d entries", code, st.Docs)
+	}
+	if _, err := os.Stat(filepath.Join(plain, entriesDir)); !os.IsNotExist(err) {
+		t.Errorf("without --admins an entry store was made: %v", err)
+	}
+	c.cmd.Process.Kill()
+	c.cmd.Wait()
+
+	hash, err := admins.HashTokenWith("named-admin-token-of-thirty-two-chars", admins.Params{Memory: 64, Time: 1, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "admins.yaml")
+	if err := os.WriteFile(file, []byte(fmt.Sprintf("admins: [{name: 李强, role: publisher, token_hash: '%s'}]\n", hash)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	named := t.TempDir()
+	c = startServe(t, bin, named, "", "YICHA_ADMINS="+file)
+	if code := c.getJSON(t, "/api/admin/status", &st); code != 200 || st.Docs != 154 {
+		t.Fatalf("with --admins: status %d, %d entries", code, st.Docs)
+	}
+	if fi, err := os.Stat(filepath.Join(named, entriesDir)); err != nil || !fi.IsDir() {
+		t.Errorf("with --admins no entry store under --data: %v", err)
 	}
 }
