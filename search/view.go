@@ -56,6 +56,8 @@ type view struct {
 	// terms holds the terms searched (see term).
 	mu    sync.Mutex
 	terms map[string]*termInfo
+	// decodedBytes is the memory of the terms' decoded postings.
+	decodedBytes int64
 }
 
 // part is one segment of a scorch snapshot.
@@ -231,12 +233,20 @@ func (v *view) queryDocs(ctx context.Context, r bleveindex.IndexReader, m mappin
 }
 
 // postings are the documents holding a term in a field, in ascending
-// order, with the term's frequency and the field's norm in each, as bleve
-// reads them: what indexes other than scorch give through a TermFieldReader.
+// order, with the term's frequency and the field's norm in each: what
+// indexes other than scorch give through a TermFieldReader (norms), or a
+// scorch term's postings decoded from its segments (norms32, the float32
+// zap stores, so converting back gives the very norm zap's iterator does).
 type postings struct {
-	docs  []uint32
-	tfs   []uint32
-	norms []float64
+	docs    []uint32
+	tfs     []uint32
+	norms   []float64
+	norms32 []float32
+}
+
+// size is the memory the postings take, in bytes.
+func (p *postings) size() int64 {
+	return int64(cap(p.docs))*4 + int64(cap(p.tfs))*4 + int64(cap(p.norms))*8 + int64(cap(p.norms32))*4
 }
 
 // readPostings reads the postings of term in field through bleve's API.
@@ -278,10 +288,25 @@ type termInfo struct {
 	// blocks holds the most the tf part reaches in each window of the
 	// ranking's documents, rounded up.
 	blocks []float32
+	// decoded, when not nil, holds the postings read out of the segments
+	// (see decodedBudget), which a ranking walks and skips through far
+	// faster than the segments' iterators.
+	decoded *postings
 }
 
-// maxTerms bounds the terms a view keeps (a few hundred bytes each).
+// maxTerms bounds the terms a view keeps (a few hundred bytes each, beside
+// their decoded postings).
 const maxTerms = 1 << 18
+
+// minDecodedDF is the fewest documents a term must hold for its postings to
+// be kept decoded: rarer terms are read quickly from the segments.
+const minDecodedDF = 256
+
+// decodedBudget bounds the memory of the postings a view keeps decoded, in
+// bytes (12 a posting). Terms are kept in the order questions first ask for
+// them, the common ones (which most questions share) early; once the budget
+// is spent, later terms are read from the segments each time.
+var decodedBudget int64 = 256 << 20
 
 // term returns what the view knows of a term, found in the segments' term
 // dictionaries and read once in full for its bound on the first search that
@@ -313,6 +338,15 @@ func (v *view) term(field, text string, params [3]float64) (*termInfo, error) {
 		info.df += int(pl.Count())
 		info.parts = append(info.parts, termPart{base: pt.base, pl: pl})
 	}
+	var dec *postings
+	if info.df >= minDecodedDF {
+		v.mu.Lock()
+		if need := int64(info.df) * 12; v.decodedBytes+need <= decodedBudget {
+			v.decodedBytes += need
+			dec = &postings{docs: make([]uint32, 0, info.df), tfs: make([]uint32, 0, info.df), norms32: make([]float32, 0, info.df)}
+		}
+		v.mu.Unlock()
+	}
 	// The bound: the highest tf part over the postings.
 	t := term{w: 1, k1: params[0], b: params[1], avg: params[2], parts: info.parts}
 	if err := t.reset(); err != nil {
@@ -325,14 +359,24 @@ func (v *view) term(field, text string, params [3]float64) (*termInfo, error) {
 		if b := &info.blocks[t.doc/window]; float64(*b) < sc {
 			*b = math.Nextafter32(float32(sc), float32(math.Inf(1)))
 		}
+		if dec != nil {
+			dec.docs = append(dec.docs, t.doc)
+			dec.tfs = append(dec.tfs, uint32(t.tf))
+			dec.norms32 = append(dec.norms32, float32(t.norm))
+		}
 		if err := t.next(); err != nil {
 			return nil, err
 		}
 	}
+	info.decoded = dec
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if len(v.terms) >= maxTerms {
 		clear(v.terms)
+		v.decodedBytes = 0
+		if dec != nil {
+			v.decodedBytes = dec.size()
+		}
 	}
 	v.terms[key] = info
 	return info, nil
