@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"sync"
 
 	bleveindex "github.com/blevesearch/bleve_index_api"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
@@ -236,9 +237,13 @@ func (b *QueryBuilder) prepare(ctx context.Context, v *view, r bleveindex.IndexR
 			avg = 1
 		}
 		t := &term{clause: i, k1: prm.K1, b: prm.B, avg: avg, primary: !c.Secondary}
+		// Terms found nowhere, and secondary ones too common to count.
+		skip := func(df int) bool {
+			return df == 0 || (c.Secondary && b.ranking.MaxSecondaryDF > 0 && df > minSkippedDF && float64(df) > b.ranking.MaxSecondaryDF*n)
+		}
 		var df int
 		if v.internal == nil {
-			info, err := v.term(c.Field, c.Term, [3]float64{prm.K1, prm.B, avg})
+			info, err := v.term(c.Field, c.Term, [3]float64{prm.K1, prm.B, avg}, skip)
 			if err != nil {
 				return nil, err
 			}
@@ -250,7 +255,7 @@ func (b *QueryBuilder) prepare(ctx context.Context, v *view, r bleveindex.IndexR
 			}
 			t.arr, df, t.ub = p, len(p.docs), prm.K1+1
 		}
-		if df == 0 || (c.Secondary && b.ranking.MaxSecondaryDF > 0 && df > minSkippedDF && float64(df) > b.ranking.MaxSecondaryDF*n) {
+		if skip(df) {
 			continue
 		}
 		idf := math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
@@ -389,11 +394,18 @@ func (rk *ranking) top(ctx context.Context, k int) ([]hit, error) {
 			secondary = append(secondary, t)
 		}
 	}
+	rp := recPool.Get().(*[]rec)
+	recs := (*rp)[:0]
+	defer func() {
+		if cap(recs) <= maxPooledRecs {
+			*rp = recs[:0]
+			recPool.Put(rp)
+		}
+	}()
 	var (
 		acc    [window]float64
 		head   [window]int32
 		seen   [window / 64]uint64
-		recs   []rec
 		fi     int
 		others []*term
 		parts  []rec
@@ -548,6 +560,12 @@ func (rk *ranking) top(ctx context.Context, k int) ([]hit, error) {
 	return heap.sorted(), nil
 }
 
+// recPool keeps the records of earlier rankings, so that a ranking does not
+// grow its own from nothing; maxPooledRecs bounds what a pool keeps.
+var recPool = sync.Pool{New: func() any { return new([]rec) }}
+
+const maxPooledRecs = 1 << 20
+
 // rec is one clause's score of a document in a window, chained per document.
 type rec struct {
 	clause  int32
@@ -578,7 +596,7 @@ func (rk *ranking) matched() bitset {
 		if !t.primary {
 			continue
 		}
-		if t.parts == nil && t.arr != nil {
+		if t.arr != nil {
 			for _, d := range t.arr.docs {
 				m.set(d)
 			}

@@ -58,6 +58,10 @@ type view struct {
 	terms map[string]*termInfo
 	// decodedBytes is the memory of the terms' decoded postings.
 	decodedBytes int64
+	// dicts holds each field's term dictionaries, one per part (see
+	// lookup).
+	dictMu sync.Mutex
+	dicts  map[string][]segment.TermDictionary
 }
 
 // part is one segment of a scorch snapshot.
@@ -284,7 +288,9 @@ type termInfo struct {
 	parts  []termPart
 	df     int
 	params [3]float64
-	bound  float64
+	// read tells whether the postings were read for the bound and blocks.
+	read  bool
+	bound float64
 	// blocks holds the most the tf part reaches in each window of the
 	// ranking's documents, rounded up.
 	blocks []float32
@@ -310,34 +316,30 @@ var decodedBudget int64 = 256 << 20
 
 // term returns what the view knows of a term, found in the segments' term
 // dictionaries and read once in full for its bound on the first search that
-// asks, then kept: common terms come back in question after question.
-func (v *view) term(field, text string, params [3]float64) (*termInfo, error) {
+// asks, then kept: common terms come back in question after question. A
+// term whose count of documents skip accepts is not read: it has no bound.
+func (v *view) term(field, text string, params [3]float64, skip func(df int) bool) (*termInfo, error) {
 	key := field + "\x00" + text
 	v.mu.Lock()
 	info, ok := v.terms[key]
 	v.mu.Unlock()
-	if ok && info.params == params {
+	if ok && info.params == params && (info.read || skip(info.df)) {
 		return info, nil
 	}
-	info = &termInfo{params: params}
-	for _, pt := range v.parts {
-		dict, err := pt.seg.Dictionary(field)
-		if err != nil {
+	if ok {
+		// Where the term is does not depend on the parameters.
+		info = &termInfo{params: params, parts: info.parts, df: info.df}
+	} else {
+		info = &termInfo{params: params}
+		if err := v.lookup(field, text, info); err != nil {
 			return nil, err
 		}
-		if dict == nil {
-			continue
-		}
-		pl, err := dict.PostingsList([]byte(text), pt.deleted, nil)
-		if err != nil {
-			return nil, err
-		}
-		if pl == nil || pl.Count() == 0 {
-			continue
-		}
-		info.df += int(pl.Count())
-		info.parts = append(info.parts, termPart{base: pt.base, pl: pl})
 	}
+	if skip(info.df) {
+		v.keep(key, info)
+		return info, nil
+	}
+	info.read = true
 	var dec *postings
 	if info.df >= minDecodedDF {
 		v.mu.Lock()
@@ -369,17 +371,85 @@ func (v *view) term(field, text string, params [3]float64) (*termInfo, error) {
 		}
 	}
 	info.decoded = dec
+	v.keep(key, info)
+	return info, nil
+}
+
+// df returns how many documents hold a term, looked up in the segments'
+// term dictionaries unless the view knows the term already.
+func (v *view) df(field, text string) (int, error) {
+	key := field + "\x00" + text
+	v.mu.Lock()
+	info, ok := v.terms[key]
+	v.mu.Unlock()
+	if ok {
+		return info.df, nil
+	}
+	info = &termInfo{}
+	if err := v.lookup(field, text, info); err != nil {
+		return 0, err
+	}
+	v.mu.Lock()
+	if _, ok := v.terms[key]; !ok {
+		v.mu.Unlock()
+		v.keep(key, info)
+	} else {
+		v.mu.Unlock()
+	}
+	return info.df, nil
+}
+
+// keep keeps what the view knows of a term, forgetting every term when
+// there are too many.
+func (v *view) keep(key string, info *termInfo) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if len(v.terms) >= maxTerms {
 		clear(v.terms)
 		v.decodedBytes = 0
-		if dec != nil {
-			v.decodedBytes = dec.size()
+		if info.decoded != nil {
+			v.decodedBytes = info.decoded.size()
 		}
 	}
 	v.terms[key] = info
-	return info, nil
+}
+
+// lookup finds a term's postings in the segments' term dictionaries,
+// opened once per field and kept (they are not safe for concurrent use: a
+// lock keeps the lookups one at a time).
+func (v *view) lookup(field, text string, info *termInfo) error {
+	v.dictMu.Lock()
+	defer v.dictMu.Unlock()
+	dicts, ok := v.dicts[field]
+	if !ok {
+		dicts = make([]segment.TermDictionary, len(v.parts))
+		for i, pt := range v.parts {
+			d, err := pt.seg.Dictionary(field)
+			if err != nil {
+				return err
+			}
+			dicts[i] = d
+		}
+		if v.dicts == nil {
+			v.dicts = map[string][]segment.TermDictionary{}
+		}
+		v.dicts[field] = dicts
+	}
+	for i, pt := range v.parts {
+		if dicts[i] == nil {
+			continue
+		}
+		pl, err := dicts[i].PostingsList([]byte(text), pt.deleted, nil)
+		if err != nil {
+			return err
+		}
+		if pl == nil || pl.Count() == 0 {
+			continue
+		}
+		info.df += int(pl.Count())
+		info.parts = append(info.parts, termPart{base: pt.base, pl: pl})
+	}
+	return nil
 }
 
 // bitset is a set of document numbers.
