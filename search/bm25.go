@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"sync"
 
 	bleveindex "github.com/blevesearch/bleve_index_api"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
@@ -62,8 +63,8 @@ const citedScore = 1e4
 
 // term is one clause prepared for scoring: its weight times idf, its
 // field's parameters, the most it adds to a score (ub), and a cursor on its
-// postings: the segments' own iterators for scorch, arrays read through
-// bleve's API otherwise.
+// postings: arrays (a scorch term's postings decoded, or read through
+// bleve's API for other indexes) or else the segments' own iterators.
 type term struct {
 	clause  int
 	w       float64
@@ -107,11 +108,15 @@ func (t *term) localBound(lo uint32) float64 {
 }
 
 // score is what the term adds to the score of the document under its cursor.
-func (t *term) score() float64 {
-	tf := float64(t.tf)
+func (t *term) score() float64 { return t.scoreOf(t.tf, t.norm) }
+
+// scoreOf is what the term adds to the score of a document where it occurs
+// tf times, in a field of this norm.
+func (t *term) scoreOf(tf64 uint64, norm float64) float64 {
+	tf := float64(tf64)
 	dl := t.avg
-	if t.norm > 0 {
-		dl = 1 / (t.norm * t.norm)
+	if norm > 0 {
+		dl = 1 / (norm * norm)
 	}
 	return t.w * tf * (t.k1 + 1) / (tf + t.k1*(1-t.b+t.b*dl/t.avg))
 }
@@ -141,9 +146,7 @@ func (t *term) seek(d uint32) (bool, error) {
 		return !t.done && t.doc == d, nil
 	}
 	if t.arr != nil {
-		docs := t.arr.docs
-		i, _ := slices.BinarySearch(docs[t.pos:], d)
-		t.pos += i
+		t.pos = gallop(t.arr.docs, t.pos, d)
 		if err := t.load(); err != nil {
 			return false, err
 		}
@@ -159,8 +162,29 @@ func (t *term) load() error {
 		t.done = true
 		return nil
 	}
-	t.doc, t.tf, t.norm = t.arr.docs[t.pos], uint64(t.arr.tfs[t.pos]), t.arr.norms[t.pos]
+	t.doc, t.tf = t.arr.docs[t.pos], uint64(t.arr.tfs[t.pos])
+	if t.arr.norms32 != nil {
+		t.norm = float64(t.arr.norms32[t.pos])
+	} else {
+		t.norm = t.arr.norms[t.pos]
+	}
 	return nil
+}
+
+// gallop returns the first index at or after from of docs (ascending)
+// whose document is at least d: steps doubling from from, then a binary
+// search in the last step, so that short skips stay short.
+func gallop(docs []uint32, from int, d uint32) int {
+	lo, step := from, 1
+	hi := from
+	for hi < len(docs) && docs[hi] < d {
+		lo = hi + 1
+		hi += step
+		step *= 2
+	}
+	hi = min(hi, len(docs))
+	i, _ := slices.BinarySearch(docs[lo:hi], d)
+	return lo + i
 }
 
 // move moves the segments' cursor to the next posting at or after d (0:
@@ -213,13 +237,17 @@ func (b *QueryBuilder) prepare(ctx context.Context, v *view, r bleveindex.IndexR
 			avg = 1
 		}
 		t := &term{clause: i, k1: prm.K1, b: prm.B, avg: avg, primary: !c.Secondary}
+		// Terms found nowhere, and secondary ones too common to count.
+		skip := func(df int) bool {
+			return df == 0 || (c.Secondary && b.ranking.MaxSecondaryDF > 0 && df > minSkippedDF && float64(df) > b.ranking.MaxSecondaryDF*n)
+		}
 		var df int
 		if v.internal == nil {
-			info, err := v.term(c.Field, c.Term, [3]float64{prm.K1, prm.B, avg})
+			info, err := v.term(c.Field, c.Term, [3]float64{prm.K1, prm.B, avg}, skip)
 			if err != nil {
 				return nil, err
 			}
-			t.parts, df, t.ub, t.blocks = info.parts, info.df, info.bound, info.blocks
+			t.parts, df, t.ub, t.blocks, t.arr = info.parts, info.df, info.bound, info.blocks, info.decoded
 		} else {
 			p, err := v.readPostings(ctx, r, c.Field, c.Term)
 			if err != nil {
@@ -227,7 +255,7 @@ func (b *QueryBuilder) prepare(ctx context.Context, v *view, r bleveindex.IndexR
 			}
 			t.arr, df, t.ub = p, len(p.docs), prm.K1+1
 		}
-		if df == 0 || (c.Secondary && b.ranking.MaxSecondaryDF > 0 && df > minSkippedDF && float64(df) > b.ranking.MaxSecondaryDF*n) {
+		if skip(df) {
 			continue
 		}
 		idf := math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
@@ -366,11 +394,18 @@ func (rk *ranking) top(ctx context.Context, k int) ([]hit, error) {
 			secondary = append(secondary, t)
 		}
 	}
+	rp := recPool.Get().(*[]rec)
+	recs := (*rp)[:0]
+	defer func() {
+		if cap(recs) <= maxPooledRecs {
+			*rp = recs[:0]
+			recPool.Put(rp)
+		}
+	}()
 	var (
 		acc    [window]float64
 		head   [window]int32
 		seen   [window / 64]uint64
-		recs   []rec
 		fi     int
 		others []*term
 		parts  []rec
@@ -428,24 +463,37 @@ func (rk *ranking) top(ctx context.Context, k int) ([]hit, error) {
 				acc[d], head[d] = 0, -1
 			}
 		}
+		add := func(t *term, g uint32, s float64) {
+			if s <= 0 || (rk.restrict != nil && !rk.restrict.has(g)) {
+				return
+			}
+			d := g - lo
+			mark(d)
+			acc[d] += s
+			recs = append(recs, rec{clause: int32(t.clause), next: head[d], score: s, primary: true})
+			head[d] = int32(len(recs) - 1)
+		}
 		for _, t := range essential {
 			if _, err := t.seek(lo); err != nil {
 				return nil, err
+			}
+			if a := t.arr; a != nil && a.norms32 != nil && !t.done {
+				// Decoded postings: walked in place.
+				i := t.pos
+				for ; i < len(a.docs) && a.docs[i] < hi; i++ {
+					add(t, a.docs[i], t.scoreOf(uint64(a.tfs[i]), float64(a.norms32[i])))
+				}
+				t.pos = i
+				if err := t.load(); err != nil {
+					return nil, err
+				}
+				continue
 			}
 			for ; !t.done && t.doc < hi; err = t.next() {
 				if err != nil {
 					return nil, err
 				}
-				g := t.doc
-				s := t.score()
-				if s <= 0 || (rk.restrict != nil && !rk.restrict.has(g)) {
-					continue
-				}
-				d := g - lo
-				mark(d)
-				acc[d] += s
-				recs = append(recs, rec{clause: int32(t.clause), next: head[d], score: s, primary: true})
-				head[d] = int32(len(recs) - 1)
+				add(t, t.doc, t.score())
 			}
 		}
 		firstForced := fi
@@ -511,6 +559,12 @@ func (rk *ranking) top(ctx context.Context, k int) ([]hit, error) {
 	}
 	return heap.sorted(), nil
 }
+
+// recPool keeps the records of earlier rankings, so that a ranking does not
+// grow its own from nothing; maxPooledRecs bounds what a pool keeps.
+var recPool = sync.Pool{New: func() any { return new([]rec) }}
+
+const maxPooledRecs = 1 << 20
 
 // rec is one clause's score of a document in a window, chained per document.
 type rec struct {

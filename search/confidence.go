@@ -246,21 +246,23 @@ func (e *Engine) signals(ctx context.Context, s *snapshot, q *Question, res *Res
 // documentFrequencies returns, for each word of the question and each of
 // their synonyms, how many entries hold it in their text.
 func (s *snapshot) documentFrequencies(q *Question) (map[string]int, error) {
-	adv, err := s.idx.Advanced()
+	rd, err := s.read()
 	if err != nil {
 		return nil, err
 	}
-	r, err := adv.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
+	defer rd.close()
 	out := map[string]int{}
 	count := func(term string) error {
 		if _, ok := out[term]; ok {
 			return nil
 		}
-		tfr, err := r.TermFieldReader(context.Background(), []byte(term), index.FieldText, false, false, false)
+		if rd.v.internal == nil {
+			// A scorch index: the view's term dictionaries.
+			df, err := rd.v.df(index.FieldText, term)
+			out[term] = df
+			return err
+		}
+		tfr, err := rd.r.TermFieldReader(context.Background(), []byte(term), index.FieldText, false, false, false)
 		if err != nil {
 			return err
 		}

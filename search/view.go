@@ -56,6 +56,12 @@ type view struct {
 	// terms holds the terms searched (see term).
 	mu    sync.Mutex
 	terms map[string]*termInfo
+	// decodedBytes is the memory of the terms' decoded postings.
+	decodedBytes int64
+	// dicts holds each field's term dictionaries, one per part (see
+	// lookup).
+	dictMu sync.Mutex
+	dicts  map[string][]segment.TermDictionary
 }
 
 // part is one segment of a scorch snapshot.
@@ -231,12 +237,20 @@ func (v *view) queryDocs(ctx context.Context, r bleveindex.IndexReader, m mappin
 }
 
 // postings are the documents holding a term in a field, in ascending
-// order, with the term's frequency and the field's norm in each, as bleve
-// reads them: what indexes other than scorch give through a TermFieldReader.
+// order, with the term's frequency and the field's norm in each: what
+// indexes other than scorch give through a TermFieldReader (norms), or a
+// scorch term's postings decoded from its segments (norms32, the float32
+// zap stores, so converting back gives the very norm zap's iterator does).
 type postings struct {
-	docs  []uint32
-	tfs   []uint32
-	norms []float64
+	docs    []uint32
+	tfs     []uint32
+	norms   []float64
+	norms32 []float32
+}
+
+// size is the memory the postings take, in bytes.
+func (p *postings) size() int64 {
+	return int64(cap(p.docs))*4 + int64(cap(p.tfs))*4 + int64(cap(p.norms))*8 + int64(cap(p.norms32))*4
 }
 
 // readPostings reads the postings of term in field through bleve's API.
@@ -274,44 +288,66 @@ type termInfo struct {
 	parts  []termPart
 	df     int
 	params [3]float64
-	bound  float64
+	// read tells whether the postings were read for the bound and blocks.
+	read  bool
+	bound float64
 	// blocks holds the most the tf part reaches in each window of the
 	// ranking's documents, rounded up.
 	blocks []float32
+	// decoded, when not nil, holds the postings read out of the segments
+	// (see decodedBudget), which a ranking walks and skips through far
+	// faster than the segments' iterators.
+	decoded *postings
 }
 
-// maxTerms bounds the terms a view keeps (a few hundred bytes each).
+// maxTerms bounds the terms a view keeps (a few hundred bytes each, beside
+// their decoded postings).
 const maxTerms = 1 << 18
+
+// minDecodedDF is the fewest documents a term must hold for its postings to
+// be kept decoded: rarer terms are read quickly from the segments.
+const minDecodedDF = 256
+
+// decodedBudget bounds the memory of the postings a view keeps decoded, in
+// bytes (12 a posting). Terms are kept in the order questions first ask for
+// them, the common ones (which most questions share) early; once the budget
+// is spent, later terms are read from the segments each time.
+var decodedBudget int64 = 256 << 20
 
 // term returns what the view knows of a term, found in the segments' term
 // dictionaries and read once in full for its bound on the first search that
-// asks, then kept: common terms come back in question after question.
-func (v *view) term(field, text string, params [3]float64) (*termInfo, error) {
+// asks, then kept: common terms come back in question after question. A
+// term whose count of documents skip accepts is not read: it has no bound.
+func (v *view) term(field, text string, params [3]float64, skip func(df int) bool) (*termInfo, error) {
 	key := field + "\x00" + text
 	v.mu.Lock()
 	info, ok := v.terms[key]
 	v.mu.Unlock()
-	if ok && info.params == params {
+	if ok && info.params == params && (info.read || skip(info.df)) {
 		return info, nil
 	}
-	info = &termInfo{params: params}
-	for _, pt := range v.parts {
-		dict, err := pt.seg.Dictionary(field)
-		if err != nil {
+	if ok {
+		// Where the term is does not depend on the parameters.
+		info = &termInfo{params: params, parts: info.parts, df: info.df}
+	} else {
+		info = &termInfo{params: params}
+		if err := v.lookup(field, text, info); err != nil {
 			return nil, err
 		}
-		if dict == nil {
-			continue
+	}
+	if skip(info.df) {
+		v.keep(key, info)
+		return info, nil
+	}
+	info.read = true
+	var dec *postings
+	if info.df >= minDecodedDF {
+		v.mu.Lock()
+		if need := int64(info.df) * 12; v.decodedBytes+need <= decodedBudget {
+			v.decodedBytes += need
+			dec = &postings{docs: make([]uint32, 0, info.df), tfs: make([]uint32, 0, info.df), norms32: make([]float32, 0, info.df)}
 		}
-		pl, err := dict.PostingsList([]byte(text), pt.deleted, nil)
-		if err != nil {
-			return nil, err
-		}
-		if pl == nil || pl.Count() == 0 {
-			continue
-		}
-		info.df += int(pl.Count())
-		info.parts = append(info.parts, termPart{base: pt.base, pl: pl})
+		v.mu.Unlock()
 	}
 	// The bound: the highest tf part over the postings.
 	t := term{w: 1, k1: params[0], b: params[1], avg: params[2], parts: info.parts}
@@ -325,17 +361,95 @@ func (v *view) term(field, text string, params [3]float64) (*termInfo, error) {
 		if b := &info.blocks[t.doc/window]; float64(*b) < sc {
 			*b = math.Nextafter32(float32(sc), float32(math.Inf(1)))
 		}
+		if dec != nil {
+			dec.docs = append(dec.docs, t.doc)
+			dec.tfs = append(dec.tfs, uint32(t.tf))
+			dec.norms32 = append(dec.norms32, float32(t.norm))
+		}
 		if err := t.next(); err != nil {
 			return nil, err
 		}
 	}
+	info.decoded = dec
+	v.keep(key, info)
+	return info, nil
+}
+
+// df returns how many documents hold a term, looked up in the segments'
+// term dictionaries unless the view knows the term already.
+func (v *view) df(field, text string) (int, error) {
+	key := field + "\x00" + text
+	v.mu.Lock()
+	info, ok := v.terms[key]
+	v.mu.Unlock()
+	if ok {
+		return info.df, nil
+	}
+	info = &termInfo{}
+	if err := v.lookup(field, text, info); err != nil {
+		return 0, err
+	}
+	v.mu.Lock()
+	if _, ok := v.terms[key]; !ok {
+		v.mu.Unlock()
+		v.keep(key, info)
+	} else {
+		v.mu.Unlock()
+	}
+	return info.df, nil
+}
+
+// keep keeps what the view knows of a term, forgetting every term when
+// there are too many.
+func (v *view) keep(key string, info *termInfo) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if len(v.terms) >= maxTerms {
 		clear(v.terms)
+		v.decodedBytes = 0
+		if info.decoded != nil {
+			v.decodedBytes = info.decoded.size()
+		}
 	}
 	v.terms[key] = info
-	return info, nil
+}
+
+// lookup finds a term's postings in the segments' term dictionaries,
+// opened once per field and kept (they are not safe for concurrent use: a
+// lock keeps the lookups one at a time).
+func (v *view) lookup(field, text string, info *termInfo) error {
+	v.dictMu.Lock()
+	defer v.dictMu.Unlock()
+	dicts, ok := v.dicts[field]
+	if !ok {
+		dicts = make([]segment.TermDictionary, len(v.parts))
+		for i, pt := range v.parts {
+			d, err := pt.seg.Dictionary(field)
+			if err != nil {
+				return err
+			}
+			dicts[i] = d
+		}
+		if v.dicts == nil {
+			v.dicts = map[string][]segment.TermDictionary{}
+		}
+		v.dicts[field] = dicts
+	}
+	for i, pt := range v.parts {
+		if dicts[i] == nil {
+			continue
+		}
+		pl, err := dicts[i].PostingsList([]byte(text), pt.deleted, nil)
+		if err != nil {
+			return err
+		}
+		if pl == nil || pl.Count() == 0 {
+			continue
+		}
+		info.df += int(pl.Count())
+		info.parts = append(info.parts, termPart{base: pt.base, pl: pl})
+	}
+	return nil
 }
 
 // bitset is a set of document numbers.
