@@ -284,9 +284,14 @@ func generated(t testing.TB, n int) *corpus.Corpus {
 
 func TestRankingMatchesExhaustiveOnGeneratedCorpus(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds an index of 3,000 entries")
+		t.Skip("builds an index of 9,000 entries")
 	}
-	c := generated(t, 3000)
+	// More entries than two windows of the ranking (window), so that the
+	// bounds of a window and the skipping of windows are checked too.
+	c := generated(t, 9000)
+	if len(c.Policies) <= 2*window {
+		t.Fatalf("%d entries fill fewer than three windows of %d", len(c.Policies), window)
+	}
 	e := newEngineAt(t, c, corpustest.Pinned(t).Now)
 	reqs := rankRequests(t, 300, e.Agencies())
 	for i := 0; i < 60; i++ {
