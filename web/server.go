@@ -196,7 +196,8 @@ func (s *Server) residentRoutes() {
 	e.Match(getAndHead, "/documents", s.documentsPage)
 	e.Match(getAndHead, "/documents/:id", s.documentPage)
 	e.Match(getAndHead, "/prefs", s.setPrefs)
-	e.Match(getAndHead, "/static/*", staticHandler())
+	e.Match(getAndHead, "/static/*", s.render.static.handler())
+	e.Match(getAndHead, "/favicon.ico", s.render.static.favicon())
 }
 
 // apiRoutes are the public JSON API.
