@@ -153,6 +153,7 @@ func NewServer(cfg Config) (*Server, error) {
 	e.Use(s.logRequests)
 	e.Use(s.metrics.observe)
 	e.Use(securityHeaders)
+	e.Use(compress())
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("64K"))
 	e.Use(sameOrigin)
