@@ -52,7 +52,9 @@ var templateFuncs = template.FuncMap{
 	"join": func(sep string, items []string) string {
 		return strings.Join(items, sep)
 	},
-	"searchURL": func(q string) string { return "/search?" + url.Values{"q": {q}}.Encode() },
+	// paragraphs are an entry's text as paragraphs (paragraphs.go).
+	"paragraphs": paragraphs,
+	"searchURL":  func(q string) string { return "/search?" + url.Values{"q": {q}}.Encode() },
 	"categoryURL": func(c string) string {
 		return "/search?" + url.Values{"category": {c}}.Encode()
 	},
