@@ -66,6 +66,7 @@ var browserFlows = []struct {
 	{"escaping", flowEscaping},
 	{"honest", flowHonest},
 	{"pinyin", flowPinyin},
+	{"suggest", flowSuggest},
 }
 
 // TestBrowser runs every flow with JavaScript on and off, as subtests named
@@ -136,6 +137,82 @@ func flowPinyin(b *browser) {
 	b.expectText("p.spelled", "您是不是要找：低保")
 	if first := b.textOf("ol.hits li.hit h3 a"); first != "最低生活保障" {
 		b.t.Errorf("dibao puts %q first", first)
+	}
+}
+
+// 11. The suggestions follow the WAI-ARIA combobox pattern: the box is a
+// combobox that says whether its listbox is open, which option is active,
+// and the listbox holds the options themselves (axe's
+// aria-required-children, aria-required-parent and listitem). Arrow keys
+// and Enter open a suggestion. Without JavaScript the box is a plain
+// search field and the list stays hidden.
+func flowSuggest(b *browser) {
+	b.visit("/")
+	b.typeInto("#q", "dibao")
+	if !b.js {
+		if role, ok := b.attr("#q", "role"); ok {
+			b.t.Errorf("without JavaScript the box has role=%q", role)
+		}
+		if b.visible("#q-suggestions") {
+			b.t.Error("without JavaScript the suggestion list shows")
+		}
+		return
+	}
+	if _, err := run(b, chromedp.WaitVisible(chromedp.CSS("#q-suggestions [role=option]"))); err != nil {
+		b.t.Fatalf("no suggestions: %v", err)
+	}
+	type combo struct {
+		Role, Expanded, Controls, Active, Autocomplete string
+		ListRole                                       string
+		Children                                       []string // role of each child of the listbox
+		Nested                                         int      // links or buttons inside options
+		ActiveSelected                                 string
+	}
+	state := func() combo {
+		return evalJSON[combo](b, `(() => { const q = document.getElementById("q"), l = document.getElementById("q-suggestions");
+			const a = q.getAttribute("aria-activedescendant") || "";
+			const act = a ? document.getElementById(a) : null;
+			return {Role: q.getAttribute("role") || "", Expanded: q.getAttribute("aria-expanded") || "",
+				Controls: q.getAttribute("aria-controls") || "", Active: a, Autocomplete: q.getAttribute("aria-autocomplete") || "",
+				ListRole: l.getAttribute("role") || "",
+				Children: Array.from(l.children, c => c.getAttribute("role") || c.tagName.toLowerCase()),
+				Nested: l.querySelectorAll("[role=option] a, [role=option] button").length,
+				ActiveSelected: act && l.contains(act) ? act.getAttribute("aria-selected") : ""}; })()`)
+	}
+	st := state()
+	if st.Role != "combobox" || st.Expanded != "true" || st.Controls != "q-suggestions" || st.Autocomplete != "list" || st.ListRole != "listbox" {
+		b.t.Errorf("open suggestions: %+v", st)
+	}
+	if len(st.Children) == 0 || slices.ContainsFunc(st.Children, func(r string) bool { return r != "option" }) || st.Nested != 0 {
+		b.t.Errorf("the listbox's children are %q with %d links inside, want options only", st.Children, st.Nested)
+	}
+	if st.Active != "" {
+		b.t.Errorf("an option is active before any arrow key: %q", st.Active)
+	}
+	b.press(kb.ArrowDown)
+	st = state()
+	if st.Active != "q-suggestions-0" || st.ActiveSelected != "true" {
+		b.t.Errorf("after ArrowDown: active %q, selected %q", st.Active, st.ActiveSelected)
+	}
+	if f := b.focused(); f != "q" {
+		b.t.Errorf("after ArrowDown the focus is on %q, want the box", f)
+	}
+	want := b.eval(`document.getElementById("q-suggestions-0").getAttribute("data-href")`)
+	label := b.textOf("#q-suggestions-0")
+	b.pressAndFollow(kb.Enter)
+	if got := b.location().RequestURI(); want == "" || got != want {
+		b.t.Errorf("Enter on the suggestion %q led to %s, want %s", label, got, want)
+	}
+
+	// Escape closes the list and says so.
+	b.visit("/")
+	b.typeInto("#q", "dibao")
+	if _, err := run(b, chromedp.WaitVisible(chromedp.CSS("#q-suggestions [role=option]"))); err != nil {
+		b.t.Fatalf("no suggestions: %v", err)
+	}
+	b.press(kb.Escape)
+	if st := state(); st.Expanded != "false" || st.Active != "" || b.visible("#q-suggestions") {
+		b.t.Errorf("after Escape: %+v", st)
 	}
 }
 
@@ -894,7 +971,7 @@ func (b *browser) expectSuggestionsClear() {
 	if !b.js {
 		return
 	}
-	if _, err := run(b, chromedp.WaitVisible(chromedp.CSS("#q-suggestions li a"))); err != nil {
+	if _, err := run(b, chromedp.WaitVisible(chromedp.CSS("#q-suggestions [role=option]"))); err != nil {
 		b.t.Fatalf("%s: no suggestions shown: %v", b.where(), err)
 	}
 	for _, s := range []screenSize{phoneSize, desktopSize} {
