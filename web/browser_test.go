@@ -67,6 +67,7 @@ var browserFlows = []struct {
 	{"honest", flowHonest},
 	{"pinyin", flowPinyin},
 	{"suggest", flowSuggest},
+	{"reflow", flowReflow},
 }
 
 // TestBrowser runs every flow with JavaScript on and off, as subtests named
@@ -214,6 +215,46 @@ func flowSuggest(b *browser) {
 	if st := state(); st.Expanded != "false" || st.Active != "" || b.visible("#q-suggestions") {
 		b.t.Errorf("after Escape: %+v", st)
 	}
+}
+
+// 12. Large text on the narrowest phone (320 CSS px, WCAG 1.4.10 reflow):
+// nothing is wider than the screen, so no text is clipped or needs
+// scrolling sideways.
+func flowReflow(b *browser) {
+	b.visit("/prefs?size=l&return=/")
+	if !b.hasClass("body", "large") {
+		b.t.Fatal("large-text mode did not take")
+	}
+	b.resize(screenSize{"narrow", 320, 640, true})
+	for _, path := range []string{
+		"/policies/laonian-zonghe-jintie",
+		"/policies/chaoling-laodongzhe-quanyi",
+		"/advanced",
+		"/advanced?q=" + url.QueryEscape("补贴"),
+		"/search?q=" + url.QueryEscape("残疾人补贴"),
+		"/match?age=75",
+		"/",
+	} {
+		b.visit(path)
+		over := evalJSON[struct {
+			Over  int
+			Wide  []string
+			Width int
+		}](b, `(() => { const w = document.documentElement.clientWidth;
+			const wide = Array.from(document.querySelectorAll("body *"))
+				.filter(e => e.getBoundingClientRect().right > w + 0.5 && e.checkVisibility())
+				.map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.split(" ").join(".") : "") +
+					" " + Math.round(e.getBoundingClientRect().width) + "px")
+				.slice(0, 8);
+			return {Over: document.documentElement.scrollWidth - w, Wide: wide, Width: w}; })()`)
+		if over.Width != 320 {
+			b.t.Fatalf("%s: viewport %dpx wide, want 320", path, over.Width)
+		}
+		if over.Over > 0 || len(over.Wide) > 0 {
+			b.t.Errorf("%s in large text at 320px: the page is %dpx too wide; wider than the screen: %q", path, over.Over, over.Wide)
+		}
+	}
+	b.resize(desktopSize)
 }
 
 // 2. Narrow the results with a category facet, then drop it with its chip.

@@ -164,7 +164,7 @@ func (r *renderer) render(c echo.Context, status int, name string, p Page) error
 }
 
 // convertedAttrs are the attributes whose text a person reads.
-var convertedAttrs = map[string]bool{"title": true, "placeholder": true, "aria-label": true, "alt": true, "content": true}
+var convertedAttrs = map[string]bool{"title": true, "placeholder": true, "aria-label": true, "alt": true, "content": true, "data-label": true}
 
 // toTraditional converts the text a person reads in an HTML page from
 // simplified to traditional characters, leaving markup, links and form
