@@ -347,6 +347,19 @@ func flowMatch(b *browser) {
 		b.t.Errorf("heading %q, %d hits listed", h, len(eligible))
 	}
 	b.shoot("match")
+
+	// The page says the answers are in its address, and 清除 empties it.
+	b.expectText("#address-note", "网址里")
+	b.follow("#address-note a")
+	if u := b.location(); u.Path != "/match" || u.RawQuery != "" {
+		b.t.Errorf("清除 went to %s", u)
+	}
+	if v := b.value("input#f-age"); v != "" {
+		b.t.Errorf("after 清除 the age field holds %q", v)
+	}
+	if b.count(`input[name=hukou][value="本市户籍"]:checked`) != 0 || b.count("#address-note") != 0 {
+		b.t.Error("after 清除 the answers or the note are still there")
+	}
 }
 
 // 4. A policy that can be done online links there.
