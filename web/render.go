@@ -116,7 +116,10 @@ type Page struct {
 	// Description is the page's <meta name="description">; empty means
 	// the default of its template (pageDescriptions).
 	Description string
-	Prefs       Prefs
+	// Refresh, if set, reloads the page after so many seconds (a meta
+	// refresh: no script needed).
+	Refresh int
+	Prefs   Prefs
 	// Here is the path and query of this page, for links that come back.
 	Here  string
 	Query string
