@@ -68,6 +68,7 @@ var browserFlows = []struct {
 	{"pinyin", flowPinyin},
 	{"suggest", flowSuggest},
 	{"reflow", flowReflow},
+	{"filters", flowFilters},
 }
 
 // TestBrowser runs every flow with JavaScript on and off, as subtests named
@@ -255,6 +256,43 @@ func flowReflow(b *browser) {
 		}
 	}
 	b.resize(desktopSize)
+}
+
+// 13. On a phone the filters sit below the results: 筛选 at the top of
+// the results leads to them, and the chips of the active filters are at
+// the top too. On a desktop the filters are beside the results and the
+// control is not shown.
+func flowFilters(b *browser) {
+	b.visit("/search?q=" + url.QueryEscape("残疾人补贴") + "&category=" + url.QueryEscape("助残服务"))
+	b.resize(phoneSize)
+	const jump = "p.filter-jump a"
+	if !b.visible(jump) {
+		b.t.Fatal("no 筛选 control on a phone")
+	}
+	if txt := b.textOf(jump); txt != "筛选（已选 1 项）" {
+		b.t.Errorf("the control says %q", txt)
+	}
+	top := evalJSON[struct{ Jump, Chips, Hit float64 }](b, `(() => {
+		const y = s => document.querySelector(s).getBoundingClientRect().top + window.scrollY;
+		return {Jump: y("p.filter-jump a"), Chips: y(".chips a.chip"), Hit: y("ol.hits li.hit")}; })()`)
+	if top.Jump > float64(phoneSize.height) || top.Chips > top.Hit || top.Jump > top.Hit {
+		b.t.Errorf("on a phone: 筛选 at %vpx, chips at %vpx, first hit at %vpx (screen %dpx)", top.Jump, top.Chips, top.Hit, phoneSize.height)
+	}
+	b.click(jump)
+	if f := b.location().Fragment; f != "facets" {
+		b.t.Errorf("筛选 led to #%s", f)
+	}
+	if !evalJSON[bool](b, `(() => { const r = document.querySelector("aside.facets").getBoundingClientRect(); return r.top >= -1 && r.top < window.innerHeight / 2; })()`) {
+		b.t.Error("after 筛选 the filters are not at the top of the screen")
+	}
+	b.click("p.back-to-results a")
+	if !evalJSON[bool](b, `(() => { const r = document.getElementById("results-title").getBoundingClientRect(); return r.top >= -1 && r.top < window.innerHeight / 2; })()`) {
+		b.t.Error("回到搜索结果 did not lead back to the results")
+	}
+	b.resize(desktopSize)
+	if b.visible(jump) || b.visible("p.back-to-results a") {
+		b.t.Error("the phone's 筛选 controls show on a desktop")
+	}
 }
 
 // 2. Narrow the results with a category facet, then drop it with its chip.
