@@ -10,8 +10,11 @@ import (
 	"testing"
 )
 
-// request sends a request with or without Accept-Encoding: gzip (the Go
-// client then leaves the body as sent).
+// plainTransport asks for nothing it was not told to and leaves bodies as
+// sent (the default transport asks for gzip and unpacks it unseen).
+var plainTransport = &http.Transport{DisableCompression: true}
+
+// request sends a request with or without Accept-Encoding: gzip.
 func (s *testServer) request(t testing.TB, method, path string, gz bool) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, s.URL+path, nil)
@@ -21,7 +24,7 @@ func (s *testServer) request(t testing.TB, method, path string, gz bool) (*http.
 	if gz {
 		req.Header.Set("Accept-Encoding", "gzip")
 	}
-	resp, err := http.DefaultTransport.RoundTrip(req)
+	resp, err := plainTransport.RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
 	}
