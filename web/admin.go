@@ -145,12 +145,13 @@ func (s *Server) adminPage(c echo.Context) error {
 			}
 			v.Feedback = fb
 		}
-		if v.Status.Building {
-			c.Response().Header().Set("Refresh", "2") // follow the progress without script
-		}
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return s.render.render(c, http.StatusOK, "admin", s.page(c, "管理", v))
+	page := s.page(c, "管理", v)
+	if v.Status.Building {
+		page.Refresh = 2 // follow the progress without script
+	}
+	return s.render.render(c, http.StatusOK, "admin", page)
 }
 
 func (s *Server) adminReindex(c echo.Context) error {

@@ -66,6 +66,9 @@ var browserFlows = []struct {
 	{"escaping", flowEscaping},
 	{"honest", flowHonest},
 	{"pinyin", flowPinyin},
+	{"suggest", flowSuggest},
+	{"reflow", flowReflow},
+	{"filters", flowFilters},
 }
 
 // TestBrowser runs every flow with JavaScript on and off, as subtests named
@@ -136,6 +139,159 @@ func flowPinyin(b *browser) {
 	b.expectText("p.spelled", "您是不是要找：低保")
 	if first := b.textOf("ol.hits li.hit h3 a"); first != "最低生活保障" {
 		b.t.Errorf("dibao puts %q first", first)
+	}
+}
+
+// 11. The suggestions follow the WAI-ARIA combobox pattern: the box is a
+// combobox that says whether its listbox is open, which option is active,
+// and the listbox holds the options themselves (axe's
+// aria-required-children, aria-required-parent and listitem). Arrow keys
+// and Enter open a suggestion. Without JavaScript the box is a plain
+// search field and the list stays hidden.
+func flowSuggest(b *browser) {
+	b.visit("/")
+	b.typeInto("#q", "dibao")
+	if !b.js {
+		if role, ok := b.attr("#q", "role"); ok {
+			b.t.Errorf("without JavaScript the box has role=%q", role)
+		}
+		if b.visible("#q-suggestions") {
+			b.t.Error("without JavaScript the suggestion list shows")
+		}
+		return
+	}
+	if _, err := run(b, chromedp.WaitVisible(chromedp.CSS("#q-suggestions [role=option]"))); err != nil {
+		b.t.Fatalf("no suggestions: %v", err)
+	}
+	type combo struct {
+		Role, Expanded, Controls, Active, Autocomplete string
+		ListRole                                       string
+		Children                                       []string // role of each child of the listbox
+		Nested                                         int      // links or buttons inside options
+		ActiveSelected                                 string
+	}
+	state := func() combo {
+		return evalJSON[combo](b, `(() => { const q = document.getElementById("q"), l = document.getElementById("q-suggestions");
+			const a = q.getAttribute("aria-activedescendant") || "";
+			const act = a ? document.getElementById(a) : null;
+			return {Role: q.getAttribute("role") || "", Expanded: q.getAttribute("aria-expanded") || "",
+				Controls: q.getAttribute("aria-controls") || "", Active: a, Autocomplete: q.getAttribute("aria-autocomplete") || "",
+				ListRole: l.getAttribute("role") || "",
+				Children: Array.from(l.children, c => c.getAttribute("role") || c.tagName.toLowerCase()),
+				Nested: l.querySelectorAll("[role=option] a, [role=option] button").length,
+				ActiveSelected: act && l.contains(act) ? act.getAttribute("aria-selected") : ""}; })()`)
+	}
+	st := state()
+	if st.Role != "combobox" || st.Expanded != "true" || st.Controls != "q-suggestions" || st.Autocomplete != "list" || st.ListRole != "listbox" {
+		b.t.Errorf("open suggestions: %+v", st)
+	}
+	if len(st.Children) == 0 || slices.ContainsFunc(st.Children, func(r string) bool { return r != "option" }) || st.Nested != 0 {
+		b.t.Errorf("the listbox's children are %q with %d links inside, want options only", st.Children, st.Nested)
+	}
+	if st.Active != "" {
+		b.t.Errorf("an option is active before any arrow key: %q", st.Active)
+	}
+	b.press(kb.ArrowDown)
+	st = state()
+	if st.Active != "q-suggestions-0" || st.ActiveSelected != "true" {
+		b.t.Errorf("after ArrowDown: active %q, selected %q", st.Active, st.ActiveSelected)
+	}
+	if f := b.focused(); f != "q" {
+		b.t.Errorf("after ArrowDown the focus is on %q, want the box", f)
+	}
+	want := b.eval(`document.getElementById("q-suggestions-0").getAttribute("data-href")`)
+	label := b.textOf("#q-suggestions-0")
+	b.pressAndFollow(kb.Enter)
+	if got := b.location().RequestURI(); want == "" || got != want {
+		b.t.Errorf("Enter on the suggestion %q led to %s, want %s", label, got, want)
+	}
+
+	// Escape closes the list and says so.
+	b.visit("/")
+	b.typeInto("#q", "dibao")
+	if _, err := run(b, chromedp.WaitVisible(chromedp.CSS("#q-suggestions [role=option]"))); err != nil {
+		b.t.Fatalf("no suggestions: %v", err)
+	}
+	b.press(kb.Escape)
+	if st := state(); st.Expanded != "false" || st.Active != "" || b.visible("#q-suggestions") {
+		b.t.Errorf("after Escape: %+v", st)
+	}
+}
+
+// 12. Large text on the narrowest phone (320 CSS px, WCAG 1.4.10 reflow):
+// nothing is wider than the screen, so no text is clipped or needs
+// scrolling sideways.
+func flowReflow(b *browser) {
+	b.visit("/prefs?size=l&return=/")
+	if !b.hasClass("body", "large") {
+		b.t.Fatal("large-text mode did not take")
+	}
+	b.resize(screenSize{"narrow", 320, 640, true})
+	for _, path := range []string{
+		"/policies/laonian-zonghe-jintie",
+		"/policies/chaoling-laodongzhe-quanyi",
+		"/advanced",
+		"/advanced?q=" + url.QueryEscape("补贴"),
+		"/search?q=" + url.QueryEscape("残疾人补贴"),
+		"/match?age=75",
+		"/",
+	} {
+		b.visit(path)
+		over := evalJSON[struct {
+			Over  int
+			Wide  []string
+			Width int
+		}](b, `(() => { const w = document.documentElement.clientWidth;
+			const wide = Array.from(document.querySelectorAll("body *"))
+				.filter(e => e.getBoundingClientRect().right > w + 0.5 && e.checkVisibility())
+				.map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.split(" ").join(".") : "") +
+					" " + Math.round(e.getBoundingClientRect().width) + "px")
+				.slice(0, 8);
+			return {Over: document.documentElement.scrollWidth - w, Wide: wide, Width: w}; })()`)
+		if over.Width != 320 {
+			b.t.Fatalf("%s: viewport %dpx wide, want 320", path, over.Width)
+		}
+		if over.Over > 0 || len(over.Wide) > 0 {
+			b.t.Errorf("%s in large text at 320px: the page is %dpx too wide; wider than the screen: %q", path, over.Over, over.Wide)
+		}
+	}
+	b.resize(desktopSize)
+}
+
+// 13. On a phone the filters sit below the results: 筛选 at the top of
+// the results leads to them, and the chips of the active filters are at
+// the top too. On a desktop the filters are beside the results and the
+// control is not shown.
+func flowFilters(b *browser) {
+	b.visit("/search?q=" + url.QueryEscape("残疾人补贴") + "&category=" + url.QueryEscape("助残服务"))
+	b.resize(phoneSize)
+	const jump = "p.filter-jump a"
+	if !b.visible(jump) {
+		b.t.Fatal("no 筛选 control on a phone")
+	}
+	if txt := b.textOf(jump); txt != "筛选（已选 1 项）" {
+		b.t.Errorf("the control says %q", txt)
+	}
+	top := evalJSON[struct{ Jump, Chips, Hit float64 }](b, `(() => {
+		const y = s => document.querySelector(s).getBoundingClientRect().top + window.scrollY;
+		return {Jump: y("p.filter-jump a"), Chips: y(".chips a.chip"), Hit: y("ol.hits li.hit")}; })()`)
+	if top.Jump > float64(phoneSize.height) || top.Chips > top.Hit || top.Jump > top.Hit {
+		b.t.Errorf("on a phone: 筛选 at %vpx, chips at %vpx, first hit at %vpx (screen %dpx)", top.Jump, top.Chips, top.Hit, phoneSize.height)
+	}
+	b.click(jump)
+	if f := b.location().Fragment; f != "facets" {
+		b.t.Errorf("筛选 led to #%s", f)
+	}
+	if !evalJSON[bool](b, `(() => { const r = document.querySelector("aside.facets").getBoundingClientRect(); return r.top >= -1 && r.top < window.innerHeight / 2; })()`) {
+		b.t.Error("after 筛选 the filters are not at the top of the screen")
+	}
+	b.click("p.back-to-results a")
+	if !evalJSON[bool](b, `(() => { const r = document.getElementById("results-title").getBoundingClientRect(); return r.top >= -1 && r.top < window.innerHeight / 2; })()`) {
+		b.t.Error("回到搜索结果 did not lead back to the results")
+	}
+	b.resize(desktopSize)
+	if b.visible(jump) || b.visible("p.back-to-results a") {
+		b.t.Error("the phone's 筛选 controls show on a desktop")
 	}
 }
 
@@ -229,6 +385,19 @@ func flowMatch(b *browser) {
 		b.t.Errorf("heading %q, %d hits listed", h, len(eligible))
 	}
 	b.shoot("match")
+
+	// The page says the answers are in its address, and 清除 empties it.
+	b.expectText("#address-note", "网址里")
+	b.follow("#address-note a")
+	if u := b.location(); u.Path != "/match" || u.RawQuery != "" {
+		b.t.Errorf("清除 went to %s", u)
+	}
+	if v := b.value("input#f-age"); v != "" {
+		b.t.Errorf("after 清除 the age field holds %q", v)
+	}
+	if b.count(`input[name=hukou][value="本市户籍"]:checked`) != 0 || b.count("#address-note") != 0 {
+		b.t.Error("after 清除 the answers or the note are still there")
+	}
 }
 
 // 4. A policy that can be done online links there.
@@ -894,7 +1063,7 @@ func (b *browser) expectSuggestionsClear() {
 	if !b.js {
 		return
 	}
-	if _, err := run(b, chromedp.WaitVisible(chromedp.CSS("#q-suggestions li a"))); err != nil {
+	if _, err := run(b, chromedp.WaitVisible(chromedp.CSS("#q-suggestions [role=option]"))); err != nil {
 		b.t.Fatalf("%s: no suggestions shown: %v", b.where(), err)
 	}
 	for _, s := range []screenSize{phoneSize, desktopSize} {

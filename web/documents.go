@@ -161,7 +161,9 @@ func (s *Server) documentPage(c echo.Context) error {
 			v.Replaces = append(v.Replaces, o)
 		}
 	}
-	return s.render.render(c, http.StatusOK, "document", s.page(c, d.Title, v))
+	page := s.page(c, d.Title, v)
+	page.Description = "《" + d.Title + "》的文号、发文机关、日期、现行状态，以及依据它的政策和服务。"
+	return s.render.render(c, http.StatusOK, "document", page)
 }
 
 // documentGroup is the documents of one status on the list page.

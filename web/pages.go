@@ -8,12 +8,22 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/labstack/echo/v4"
 
 	"yicha/corpus"
+	"yicha/search/live"
 )
+
+// phaseTexts name the phases of a reindex (live.Phase…).
+var phaseTexts = map[string]string{
+	live.PhaseValidating: "校验语料",
+	live.PhaseIndexing:   "建立索引",
+	live.PhaseChecking:   "检查新索引",
+	live.PhaseSwapping:   "切换到新索引",
+}
 
 var templateFuncs = template.FuncMap{
 	// fact shows a fact, or 「暂未核实」 where the data says it is unknown.
@@ -52,7 +62,31 @@ var templateFuncs = template.FuncMap{
 	"join": func(sep string, items []string) string {
 		return strings.Join(items, sep)
 	},
-	"searchURL": func(q string) string { return "/search?" + url.Values{"q": {q}}.Encode() },
+	// beijingTime writes a time in Beijing time, as every time on the
+	// admin pages is.
+	"beijingTime": func(t time.Time) string {
+		if t.IsZero() {
+			return "无"
+		}
+		return t.In(corpus.Zone).Format("2006-01-02 15:04:05")
+	},
+	// phaseText names a phase of a reindex in Chinese.
+	"phaseText": func(p string) string {
+		if t, ok := phaseTexts[p]; ok {
+			return t
+		}
+		return p
+	},
+	// sourceText names the corpus source in Chinese where it has a name.
+	"sourceText": func(s string) string {
+		if s == "embedded" {
+			return "内置语料"
+		}
+		return s
+	},
+	// paragraphs are an entry's text as paragraphs (paragraphs.go).
+	"paragraphs": paragraphs,
+	"searchURL":  func(q string) string { return "/search?" + url.Values{"q": {q}}.Encode() },
 	"categoryURL": func(c string) string {
 		return "/search?" + url.Values{"category": {c}}.Encode()
 	},

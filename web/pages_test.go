@@ -56,7 +56,7 @@ func TestPagesRender(t *testing.T) {
 		{"/search?category=" + url.QueryEscape("养老服务") + "&page=2&size=5", 200, []string{`aria-current="page">2<`, `rel="prev"`}},
 		{"/policies/laonian-zonghe-jintie", 200, []string{"<h1>上海市老年综合津贴</h1>", `class="button primary"`, "政策依据", "办事指南", "办理地点", `class="checklist"`, "信息核对", "相关政策和服务"}},
 		{"/match", 200, []string{`name="age"`, `name="hukou"`, `type="checkbox" name="identity"`, "以上都没有"}},
-		{"/match?age=75&hukou=" + url.QueryEscape("本市户籍"), 200, []string{"符合（", "可能符合（", "年龄 75 岁，满足 65 周岁以上", `value="本市户籍" checked`}},
+		{"/match?age=75&hukou=" + url.QueryEscape("本市户籍"), 200, []string{"符合（", "可能符合（", "年龄 75 岁，满足 65 周岁以上", `value="本市户籍" checked`, `id="address-note"`, `<a class="button" href="/match">清除</a>`}},
 		{"/advanced?number=" + url.QueryEscape(number), 200, []string{`class="dense"`, numbered}},
 		{"/policies/no-such-entry", 404, []string{"出错了", "没有找到这个页面"}},
 		{"/search?size=999", 400, []string{"查询条件有误"}},

@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
-	"net/http"
 	"strings"
 	"sync"
 
@@ -39,23 +38,64 @@ var pages = map[string][]string{
 	"transparency":  {"layout"},
 }
 
+// pageDescriptions describe each page, for search engines and link
+// previews, unless its handler describes it more closely.
+var pageDescriptions = map[string]string{
+	"home":          "易查汇集上海市虹口区居民常用的政策和服务：用一句话提问，或按分类、按自己的情况查找能享受的补贴和能办理的事项。",
+	"search":        "在易查搜索虹口区居民常用的政策和服务，可按分类、类型、适用对象和主管部门筛选。",
+	"policy":        "虹口区居民常用政策和服务的说明、办理条件、材料、步骤和地点。",
+	"match":         "按年龄、户籍、残疾、家庭经济状况等情况，查一查您可能符合的政策和服务，不需要填写姓名、身份证号或电话。",
+	"advanced":      "供工作人员使用的精确检索：按关键词、完整短语、标题、依据文号、主管部门和分类查找政策。",
+	"document":      "政策文件的文号、发文机关、日期、现行状态，以及依据它的政策和服务。",
+	"documents":     "易查引用的全部政策文件及其现行状态。",
+	"error":         "易查：页面出错了，可以回到首页重新查找政策和服务。",
+	"admin":         "易查管理：索引状态、信息是否及时、居民的问题和反馈。",
+	"feedback_done": "易查：对政策信息的反馈。",
+	"transparency":  "易查公开居民反馈的数量和处理情况。",
+}
+
+// maxDescription bounds a page description, in characters.
+const maxDescription = 150
+
+// shorten cuts s to at most n characters, ending it with 「…」 when cut,
+// and joins its lines.
+func shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
 // renderer holds the parsed templates and the converter to traditional
 // characters; both are built once at start-up.
 type renderer struct {
 	tmpl map[string]*template.Template
 	s2t  func() (*opencc.OpenCC, error)
+	// static are the embedded static files under their hashed names.
+	static *staticAssets
 }
 
 func newRenderer() (*renderer, error) {
 	r := &renderer{tmpl: map[string]*template.Template{}, s2t: sync.OnceValues(func() (*opencc.OpenCC, error) {
 		return opencc.New("s2t")
 	})}
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	if r.static, err = loadStatic(sub); err != nil {
+		return nil, fmt.Errorf("static files: %w", err)
+	}
+	// static gives a static file's hashed URL: {{static "style.css"}}.
+	funcs := template.FuncMap{"static": r.static.URL}
 	for name, partials := range pages {
 		files := []string{"templates/" + name + ".html"}
 		for _, p := range partials {
 			files = append(files, "templates/"+p+".html")
 		}
-		t, err := template.New(name).Funcs(templateFuncs).ParseFS(templateFS, files...)
+		t, err := template.New(name).Funcs(templateFuncs).Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", name, err)
 		}
@@ -73,7 +113,13 @@ type Prefs struct {
 // Page is what every page template receives.
 type Page struct {
 	Title string
-	Prefs Prefs
+	// Description is the page's <meta name="description">; empty means
+	// the default of its template (pageDescriptions).
+	Description string
+	// Refresh, if set, reloads the page after so many seconds (a meta
+	// refresh: no script needed).
+	Refresh int
+	Prefs   Prefs
 	// Here is the path and query of this page, for links that come back.
 	Here  string
 	Query string
@@ -97,6 +143,10 @@ func (r *renderer) render(c echo.Context, status int, name string, p Page) error
 	if !ok {
 		return fmt.Errorf("no page template %q", name)
 	}
+	if p.Description == "" {
+		p.Description = pageDescriptions[name]
+	}
+	p.Description = shorten(p.Description, maxDescription)
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
@@ -117,7 +167,7 @@ func (r *renderer) render(c echo.Context, status int, name string, p Page) error
 }
 
 // convertedAttrs are the attributes whose text a person reads.
-var convertedAttrs = map[string]bool{"title": true, "placeholder": true, "aria-label": true, "alt": true}
+var convertedAttrs = map[string]bool{"title": true, "placeholder": true, "aria-label": true, "alt": true, "content": true, "data-label": true}
 
 // toTraditional converts the text a person reads in an HTML page from
 // simplified to traditional characters, leaving markup, links and form
@@ -185,18 +235,4 @@ func hasHan(b []byte) bool {
 		}
 	}
 	return false
-}
-
-// staticHandler serves the embedded assets with a long cache lifetime.
-func staticHandler() echo.HandlerFunc {
-	sub, _ := fs.Sub(staticFS, "static")
-	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
-	return func(c echo.Context) error {
-		if strings.HasSuffix(c.Request().URL.Path, "/") {
-			return echo.ErrNotFound
-		}
-		c.Response().Header().Set("Cache-Control", "public, max-age=3600")
-		fileServer.ServeHTTP(c.Response(), c.Request())
-		return nil
-	}
 }

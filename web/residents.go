@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"html/template"
 	"maps"
 	"net/http"
@@ -177,7 +178,11 @@ func (s *Server) searchPage(c echo.Context) error {
 	if req.Query != "" {
 		title = req.Query + " - 搜索结果"
 	}
-	return s.render.render(c, http.StatusOK, "search", s.page(c, title, v))
+	page := s.page(c, title, v)
+	if req.Query != "" {
+		page.Description = fmt.Sprintf("易查里与“%s”有关的政策和服务，共 %d 项。", req.Query, v.Total)
+	}
+	return s.render.render(c, http.StatusOK, "search", page)
 }
 
 // resultsView decides what a results page shows — hits, facets with the
@@ -367,7 +372,9 @@ func (s *Server) policyPage(c echo.Context) error {
 			v.Related = append(v.Related, toHitView(h))
 		}
 	}
-	return s.render.render(c, http.StatusOK, "policy", s.page(c, p.Title, v))
+	page := s.page(c, p.Title, v)
+	page.Description = p.Title + "：" + p.Summary
+	return s.render.render(c, http.StatusOK, "policy", page)
 }
 
 type fieldView struct {

@@ -172,6 +172,7 @@ func NewServer(cfg Config) (*Server, error) {
 	e.Use(s.logRequests)
 	e.Use(s.metrics.observe)
 	e.Use(securityHeaders)
+	e.Use(compress())
 	e.Use(middleware.Recover())
 	// Entries may be longer than anything else sent: their routes have a
 	// limit of their own.
@@ -218,7 +219,8 @@ func (s *Server) residentRoutes() {
 	e.Match(getAndHead, "/documents", s.documentsPage)
 	e.Match(getAndHead, "/documents/:id", s.documentPage)
 	e.Match(getAndHead, "/prefs", s.setPrefs)
-	e.Match(getAndHead, "/static/*", staticHandler())
+	e.Match(getAndHead, "/static/*", s.render.static.handler())
+	e.Match(getAndHead, "/favicon.ico", s.render.static.favicon())
 }
 
 // apiRoutes are the public JSON API.

@@ -14,25 +14,30 @@
     input.setAttribute("aria-controls", list.id);
     input.setAttribute("aria-expanded", "false");
     function close() { list.hidden = true; list.innerHTML = ""; items = []; active = -1; input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant"); }
+    // The listbox's children are the options themselves (WAI-ARIA
+    // combobox): no links inside, a click or Enter goes where one leads.
     function show(suggestions) {
       list.innerHTML = "";
+      active = -1;
+      input.removeAttribute("aria-activedescendant");
       items = suggestions.map(function (s, i) {
         var li = document.createElement("li");
-        var a = document.createElement("a");
-        a.id = list.id + "-" + i;
-        a.setAttribute("role", "option");
-        a.href = s.id ? "/policies/" + encodeURIComponent(s.id) : "/search?q=" + encodeURIComponent(s.text);
-        a.textContent = s.text;
-        li.appendChild(a);
+        li.id = list.id + "-" + i;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", "false");
+        li.setAttribute("data-href", s.id ? "/policies/" + encodeURIComponent(s.id) : "/search?q=" + encodeURIComponent(s.text));
+        li.textContent = s.text;
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); });
+        li.addEventListener("click", function () { window.location = li.getAttribute("data-href"); });
         list.appendChild(li);
-        return a;
+        return li;
       });
       list.hidden = items.length === 0;
       input.setAttribute("aria-expanded", items.length ? "true" : "false");
     }
     function move(d) {
       if (!items.length) { return; }
-      if (active >= 0) { items[active].removeAttribute("aria-selected"); }
+      if (active >= 0) { items[active].setAttribute("aria-selected", "false"); }
       active = (active + d + items.length) % items.length;
       items[active].setAttribute("aria-selected", "true");
       input.setAttribute("aria-activedescendant", items[active].id);
@@ -51,9 +56,14 @@
       if (e.key === "ArrowDown") { move(1); e.preventDefault(); }
       else if (e.key === "ArrowUp") { move(-1); e.preventDefault(); }
       else if (e.key === "Escape") { close(); }
-      else if (e.key === "Enter" && active >= 0) { e.preventDefault(); window.location = items[active].href; }
+      else if (e.key === "Enter" && active >= 0) { e.preventDefault(); window.location = items[active].getAttribute("data-href"); }
     });
     input.addEventListener("blur", function () { setTimeout(close, 200); });
+    // Enter on an active option goes to it (keydown above); the form must
+    // not also be submitted, or two navigations race.
+    if (input.form) {
+      input.form.addEventListener("submit", function (e) { if (active >= 0) { e.preventDefault(); } });
+    }
   }
   document.addEventListener("DOMContentLoaded", function () {
     var inputs = document.querySelectorAll("input[data-suggest]");
