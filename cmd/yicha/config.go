@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -66,12 +68,42 @@ func logConfig(log *slog.Logger, fs *flag.FlagSet, adminToken bool) {
 	log.Info("configuration", attrs...)
 }
 
-// redact keeps the shape of a URL-like secret without its password.
+// redact keeps the shape of a database URL without any of its passwords:
+// the one after the user name (postgres://user:secret@host), the query's
+// password and sslpassword (postgres://host/db?password=secret), and the
+// same keys of a keyword/value string (host=h password=secret). What cannot
+// be read as either is hidden whole.
 func redact(v string) string {
-	if i := strings.Index(v, "://"); i >= 0 {
-		if at := strings.LastIndex(v, "@"); at > i {
-			return v[:i+3] + "…redacted…" + v[at:]
+	if u, err := url.Parse(v); err == nil && u.Scheme != "" && (u.Host != "" || u.User != nil || u.RawQuery != "") {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), redacted)
 		}
+		if q := u.Query(); len(q) > 0 {
+			changed := false
+			for k := range q {
+				if passwordKeys[strings.ToLower(k)] {
+					q[k] = []string{redacted}
+					changed = true
+				}
+			}
+			if changed {
+				u.RawQuery = q.Encode()
+			}
+		}
+		return u.String()
 	}
-	return "…redacted…"
+	if strings.Contains(v, "=") && !strings.Contains(v, "://") {
+		return keywordPasswordRE.ReplaceAllString(v, "${1}="+redacted)
+	}
+	return redacted
 }
+
+// redacted stands for a hidden secret.
+const redacted = "REDACTED"
+
+// passwordKeys are the connection parameters that hold a password.
+var passwordKeys = map[string]bool{"password": true, "sslpassword": true}
+
+// keywordPasswordRE finds a password in a keyword/value connection string:
+// the value bare, or quoted with backslash escapes.
+var keywordPasswordRE = regexp.MustCompile(`(?i)\b(password|sslpassword)\s*=\s*(?:'(?:\\.|[^'\\])*'|\S+)`)

@@ -28,13 +28,13 @@ import (
 // serveFlags are serve's flags; each also reads $YICHA_<NAME>.
 type serveFlags struct {
 	common
-	addr, tokenFile, adminsFile, logFormat, proxyHeader, db string
-	proxies                                                 prefixList
-	rateLimit                                               float64
-	maxLag, poll, drain                                     time.Duration
-	cookieSecure                                            bool
-	queryLogDays                                            int
-	cacheBytes                                              int64
+	addr, tokenFile, adminsFile, logFormat, proxyHeader, db, dbFile string
+	proxies                                                         prefixList
+	rateLimit                                                       float64
+	maxLag, poll, drain                                             time.Duration
+	cookieSecure                                                    bool
+	queryLogDays                                                    int
+	cacheBytes                                                      int64
 }
 
 // prefixList is a flag of comma-separated CIDR prefixes or addresses.
@@ -83,6 +83,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.queryLogDays, "query-log-days", web.DefaultQueryLogDays, "how many days of the query log (questions asked, none of who asked) are kept")
 	fs.Int64Var(&f.cacheBytes, "cache-bytes", web.SearchCacheBytes, "bytes of answers (and their keys) the answer cache may hold")
 	fs.StringVar(&f.db, "db", "", "PostgreSQL URL of a corpus store shared by replicas (postgres://…): the index follows its latest version")
+	fs.StringVar(&f.dbFile, "db-file", "", "file holding the PostgreSQL URL instead of --db, so that its password is in neither the process list nor the environment")
 	fs.DurationVar(&f.maxLag, "max-lag", 30*time.Second, "with --db: how long the index may stay behind a newer corpus version and still be ready")
 	fs.DurationVar(&f.poll, "poll", 5*time.Second, "with --db: how often the corpus version is polled besides notifications")
 }
@@ -97,6 +98,10 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 		return err
 	}
 	if err := envFallbacks(fs); err != nil {
+		return err
+	}
+	var err error
+	if f.db, err = databaseURL(f.db, f.dbFile); err != nil {
 		return err
 	}
 	log, err := newLogger(env.stderr, f.logFormat)
@@ -350,4 +355,24 @@ func adminToken(file string) (string, error) {
 		return t, nil
 	}
 	return strings.TrimSpace(os.Getenv("YICHA_ADMIN_TOKEN")), nil
+}
+
+// databaseURL returns the database URL given with --db (or $YICHA_DB), or
+// read from the file --db-file names; giving both is an error.
+func databaseURL(db, file string) (string, error) {
+	if file == "" {
+		return db, nil
+	}
+	if db != "" {
+		return "", errors.New("give the database URL with --db or --db-file, not both")
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("database URL: %w", err)
+	}
+	u := strings.TrimSpace(string(data))
+	if u == "" {
+		return "", fmt.Errorf("database URL file %s is empty", file)
+	}
+	return u, nil
 }
