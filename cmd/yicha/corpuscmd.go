@@ -22,7 +22,8 @@ func dbURL(flagValue string) string {
 // pushCorpus validates the corpus of c, as of now (corpus.CheckTrust, as
 // `yicha check` does), and stores it in db as
 // a new version (nothing when it equals the latest).
-func pushCorpus(ctx context.Context, c *common, db *pgstore.Store, now time.Time) (int64, bool, error) {
+// A corpus much smaller than the latest version is refused unless shrink.
+func pushCorpus(ctx context.Context, c *common, db *pgstore.Store, now time.Time, shrink bool) (int64, bool, error) {
 	src, err := c.source()
 	if err != nil {
 		return 0, false, err
@@ -34,6 +35,9 @@ func pushCorpus(ctx context.Context, c *common, db *pgstore.Store, now time.Time
 	if probs := corpus.CheckTrust(corp, now); len(probs) > 0 {
 		return 0, false, &corpus.CheckError{Problems: probs}
 	}
+	if shrink {
+		return db.PushShrinking(ctx, corp, src.String())
+	}
 	return db.Push(ctx, corp, src.String())
 }
 
@@ -43,7 +47,7 @@ func runCorpus(ctx context.Context, env *cli, args []string) error {
 		return runCorpusExport(ctx, env, args[1:])
 	}
 	if len(args) == 0 || args[0] != "push" {
-		fmt.Fprintln(stderr, "Usage: yicha corpus push --db URL [--corpus DIR|FILE.jsonl]\n       yicha corpus export --out DIR [--data DIR | --db URL]")
+		fmt.Fprintln(stderr, "Usage: yicha corpus push --db URL [--corpus DIR|FILE.jsonl] [--allow-shrink]\n       yicha corpus export --out DIR [--data DIR | --db URL]")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return nil
 		}
@@ -51,9 +55,10 @@ func runCorpus(ctx context.Context, env *cli, args []string) error {
 	}
 	var c common
 	var db string
-	fs := newFlags("corpus push", "--db URL [--corpus DIR|FILE.jsonl]", stderr)
+	fs := newFlags("corpus push", "--db URL [--corpus DIR|FILE.jsonl] [--allow-shrink]", stderr)
 	c.register(fs, false)
 	fs.StringVar(&db, "db", "", "PostgreSQL URL of the shared corpus store (else $YICHA_DB)")
+	allowShrink := fs.Bool("allow-shrink", false, "push even when the corpus has over 10% fewer entries than the latest version")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -67,7 +72,7 @@ func runCorpus(ctx context.Context, env *cli, args []string) error {
 		return err
 	}
 	defer store.Close()
-	v, stored, err := pushCorpus(ctx, &c, store, env.now())
+	v, stored, err := pushCorpus(ctx, &c, store, env.now(), *allowShrink)
 	if printProblems(stderr, err, fmt.Sprintf("in corpus %s; nothing pushed", c.corpusName())) {
 		return errExit
 	}

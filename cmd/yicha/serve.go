@@ -273,7 +273,7 @@ func openSource(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger, 
 	}
 	v, err := pg.Version(ctx)
 	if err == nil && v == 0 {
-		if v, _, err = pushCorpus(ctx, &f.common, pg, env.now()); err != nil {
+		if v, _, err = pushCorpus(ctx, &f.common, pg, env.now(), false); err != nil {
 			err = fmt.Errorf("seeding the empty corpus store: %w", err)
 		} else {
 			log.Info("seeded the empty corpus store", "corpus", f.corpusName(), "version", v)
@@ -303,7 +303,10 @@ func openSiteStore(ctx context.Context, f *serveFlags) (sitestore.Store, error) 
 func follow(ctx context.Context, env *cli, f *serveFlags, svc *live.Service, pg *pgstore.Store, log *slog.Logger, cfg *web.Config) (stop func()) {
 	opts := live.FollowOptions{Poll: f.poll, MaxLag: f.maxLag, Log: log}
 	if f.corpusDir != "" {
-		opts.Push = func(ctx context.Context) error { _, _, err := pushCorpus(ctx, &f.common, pg, env.now()); return err }
+		opts.Push = func(ctx context.Context) error {
+			_, _, err := pushCorpus(ctx, &f.common, pg, env.now(), false)
+			return err
+		}
 	}
 	fol := live.NewFollower(svc, pg, opts)
 	fctx, cancel := context.WithCancel(ctx)

@@ -137,9 +137,23 @@ func (s *Store) Version(ctx context.Context) (int64, error) {
 // stores c as a new version in one transaction that notifies Channel on
 // commit. A corpus identical to the latest version is not stored again:
 // Push returns that version and false.
+//
+// A corpus that would shrink the latest version by more than MaxShrink of
+// its entries is refused with a *ShrinkError (a truncated file or a wrong
+// directory pushed by mistake would empty every replica); PushShrinking
+// stores it anyway.
 func (s *Store) Push(ctx context.Context, c *corpus.Corpus, origin string) (version int64, stored bool, err error) {
+	return s.push(ctx, c, origin, false)
+}
+
+// PushShrinking is Push without the check on shrinking.
+func (s *Store) PushShrinking(ctx context.Context, c *corpus.Corpus, origin string) (version int64, stored bool, err error) {
+	return s.push(ctx, c, origin, true)
+}
+
+func (s *Store) push(ctx context.Context, c *corpus.Corpus, origin string, shrink bool) (version int64, stored bool, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		version, stored, err = PushTx(ctx, tx, c, origin)
+		version, stored, err = pushTx(ctx, tx, c, origin, shrink)
 		return err
 	})
 	if err != nil {
@@ -148,9 +162,29 @@ func (s *Store) Push(ctx context.Context, c *corpus.Corpus, origin string) (vers
 	return version, stored, nil
 }
 
+// MaxShrink is the largest share of the latest version's entries a push
+// may drop without saying so (PushShrinking).
+const MaxShrink = 0.10
+
+// ShrinkError refuses a push that drops more than MaxShrink of the latest
+// version's entries.
+type ShrinkError struct {
+	Version         int64
+	Latest, Entries int
+}
+
+func (e *ShrinkError) Error() string {
+	return fmt.Sprintf("the corpus has %d entries, version %d has %d: more than %.0f%% fewer; nothing pushed (push it anyway with --allow-shrink)",
+		e.Entries, e.Version, e.Latest, 100*MaxShrink)
+}
+
 // PushTx is Push within a transaction of the caller's, in the same
 // database: the new version is stored, and notified, only if it commits.
 func PushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string) (version int64, stored bool, err error) {
+	return pushTx(ctx, tx, c, origin, false)
+}
+
+func pushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string, shrink bool) (version int64, stored bool, err error) {
 	lines := make([][]byte, len(c.Policies))
 	sum := sha256.New()
 	for i, p := range c.Policies {
@@ -174,12 +208,16 @@ func PushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string) (ve
 	}
 	var latest int64
 	var latestFP string
-	err = tx.QueryRow(ctx, `SELECT version, fingerprint FROM corpus_versions ORDER BY version DESC LIMIT 1`).Scan(&latest, &latestFP)
+	var latestEntries int
+	err = tx.QueryRow(ctx, `SELECT version, fingerprint, entries FROM corpus_versions ORDER BY version DESC LIMIT 1`).Scan(&latest, &latestFP, &latestEntries)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return 0, false, err
 	}
 	if latestFP == fp {
 		return latest, false, nil
+	}
+	if !shrink && latest > 0 && float64(len(c.Policies)) < (1-MaxShrink)*float64(latestEntries) {
+		return 0, false, &ShrinkError{Version: latest, Latest: latestEntries, Entries: len(c.Policies)}
 	}
 	if err := tx.QueryRow(ctx, `INSERT INTO corpus_versions (fingerprint, entries, origin) VALUES ($1, $2, $3) RETURNING version`,
 		fp, len(c.Policies), origin).Scan(&version); err != nil {

@@ -149,3 +149,36 @@ func TestPostgresPushNotifiesAndPrunes(t *testing.T) {
 		t.Error("Load with a cancelled context succeeded")
 	}
 }
+
+// TestPushRefusesAShrunkenCorpus pushes the embedded corpus, then one of
+// its entries alone: refused with both counts, until pushed as meant.
+func TestPushRefusesAShrunkenCorpus(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	emb, err := corpus.Embedded().Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, _, err := db.Push(ctx, emb, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := corpus.NewCorpus(emb.Policies[:1], "one")
+	one.Documents = emb.Documents
+	var shrink *ShrinkError
+	if _, _, err := db.Push(ctx, one, "test"); !errors.As(err, &shrink) || shrink.Latest != len(emb.Policies) || shrink.Entries != 1 || shrink.Version != v1 {
+		t.Fatalf("pushing 1 entry over %d = %v, want a ShrinkError", len(emb.Policies), err)
+	}
+	if v, _ := db.Version(ctx); v != v1 {
+		t.Errorf("a refused push stored version %d", v)
+	}
+	// Dropping a few entries is an edit, not a mistake.
+	most := corpus.NewCorpus(emb.Policies[:len(emb.Policies)-3], "most")
+	most.Documents = emb.Documents
+	if _, stored, err := db.Push(ctx, most, "test"); err != nil || !stored {
+		t.Errorf("pushing %d of %d entries = %v, %v", len(most.Policies), len(emb.Policies), stored, err)
+	}
+	if _, stored, err := db.PushShrinking(ctx, one, "test"); err != nil || !stored {
+		t.Errorf("PushShrinking = %v, %v", stored, err)
+	}
+}
