@@ -11,6 +11,7 @@ import (
 
 	"yicha/corpus"
 	"yicha/search"
+	"yicha/web/sitestore"
 )
 
 // errorBody is the JSON shape of every error: {"error": {"code", "message"}}.
@@ -46,6 +47,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 		if m, ok := he.Message.(string); ok {
 			msg = m
 		}
+	case sitestore.Unavailable(err):
+		// The site's database cannot be reached now (an outage, a restart):
+		// nothing was saved, and trying again later may work.
+		status, code, msg = http.StatusServiceUnavailable, "unavailable", "暂时无法保存，请稍后再试"
+		c.Response().Header().Set("Retry-After", "5")
+		s.cfg.Logger.LogAttrs(c.Request().Context(), slog.LevelWarn, "site database unavailable",
+			slog.String("path", c.Request().URL.Path), slog.String("error", err.Error()))
 	}
 	if status >= 500 && status != http.StatusServiceUnavailable {
 		s.cfg.Logger.LogAttrs(c.Request().Context(), slog.LevelError, "handler error",
@@ -72,7 +80,7 @@ func pageMessage(status int) string {
 	case http.StatusBadRequest:
 		return "查询条件有误，请检查后重新搜索。"
 	case http.StatusServiceUnavailable:
-		return "查询超时，请稍后再试。"
+		return "服务暂时繁忙，请稍后再试。"
 	case http.StatusTooManyRequests:
 		return "访问太频繁，请稍后再试。"
 	}

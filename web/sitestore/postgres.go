@@ -90,6 +90,11 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 	if cfg.MaxConns > 8 {
 		cfg.MaxConns = 8
 	}
+	// Every connection taken from the pool is checked first: after a
+	// restart of the database the pooled ones are dead, and the first
+	// request on each would fail. Residents' feedback is rare; the round
+	// trip costs little.
+	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("feedback database: connect: %w", err)

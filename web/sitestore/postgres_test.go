@@ -2,6 +2,9 @@ package sitestore_test
 
 import (
 	"context"
+	"errors"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -146,5 +149,57 @@ func TestPostgresRefusesNewerSchema(t *testing.T) {
 			s.Close()
 		}
 		t.Errorf("a newer schema opened: %v", err)
+	}
+}
+
+// TestPostgresUnavailableThenBack closes the store's database to
+// connections and cuts the ones open, as a restart or an outage does: a
+// write fails as Unavailable, and once the database is open again the next
+// write succeeds on the same store, without a stale pooled connection.
+func TestPostgresUnavailableThenBack(t *testing.T) {
+	dbURL := testDB(t)
+	s := openPostgres(t, dbURL)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	admin, err := pgx.Connect(ctx, os.Getenv("YICHA_TEST_DB"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	vote := func(id string) error {
+		return s.AddVote(ctx, sitestore.Vote{PolicyID: id, Category: "社会救助", Helpful: true, At: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}, sitestore.Quota{})
+	}
+	if err := vote("dibao"); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`ALTER DATABASE ` + name + ` ALLOW_CONNECTIONS false`,
+		`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '` + name + `' AND pid <> pg_backend_pid()`} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = vote("dibao")
+	if err == nil || !sitestore.Unavailable(err) {
+		t.Fatalf("a write while the database is closed = %v, want an Unavailable error", err)
+	}
+	if _, err := admin.Exec(ctx, `ALTER DATABASE `+name+` ALLOW_CONNECTIONS true`); err != nil {
+		t.Fatal(err)
+	}
+	if err := vote("linshi-jiuzhu"); err != nil {
+		t.Errorf("a write once the database is open again: %v", err)
+	}
+	// Connections cut while the database stays open (a restart): the
+	// next write does not fail on a stale pooled connection.
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '`+name+`' AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	if err := vote("dibao"); err != nil {
+		t.Errorf("the first write after the connections were cut: %v", err)
+	}
+	if sitestore.Unavailable(errors.New("quota exceeded")) {
+		t.Error("an ordinary error was called Unavailable")
 	}
 }
