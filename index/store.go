@@ -22,6 +22,7 @@ import (
 	"github.com/blevesearch/bleve/v2/index/scorch"
 
 	"yicha/corpus"
+	"yicha/corpus/durable"
 )
 
 // ErrLocked is returned when another process holds the data directory.
@@ -105,52 +106,12 @@ func (s *Store) writeManifest(m *Manifest) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(s.dir, manifestName+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(s.dir, manifestName)); err != nil {
-		return err
-	}
-	return syncDir(s.dir)
+	return durable.Replace(s.dir, manifestName, manifestName+".tmp-*", data, nil)
 }
 
 // writeCorpus keeps the corpus beside its index, durably.
 func writeCorpus(path string, c *corpus.Corpus) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := corpus.WriteJSONL(f, c); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return durable.Create(path, func(w io.Writer) error { return corpus.WriteJSONL(w, c) })
 }
 
 // Active opens the active index and the corpus it was built from (kept

@@ -15,6 +15,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 
 	"yicha/corpus"
+	"yicha/corpus/corpustest"
 	"yicha/index"
 	"yicha/search/eval"
 )
@@ -183,7 +184,9 @@ func benchEngine(b *testing.B, name string, c func(testing.TB) *corpus.Corpus) *
 		}
 		build = time.Since(start)
 	}
-	e, err := New(idx, corp, nil)
+	// The suite's pinned moment, so that which entries have expired does
+	// not depend on the day the benchmark runs.
+	e, err := New(idx, corp, corpustest.Pinned(b).Now)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 
+	"yicha/corpus"
 	"yicha/search/eval"
 )
 
@@ -96,18 +97,7 @@ func TestWriteScaleBEIR(t *testing.T) {
 func TestScaleBEIRRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	writeScaleBEIR(t, dir, 50, 20)
-	open := func(name string) *os.File {
-		f, err := os.Open(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { f.Close() })
-		return f
-	}
-	c, err := eval.ReadBEIRCorpus("corpus.jsonl", open("corpus.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, qs, qrels := readBEIRDir(t, dir)
 	want := scaleCorpus(t, 50)
 	if len(c.Policies) != len(want.Policies) {
 		t.Fatalf("read %d entries, want %d", len(c.Policies), len(want.Policies))
@@ -119,10 +109,6 @@ func TestScaleBEIRRoundTrip(t *testing.T) {
 			t.Fatalf("entry %d read back as %+v, want %+v", i, got, w)
 		}
 	}
-	qs, err := eval.ReadBEIRQueries("queries.jsonl", open("queries.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if !reflect.DeepEqual(qs, scaleQuestionSet(t, 20)) {
 		t.Errorf("questions read back as %v", qs)
 	}
@@ -130,11 +116,33 @@ func TestScaleBEIRRoundTrip(t *testing.T) {
 	if qs[0].Text != all[0] || qs[19].Text != all[19*len(all)/20] {
 		t.Errorf("questions are not taken at an even stride: first %q, last %q", qs[0].Text, qs[19].Text)
 	}
-	qrels, err := eval.ReadQrels("qrels.tsv", open("qrels.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if got := qrels.Judged(qs); len(got) != len(qs) {
 		t.Errorf("%d of %d questions judged, want all: the peer and yicha eval skip the others", len(got), len(qs))
 	}
+}
+
+// readBEIRDir reads a BEIR set's corpus, queries and judgments from dir.
+func readBEIRDir(tb testing.TB, dir string) (*corpus.Corpus, []eval.BEIRQuery, eval.Qrels) {
+	tb.Helper()
+	open := func(name string) *os.File {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { f.Close() })
+		return f
+	}
+	c, err := eval.ReadBEIRCorpus("corpus.jsonl", open("corpus.jsonl"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	qs, err := eval.ReadBEIRQueries("queries.jsonl", open("queries.jsonl"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	qrels, err := eval.ReadQrels("qrels.tsv", open("qrels.tsv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c, qs, qrels
 }

@@ -25,26 +25,7 @@ func TestTuneRanking(t *testing.T) {
 	}
 	for _, set := range []string{"msgabench-gov-qa", "stard-lecoqa"} {
 		dir := filepath.Join("..", "..", "shared", "data", set)
-		open := func(name string) *os.File {
-			f, err := os.Open(filepath.Join(dir, name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { f.Close() })
-			return f
-		}
-		c, err := eval.ReadBEIRCorpus("corpus", open("corpus.jsonl"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		qs, err := eval.ReadBEIRQueries("queries", open("queries.jsonl"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		qrels, err := eval.ReadQrels("qrels", open("qrels.tsv"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, qs, qrels := readBEIRDir(t, dir)
 		idx, err := index.BuildAt(context.Background(), filepath.Join(t.TempDir(), "idx"), c, nil)
 		if err != nil {
 			t.Fatal(err)

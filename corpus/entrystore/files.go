@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"yicha/corpus/durable"
 )
 
 // Files is the Store in a directory (under the data directory, which one
@@ -278,7 +280,7 @@ func (s *Files) Seed(ctx context.Context, snap *Snapshot, by Change) error {
 		return err
 	}
 	for _, dir := range []string{entriesDir, supportDir, ""} {
-		if err := syncDir(filepath.Join(tmp, dir)); err != nil {
+		if err := durable.SyncDir(filepath.Join(tmp, dir)); err != nil {
 			return err
 		}
 	}
@@ -289,7 +291,7 @@ func (s *Files) Seed(ctx context.Context, snap *Snapshot, by Change) error {
 	if err := os.Rename(tmp, s.dir); err != nil {
 		return err
 	}
-	if err := syncDir(filepath.Dir(s.dir)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(s.dir)); err != nil {
 		return err
 	}
 	s.entries = entries
@@ -304,28 +306,7 @@ func (s *Files) Seed(ctx context.Context, snap *Snapshot, by Change) error {
 
 // writeSynced writes a new file and syncs it.
 func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return durable.Create(path, func(w io.Writer) error { _, err := w.Write(data); return err })
 }
 
 // Snapshot returns the published corpus's files.
@@ -421,31 +402,11 @@ func (s *Files) change(ctx context.Context, id string, by Change, check Check, o
 // replace writes name in dir atomically: a temporary file, synced, renamed
 // over it, the directory synced.
 func (s *Files) replace(dir, name string, data []byte) error {
-	tmp, err := os.CreateTemp(dir, tempPattern)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, nothing is there
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
+	var before func() error
 	if s.beforeRename != nil {
-		if err := s.beforeRename(name); err != nil {
-			return err
-		}
+		before = func() error { return s.beforeRename(name) }
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	return syncDir(dir)
+	return durable.Replace(dir, name, tempPattern, data, before)
 }
 
 // SaveDraft stores body as the entry's draft.
