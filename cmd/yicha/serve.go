@@ -347,17 +347,23 @@ func buildProgress(log *slog.Logger) index.Progress {
 // adminToken reads the admin token from a file, or from YICHA_ADMIN_TOKEN.
 func adminToken(file string) (string, error) {
 	if file != "" {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("admin token: %w", err)
-		}
-		t := strings.TrimSpace(string(data))
-		if t == "" {
-			return "", fmt.Errorf("admin token file %s is empty", file)
-		}
-		return t, nil
+		return readSecret("admin token", file)
 	}
 	return strings.TrimSpace(os.Getenv("YICHA_ADMIN_TOKEN")), nil
+}
+
+// readSecret reads a secret kept alone in a file (what names it in errors),
+// without the spaces around it; an empty file is an error.
+func readSecret(what, file string) (string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	v := strings.TrimSpace(string(data))
+	if v == "" {
+		return "", fmt.Errorf("%s file %s is empty", what, file)
+	}
+	return v, nil
 }
 
 // databaseURL returns the database URL given with --db (or $YICHA_DB), or
@@ -369,13 +375,5 @@ func databaseURL(db, file string) (string, error) {
 	if db != "" {
 		return "", errors.New("give the database URL with --db or --db-file, not both")
 	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return "", fmt.Errorf("database URL: %w", err)
-	}
-	u := strings.TrimSpace(string(data))
-	if u == "" {
-		return "", fmt.Errorf("database URL file %s is empty", file)
-	}
-	return u, nil
+	return readSecret("database URL", file)
 }
