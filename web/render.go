@@ -121,7 +121,10 @@ type Page struct {
 	Refresh int
 	Prefs   Prefs
 	// Here is the path and query of this page, for links that come back.
-	Here  string
+	Here string
+	// Site is the site the page is on, when it is not the default one:
+	// its name heads the page.
+	Site  string
 	Query string
 	Data  any
 	// Nonce-free: pages carry no inline script; app.js is loaded from /static.
@@ -158,6 +161,13 @@ func (r *renderer) render(c echo.Context, status int, name string, p Page) error
 			return err
 		}
 		conv, err := toTraditional(cc, out)
+		if err != nil {
+			return err
+		}
+		out = conv
+	}
+	if id, ok := pathSite(c); ok {
+		conv, err := onSite(out, sitesPath+id)
 		if err != nil {
 			return err
 		}
