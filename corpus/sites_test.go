@@ -120,6 +120,13 @@ func TestSiteProblems(t *testing.T) {
 		{"street under a street", func(t *testing.T, dir string) {
 			edit(t, filepath.Join(dir, "sites/quyanglu/site.yaml"), "parent: hongkou", "parent: ouyanglu")
 		}, "site quyanglu: a street's parent must be a district, not ouyanglu (街道)"},
+		{"a cycle", func(t *testing.T, dir string) {
+			data, _ := os.ReadFile(filepath.Join(dir, "sites/hongkou/site.yaml"))
+			text := strings.NewReplacer("id: hongkou", "id: upper", "name: 虹口区", "name: 上级区", "level: 区", "level: 区\nparent: hongkou").Replace(string(data))
+			os.MkdirAll(filepath.Join(dir, "sites/upper"), 0o755)
+			writeFile(t, filepath.Join(dir, "sites/upper/site.yaml"), text)
+			edit(t, filepath.Join(dir, "sites/hongkou/site.yaml"), "level: 区", "level: 区\nparent: upper")
+		}, "site hongkou: its parents lead back to itself"},
 		{"folder and id differ", func(t *testing.T, dir string) {
 			edit(t, filepath.Join(dir, "sites/quyanglu/site.yaml"), "id: quyanglu", "id: quyang")
 		}, `sites/quyanglu/site.yaml:1: id "quyang" differs from the folder's name "quyanglu"`},
