@@ -1,0 +1,344 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+
+	"yicha/corpus/entrystore"
+)
+
+// pageClient is a person's browser without script: cookies, forms, no
+// redirects followed unless asked.
+type pageClient struct {
+	t    *testing.T
+	s    *entryServer
+	http *http.Client
+	csrf string
+}
+
+// signIn signs in on /admin with a token and reads the session's CSRF
+// value from the entries list.
+func signIn(t *testing.T, s *entryServer, token string) *pageClient {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &pageClient{t: t, s: s, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	resp, err := c.http.PostForm(s.URL+"/admin/login", url.Values{"token": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	code, page := c.get("/admin/policies")
+	if code != 200 {
+		t.Fatalf("/admin/policies after sign-in: %d", code)
+	}
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no CSRF value on /admin/policies")
+	}
+	c.csrf = m[1]
+	return c
+}
+
+func (c *pageClient) get(path string) (int, string) {
+	c.t.Helper()
+	resp, err := c.http.Get(c.s.URL + path)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// post sends a form with the session's CSRF value; it returns the status,
+// the page and where a redirect leads.
+func (c *pageClient) post(path string, form url.Values) (int, string, string) {
+	c.t.Helper()
+	form = cloneValues(form)
+	form.Set("csrf", c.csrf)
+	resp, err := c.http.PostForm(c.s.URL+path, form)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header.Get("Location")
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// formValues reads the values a browser would send from the first form
+// of a page whose action is action: inputs (checked boxes only), selects
+// (the selected option, else the first) and textareas.
+func formValues(t *testing.T, page, action string) url.Values {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	attr := func(n *html.Node, k string) (string, bool) {
+		for _, a := range n.Attr {
+			if a.Key == k {
+				return a.Val, true
+			}
+		}
+		return "", false
+	}
+	text := func(n *html.Node) string {
+		var b strings.Builder
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.TextNode {
+				b.WriteString(c.Data)
+			}
+		}
+		return b.String()
+	}
+	var form *html.Node
+	var find func(n *html.Node)
+	find = func(n *html.Node) {
+		if form != nil {
+			return
+		}
+		if n.Type == html.ElementNode && n.Data == "form" {
+			if a, _ := attr(n, "action"); a == action {
+				form = n
+				return
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			find(c)
+		}
+	}
+	find(doc)
+	if form == nil {
+		t.Fatalf("no form with action %s", action)
+	}
+	v := url.Values{}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			name, named := attr(n, "name")
+			switch n.Data {
+			case "input":
+				typ, _ := attr(n, "type")
+				_, checked := attr(n, "checked")
+				val, _ := attr(n, "value")
+				if named && (typ != "checkbox" || checked) && typ != "submit" {
+					v.Add(name, val)
+				}
+			case "textarea":
+				if named {
+					v.Add(name, strings.TrimPrefix(text(n), "\n"))
+				}
+			case "select":
+				var first, sel *html.Node
+				for o := n.FirstChild; o != nil; o = o.NextSibling {
+					if o.Type == html.ElementNode && o.Data == "option" {
+						if first == nil {
+							first = o
+						}
+						if _, ok := attr(o, "selected"); ok {
+							sel = o
+						}
+					}
+				}
+				if sel == nil {
+					sel = first
+				}
+				if named && sel != nil {
+					val, ok := attr(sel, "value")
+					if !ok {
+						val = text(sel)
+					}
+					v.Add(name, val)
+				}
+				return
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(form)
+	return v
+}
+
+// TestPolicyFormRoundTrip: an entry's form, sent back unchanged, saves
+// the same body as a draft — every field survives the form, the
+// eligibility tree included — and its preview runs the entry's cases,
+// which all pass; a draft whose rule turns them away fails them.
+func TestPolicyFormRoundTrip(t *testing.T) {
+	s := newEntryServer(t, false)
+	ed := signIn(t, s, editorToken)
+	for _, id := range []string{"dibao", "shequ-shitang", "ruxue-jiezhongzheng-chayan", "falv-yuanzhu"} {
+		before, err := s.entries.Get(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, page := ed.get(policiesPages + "/" + id)
+		if code != 200 {
+			t.Fatalf("GET %s: %d", id, code)
+		}
+		form := formValues(t, page, policiesPages+"/"+id)
+		form.Set("act", "save")
+		code, page, loc := ed.post(policiesPages+"/"+id, form)
+		if code != http.StatusSeeOther {
+			t.Fatalf("save %s unchanged: %d\n%s", id, code, problemsOf(page))
+		}
+		if !strings.HasPrefix(loc, policiesPages+"/"+id+"?msg=") {
+			t.Errorf("save → %s", loc)
+		}
+		after, _ := s.entries.Get(t.Context(), id)
+		if after.Draft == nil || after.Draft.Author != "王芳" {
+			t.Fatalf("%s: no draft by 王芳 after the save: %+v", id, after.Draft)
+		}
+		if changes, _ := entrystore.Diff(before.Current().Body, after.Draft.Body); len(changes) > 0 {
+			t.Errorf("%s: the unchanged form changed %+v", id, changes)
+		}
+	}
+
+	// dibao's cases all pass on its draft.
+	code, page := ed.get(policiesPages + "/dibao/preview")
+	if code != 200 {
+		t.Fatalf("preview: %d", code)
+	}
+	if !strings.Contains(page, `<h1>最低生活保障</h1>`) || !strings.Contains(page, "能得到：") {
+		t.Error("the preview does not show the public page")
+	}
+	m := regexp.MustCompile(`(\d+) / (\d+) 个情形通过`).FindStringSubmatch(page)
+	if m == nil || m[1] != m[2] || m[1] == "0" {
+		t.Fatalf("dibao's cases: %v", m)
+	}
+	if strings.Contains(page, `id="publish"`) {
+		t.Error("an editor is offered 发布")
+	}
+
+	// A rule that turns away 本市户籍 fails the 符合 cases.
+	_, page = ed.get(policiesPages + "/dibao")
+	form := formValues(t, page, policiesPages+"/dibao")
+	if form.Get("c.0.field") != "hukou" || form.Get("c.0.value") != "本市户籍" || form.Get("c.2.type") != "any" || form.Get("c.5.depth") != "3" {
+		t.Fatalf("dibao's rows: %v", form)
+	}
+	form.Set("c.0.value", "非本市户籍")
+	form.Set("act", "save")
+	if code, page, _ := ed.post(policiesPages+"/dibao", form); code != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", code, problemsOf(page))
+	}
+	_, page = ed.get(policiesPages + "/dibao/preview")
+	if !strings.Contains(page, "✗ 不通过") || !strings.Contains(page, `class="case fail"`) {
+		t.Error("a rule that turns away the eligible shows no failing case")
+	}
+	// A situation added on the page joins the cases, in the address.
+	resp, err := ed.http.Get(s.URL + policiesPages + "/dibao/preview?expect=" + url.QueryEscape("符合") + "&hukou=" + url.QueryEscape("非本市户籍") +
+		"&residence=" + url.QueryEscape("曲阳路街道") + "&economic=" + url.QueryEscape("低保"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "case=") {
+		t.Fatalf("adding a case = %d → %s", resp.StatusCode, loc)
+	}
+	_, page = ed.get(loc)
+	if !strings.Contains(page, "户籍：非本市户籍，居住地：曲阳路街道，家庭经济状况：低保；应当“符合”，结果“符合”") {
+		t.Error("the added case is not run")
+	}
+}
+
+// problemsOf extracts the problems listed on a form page, for failures.
+func problemsOf(page string) string {
+	if i := strings.Index(page, `id="problems"`); i >= 0 {
+		end := min(len(page), i+1500)
+		return page[i:end]
+	}
+	return "(no problems listed)"
+}
+
+// TestPolicyFormRefusesInvalid: a draft with an invalid field is refused
+// with the message `yicha check` gives shown at that field, what was typed
+// kept, and nothing saved; an editor cannot publish; a post without the
+// session's CSRF value is refused.
+func TestPolicyFormRefusesInvalid(t *testing.T) {
+	s := newEntryServer(t, false)
+	ed := signIn(t, s, editorToken)
+	_, page := ed.get(policiesPages + "/dibao")
+	form := formValues(t, page, policiesPages+"/dibao")
+	form.Set("title", "")
+	form.Set("sources.0.url", "http://example.org/x")
+	form.Set("c.1.op", "gte")
+	form.Set("keywords", "低保\n新说法")
+	form.Set("act", "save")
+	code, page, _ := ed.post(policiesPages+"/dibao", form)
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("an invalid draft = %d", code)
+	}
+	for _, c := range []struct{ slot, message string }{
+		{`id="slot-title"`, "title"},
+		{`id="slot-sources-0"`, "https"},
+		{`id="cond-1"`, `operator &#34;gte&#34; does not apply to field residence`},
+	} {
+		i := strings.Index(page, c.slot)
+		if i < 0 {
+			t.Fatalf("no %s on the page", c.slot)
+		}
+		end := strings.Index(page[i:], "field-errors")
+		if end < 0 || end > 4000 || !strings.Contains(page[i:i+end+600], c.message) {
+			t.Errorf("the problem %q is not shown at %s", c.message, c.slot)
+		}
+	}
+	if !strings.Contains(page, "低保\n新说法") {
+		t.Error("what was typed is lost")
+	}
+	if e, _ := s.entries.Get(t.Context(), "dibao"); e.Draft != nil {
+		t.Error("an invalid draft was saved")
+	}
+
+	// A new entry with an id that is not one.
+	_, page = ed.get(policiesPages + "/new")
+	form = formValues(t, page, policiesPages+"/new")
+	form.Set("id", "新条目")
+	form.Set("act", "save")
+	if code, page, _ := ed.post(policiesPages+"/new", form); code != http.StatusUnprocessableEntity || !strings.Contains(page, "must be lower-case letters") {
+		t.Errorf("a bad id = %d", code)
+	}
+
+	// 添加条件 adds an empty row and keeps the rest.
+	_, page = ed.get(policiesPages + "/new")
+	form = formValues(t, page, policiesPages+"/new")
+	form.Set("title", "少儿围棋培训补贴")
+	form.Set("act", "test:-1")
+	code, page, _ = ed.post(policiesPages+"/new", form)
+	if code != 200 || !strings.Contains(page, `id="cond-0"`) || !strings.Contains(page, `value="少儿围棋培训补贴"`) {
+		t.Errorf("添加条件 = %d", code)
+	}
+
+	if code, _, _ := ed.post(policiesPages+"/dibao/publish", url.Values{"bv": {"1"}}); code != http.StatusForbidden {
+		t.Errorf("an editor's publish = %d", code)
+	}
+	ed.csrf = "forged"
+	if code, _, _ := ed.post(policiesPages+"/dibao/review", url.Values{"bv": {"1"}}); code != http.StatusForbidden {
+		t.Errorf("a post without the CSRF value = %d", code)
+	}
+	// Without a session the pages send to the sign-in form.
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(s.URL + policiesPages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin" {
+		t.Errorf("signed out: %d → %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
