@@ -187,6 +187,7 @@ func readForm(v url.Values) entryForm {
 		if !slices.Contains([]string{rowTest, rowAsk, rowAll, rowAny}, r.Type) {
 			continue
 		}
+		r.fitValues()
 		if deleting >= 0 && r.Depth > deleting {
 			continue
 		}
@@ -199,6 +200,30 @@ func readForm(v url.Values) entryForm {
 	}
 	f.Conds = fixDepths(f.Conds)
 	return f
+}
+
+// fitValues keeps ticked only the values that are options of the row's
+// field and moves the others into the typed box, where they show: after
+// the field of a row is changed, its old values are not silently kept or
+// silently lost.
+func (r *condRow) fitValues() {
+	fd, ok := corpus.FieldByName(r.Field)
+	if !ok {
+		return
+	}
+	var kept, moved []string
+	for _, x := range r.Values {
+		if fd.Kind != corpus.KindNumber && fd.HasOption(x) {
+			kept = append(kept, x)
+		} else {
+			moved = append(moved, x)
+		}
+	}
+	r.Values = kept
+	if len(moved) > 0 {
+		r.Text = strings.TrimSpace(strings.Join(moved, "、") + "、" + r.Text)
+		r.Text = strings.TrimSuffix(r.Text, "、")
+	}
 }
 
 // fixDepths makes each row's depth one it can have: at least 1, and at

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"yicha/corpus"
 	"yicha/corpus/entrystore"
@@ -43,16 +44,22 @@ func init() {
 	templateFuncs["rowOf"] = func(i int, row any, v *editView) formRow { return formRow{I: i, Row: row, V: v} }
 }
 
+// MaxEntryForm bounds a post of the entry form: an entry of
+// entrystore.MaxBody, form-encoded (a Chinese character takes 9 bytes).
+const MaxEntryForm = "10M"
+
 func (s *Server) policyPageRoutes() {
 	e := s.echo
+	limit := middleware.BodyLimit(MaxEntryForm)
 	e.Match(getAndHead, policiesPages, s.policiesListPage, s.signedInPage)
 	e.Match(getAndHead, policiesPages+"/new", s.policyNewPage, s.signedInPage)
-	e.POST(policiesPages+"/new", s.policyFormPost, s.adminForm)
+	e.POST(policiesPages+"/new", s.policyFormPost, limit, s.adminForm)
 	e.Match(getAndHead, policiesPages+"/:id", s.policyEditPage, s.signedInPage)
-	e.POST(policiesPages+"/:id", s.policyFormPost, s.adminForm)
+	e.POST(policiesPages+"/:id", s.policyFormPost, limit, s.adminForm)
 	e.Match(getAndHead, policiesPages+"/:id/preview", s.policyPreviewPage, s.signedInPage)
-	e.POST(policiesPages+"/:id/review", s.policyReviewPost, s.adminForm)
-	e.POST(policiesPages+"/:id/publish", s.policyPublishPost, s.adminForm)
+	small := middleware.BodyLimit("64K") // as every other post
+	e.POST(policiesPages+"/:id/review", s.policyReviewPost, small, s.adminForm)
+	e.POST(policiesPages+"/:id/publish", s.policyPublishPost, small, s.adminForm)
 }
 
 // signedInPage sends a person without a session to the sign-in form.
@@ -431,11 +438,9 @@ func (s *Server) policyFormPost(c echo.Context) error {
 	}
 	msg := "草稿已保存"
 	if act == "review" {
-		exp = entrystore.Expect{Version: v.Form.BasedVersion, Draft: saved.Draft.Rev}
+		exp = entrystore.Expect{Draft: saved.Draft.Rev}
 		if cur := saved.Current(); cur != nil {
 			exp.Version = cur.Number
-		} else {
-			exp.Version = 0
 		}
 		if _, err := s.cfg.Entries.RequestReview(ctx, id, exp, s.change(c, v.Form.Note)); err != nil {
 			return s.formConflict(c, v, err)

@@ -342,3 +342,116 @@ func TestPolicyFormRefusesInvalid(t *testing.T) {
 		t.Errorf("signed out: %d → %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
+
+// TestPolicyFormBuilder builds a rule with the builder's buttons alone: a
+// test, a 「满足其一」 group holding a test and a question; a question
+// that is not one is refused at its row; the saved draft holds the tree.
+// A row whose field changes shows its old values as typed text. A long
+// entry is not refused for its size.
+func TestPolicyFormBuilder(t *testing.T) {
+	s := newEntryServer(t, false)
+	ed := signIn(t, s, editorToken)
+	_, page := ed.get(policiesPages + "/dibao")
+	form := formValues(t, page, policiesPages+"/dibao")
+	for k := range form {
+		if strings.HasPrefix(k, "c.") || k == "bv" || k == "bd" {
+			delete(form, k)
+		}
+	}
+	form.Set("id", "weiqi-test")
+	form.Set("title", "少儿围棋培训补贴")
+	form.Set("guide.eligibility", "本市户籍\n低保或特困，或者有特殊困难")
+	step := func(act string, set map[string]string) string {
+		t.Helper()
+		form.Set("act", act)
+		code, page, _ := ed.post(policiesPages+"/new", form)
+		if code != 200 {
+			t.Fatalf("%s: %d %s", act, code, problemsOf(page))
+		}
+		form = formValues(t, page, policiesPages+"/new")
+		for k, v := range set {
+			form.Set(k, v)
+		}
+		return page
+	}
+	step("test:-1", map[string]string{"c.0.field": "hukou", "c.0.op": "eq", "c.0.text": "本市户籍"})
+	step("any:-1", nil)
+	step("test:1", map[string]string{"c.2.field": "economic", "c.2.op": "in", "c.2.text": "低保、特困供养"})
+	page = step("ask:1", map[string]string{"c.3.ask": "有困难吗"})
+	if !strings.Contains(page, `class="cond depth-2 ask" id="cond-3"`) {
+		t.Fatal("the question is not added inside the group")
+	}
+	form.Set("act", "save")
+	code, page, _ := ed.post(policiesPages+"/new", form)
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("a question without ？ = %d", code)
+	}
+	i := strings.Index(page, `id="cond-3"`)
+	if i < 0 || !strings.Contains(page[i:i+2000], "must be a question of 4 to 60 characters") || !strings.Contains(page, "eligibility.all[1].any[1]") {
+		t.Error("the bad question's problem is not shown at its row")
+	}
+	form = formValues(t, page, policiesPages+"/new")
+	form.Set("c.3.ask", "家里是否有特殊困难？")
+	form.Set("act", "save")
+	if code, page, loc := ed.post(policiesPages+"/new", form); code != http.StatusSeeOther || loc != policiesPages+"/weiqi-test?msg="+url.QueryEscape("草稿已保存") {
+		t.Fatalf("save = %d → %s %s", code, loc, problemsOf(page))
+	}
+	e, err := s.entries.Get(t.Context(), "weiqi-test")
+	if err != nil || e.Draft == nil || e.Draft.Author != "王芳" {
+		t.Fatalf("the new entry's draft: %v %+v", err, e)
+	}
+	want := "eligibility:\n    all:\n        - {field: hukou, op: eq, value: 本市户籍}\n        - any:\n            - {field: economic, op: in, value: [低保, 特困供养]}\n            - {ask: 家里是否有特殊困难？}\n"
+	if body := string(e.Draft.Body); !strings.HasSuffix(body, want) {
+		t.Errorf("the saved rule:\n%s\nwant it to end with:\n%s", body[strings.Index(body, "eligibility:"):], want)
+	}
+
+	// A changed field: the old values show as text, for the admin to fix.
+	_, page = ed.get(policiesPages + "/weiqi-test")
+	form = formValues(t, page, policiesPages+"/weiqi-test")
+	form.Set("c.0.field", "age")
+	form.Set("act", "refresh")
+	_, page, _ = ed.post(policiesPages+"/weiqi-test", form)
+	if !strings.Contains(page, `id="c-0-text" name="c.0.text" value="本市户籍" inputmode="numeric"`) {
+		t.Error("the old value of a changed field is not shown")
+	}
+
+	// A form far larger than other posts may be (64 KiB) reaches the
+	// check, which names the field that is too long.
+	_, page = ed.get(policiesPages + "/weiqi-test")
+	form = formValues(t, page, policiesPages+"/weiqi-test")
+	form.Set("content", strings.Repeat("政策说明的内容。", 4000))
+	form.Set("act", "save")
+	if code, page, _ := ed.post(policiesPages+"/weiqi-test", form); code != http.StatusUnprocessableEntity || !strings.Contains(page, "content is 32000 characters long") {
+		t.Errorf("a long entry = %d %s", code, problemsOf(page))
+	}
+}
+
+// TestPolicyFormConflict: a save based on a stale read is refused with a
+// message, what was typed kept; saved again, it goes through.
+func TestPolicyFormConflict(t *testing.T) {
+	s := newEntryServer(t, false)
+	a, b := signIn(t, s, editorToken), signIn(t, s, publisherToken)
+	_, pageA := a.get(policiesPages + "/dibao")
+	_, pageB := b.get(policiesPages + "/dibao")
+	formB := formValues(t, pageB, policiesPages+"/dibao")
+	formB.Set("title", "最低生活保障（李强改）")
+	formB.Set("act", "save")
+	if code, _, _ := b.post(policiesPages+"/dibao", formB); code != http.StatusSeeOther {
+		t.Fatalf("the first save = %d", code)
+	}
+	formA := formValues(t, pageA, policiesPages+"/dibao")
+	formA.Set("title", "最低生活保障（王芳改）")
+	formA.Set("act", "save")
+	code, page, _ := a.post(policiesPages+"/dibao", formA)
+	if code != http.StatusConflict || !strings.Contains(page, `id="conflict"`) || !strings.Contains(page, "李强") || !strings.Contains(page, `value="最低生活保障（王芳改）"`) {
+		t.Fatalf("a stale save = %d", code)
+	}
+	formA = formValues(t, page, policiesPages+"/dibao")
+	formA.Set("act", "save")
+	if code, _, _ := a.post(policiesPages+"/dibao", formA); code != http.StatusSeeOther {
+		t.Fatalf("saving again = %d", code)
+	}
+	if e, _ := s.entries.Get(t.Context(), "dibao"); e.Draft == nil || e.Draft.Author != "王芳" || !strings.Contains(string(e.Draft.Body), "王芳改") {
+		t.Error("the second save is not the draft")
+	}
+}
