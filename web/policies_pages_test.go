@@ -455,3 +455,30 @@ func TestPolicyFormConflict(t *testing.T) {
 		t.Error("the second save is not the draft")
 	}
 }
+
+// TestPolicyFormTraditional: in traditional characters the form reads in
+// traditional, but what it sends back — values, options, textareas — stays
+// as stored, so saving it unchanged changes nothing.
+func TestPolicyFormTraditional(t *testing.T) {
+	s := newEntryServer(t, false)
+	ed := signIn(t, s, editorToken)
+	u, _ := url.Parse(s.URL)
+	ed.http.Jar.SetCookies(u, []*http.Cookie{{Name: cookieScript, Value: "t", Path: "/"}})
+	_, page := ed.get(policiesPages + "/dibao")
+	if !strings.Contains(page, "政策說明") || !strings.Contains(page, "（與 <code>yicha check</code>") && !strings.Contains(page, "辦理條件規則") {
+		t.Fatal("the form is not in traditional characters")
+	}
+	form := formValues(t, page, policiesPages+"/dibao")
+	if !strings.HasPrefix(form.Get("content"), "最低生活保障（俗称“低保”）") || form.Get("category") != "社会救助" {
+		t.Fatalf("the form's values are converted: %q %q", form.Get("category"), form.Get("content")[:30])
+	}
+	before, _ := s.entries.Get(t.Context(), "dibao")
+	form.Set("act", "save")
+	if code, page, _ := ed.post(policiesPages+"/dibao", form); code != http.StatusSeeOther {
+		t.Fatalf("save = %d %s", code, problemsOf(page))
+	}
+	after, _ := s.entries.Get(t.Context(), "dibao")
+	if changes, _ := entrystore.Diff(before.Current().Body, after.Draft.Body); len(changes) > 0 {
+		t.Errorf("saving the traditional form unchanged changed %+v", changes)
+	}
+}

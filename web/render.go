@@ -178,7 +178,8 @@ var convertedAttrs = map[string]bool{"title": true, "placeholder": true, "aria-l
 
 // toTraditional converts the text a person reads in an HTML page from
 // simplified to traditional characters, leaving markup, links and form
-// values alone (they carry the simplified values the server expects).
+// values alone (they carry the simplified values the server expects): a
+// textarea's text is a form value too.
 func toTraditional(cc *opencc.OpenCC, page []byte) ([]byte, error) {
 	z := html.NewTokenizer(bytes.NewReader(page))
 	var out bytes.Buffer
@@ -204,7 +205,7 @@ func toTraditional(cc *opencc.OpenCC, page []byte) ([]byte, error) {
 			out.WriteString(s)
 		case html.StartTagToken, html.SelfClosingTagToken:
 			tok := z.Token()
-			if tok.Data == "script" || tok.Data == "style" {
+			if tok.Data == "script" || tok.Data == "style" || tok.Data == "textarea" {
 				inScript = tt == html.StartTagToken
 			}
 			changed := false
@@ -225,7 +226,7 @@ func toTraditional(cc *opencc.OpenCC, page []byte) ([]byte, error) {
 			}
 		case html.EndTagToken:
 			name, _ := z.TagName()
-			if string(name) == "script" || string(name) == "style" {
+			if string(name) == "script" || string(name) == "style" || string(name) == "textarea" {
 				inScript = false
 			}
 			out.Write(z.Raw())
