@@ -19,12 +19,20 @@ import (
 // a situation run against its rule — and publishes it; the public search
 // finds it; the editor changes its title, the publisher publishes that;
 // the publisher rolls back (through the API) and the old title is served
-// again; the audit log lists it all by name.
+// again; the audit log lists it all by name. It runs once more without
+// script on the PostgreSQL store (skipped without YICHA_TEST_DB).
 func TestBrowserEditorFlow(t *testing.T) {
 	chromiumPath(t)
-	for _, js := range []bool{true, false} {
-		t.Run(jsMode(js), func(t *testing.T) {
-			s := newEntryServer(t, false)
+	for _, c := range []struct {
+		js, pg bool
+	}{{true, false}, {false, false}, {false, true}} {
+		js := c.js
+		name := jsMode(js)
+		if c.pg {
+			name += "-postgres" // the store in PostgreSQL, the index following it
+		}
+		t.Run(name, func(t *testing.T) {
+			s := newEntryServer(t, c.pg)
 			site := &testServer{Server: s.Server}
 			id := "shaoer-weiqi-butie-" + jsMode(js)
 			const title, newTitle = "少儿围棋培训补贴", "青少年围棋培训资助"
