@@ -256,6 +256,20 @@ func TestPolicyFormRoundTrip(t *testing.T) {
 	if !strings.Contains(page, "户籍：非本市户籍，居住地：曲阳路街道，家庭经济状况：低保；应当“符合”，结果“符合”") {
 		t.Error("the added case is not run")
 	}
+
+	// The editor asks for review from the preview.
+	form = formValues(t, page, policiesPages+"/dibao/review")
+	form.Set("note", "请审核")
+	if code, _, loc := ed.post(policiesPages+"/dibao/review", form); code != http.StatusSeeOther || !strings.Contains(loc, url.QueryEscape("已提交审核")) {
+		t.Fatalf("review = %d → %s", code, loc)
+	}
+	if e, _ := s.entries.Get(t.Context(), "dibao"); e.Draft == nil || e.Draft.Review == nil || e.Draft.Review.By != "王芳" || e.Draft.Review.Note != "请审核" {
+		t.Errorf("after the review request: %+v", e.Draft)
+	}
+	_, page = ed.get(policiesPages)
+	if !strings.Contains(page, `<tr data-id="dibao" class="review">`) || !strings.Contains(page, `<span id="reviews">1</span>`) {
+		t.Error("the list does not show dibao waiting for review")
+	}
 }
 
 // problemsOf extracts the problems listed on a form page, for failures.
@@ -453,6 +467,28 @@ func TestPolicyFormConflict(t *testing.T) {
 	}
 	if e, _ := s.entries.Get(t.Context(), "dibao"); e.Draft == nil || e.Draft.Author != "王芳" || !strings.Contains(string(e.Draft.Body), "王芳改") {
 		t.Error("the second save is not the draft")
+	}
+
+	// A publish from a stale page is refused with a message; from the
+	// page as it is now it publishes, with its note.
+	code, _, loc := b.post(policiesPages+"/dibao/publish", url.Values{"bv": {"1"}, "bd": {"1"}, "note": {"旧页面"}})
+	if code != http.StatusSeeOther || !strings.Contains(loc, url.QueryEscape("条目已被他人修改")) {
+		t.Errorf("a stale publish = %d → %s", code, loc)
+	}
+	_, page = b.get(policiesPages + "/dibao/preview")
+	form := formValues(t, page, policiesPages+"/dibao/publish")
+	form.Set("note", "核对无误")
+	code, _, loc = b.post(policiesPages+"/dibao/publish", form)
+	if code != http.StatusSeeOther || !strings.Contains(loc, url.QueryEscape("已发布")) {
+		t.Fatalf("publish = %d → %s", code, loc)
+	}
+	e, _ := s.entries.Get(t.Context(), "dibao")
+	if v := e.Current(); v.Number != 2 || v.Author != "李强" || v.Note != "核对无误" || e.Draft != nil {
+		t.Errorf("after the publish: %+v, draft %v", v, e.Draft)
+	}
+	var pol struct{ Title string }
+	if code, _ := s.call(t, "GET", "/api/policies/dibao", "", nil, &pol); code != 200 || pol.Title != "最低生活保障（王芳改）" {
+		t.Errorf("served after the publish: %d %q", code, pol.Title)
 	}
 }
 
