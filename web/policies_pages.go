@@ -384,8 +384,7 @@ func (s *Server) policyFormPost(c echo.Context) error {
 	v := editView{New: isNew, Form: f}
 	var e *entrystore.Entry
 	if !isNew {
-		v.ID, f.ID = c.Param("id"), c.Param("id")
-		v.Form.ID = v.ID
+		v.ID, v.Form.ID = c.Param("id"), c.Param("id")
 		if e, err = s.cfg.Entries.Get(ctx, v.ID); err != nil {
 			return entryError(err)
 		}
@@ -410,7 +409,7 @@ func (s *Server) policyFormPost(c echo.Context) error {
 	}
 	id := v.Form.ID
 	if isNew && !corpus.ValidID(id) {
-		v.Problems = corpus.Problems{{Field: "id", Message: fmt.Sprintf("id %q must be lower-case letters, digits and '-' (at most %d)", id, corpus.MaxID)}}
+		v.Problems = corpus.Problems{badID(id)}
 		return s.showForm(c, http.StatusUnprocessableEntity, v)
 	}
 	data, err := v.Form.entryJSON()
