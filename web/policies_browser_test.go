@@ -82,8 +82,20 @@ func TestBrowserEditorFlow(t *testing.T) {
 			}
 			ed.shoot("admin-policy-edit")
 			ed.set("#c-1-field", "hukou")
-			ed.set("#c-1-op", "eq")
-			ed.set("#c-1-text", "本市户籍")
+			if js {
+				// The script offers the chosen field's operators and
+				// values at once.
+				ed.eval(`document.querySelector("#c-1-field").dispatchEvent(new Event("change"))`)
+				if ed.eval(`document.querySelector('#c-1-op option[value="eq"]').disabled`) != "false" ||
+					ed.eval(`document.querySelector('#c-1-op option[value="gte"]').disabled`) != "true" {
+					t.Error("choosing 户籍 does not narrow the operators")
+				}
+				ed.set("#c-1-op", "eq")
+				ed.click(`input[name="c.1.value"][value="本市户籍"]`)
+			} else {
+				ed.set("#c-1-op", "eq")
+				ed.set("#c-1-text", "本市户籍")
+			}
 			ed.set("#note", "新增条目")
 			ed.follow("#save-review")
 			if ed.count("#problems") > 0 {

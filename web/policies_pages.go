@@ -155,16 +155,33 @@ func (s *Server) policiesListPage(c echo.Context) error {
 	return s.render.render(c, http.StatusOK, "admin_policies", s.page(c, "条目管理", v))
 }
 
-// choice is an option of a select or a checkbox.
+// choice is an option of a select or a checkbox; Kinds, for an
+// operator, are the kinds of field it applies to (for the script that
+// narrows the operators to a chosen field's).
 type choice struct {
 	Value, Label string
+	Kinds        string
+}
+
+func init() {
+	for i, o := range opLabels {
+		var kinds []string
+		for _, k := range []corpus.FieldKind{corpus.KindNumber, corpus.KindChoice, corpus.KindSet} {
+			if slices.Contains(corpus.Operators(k), o.Value) {
+				kinds = append(kinds, string(k))
+			}
+		}
+		opLabels[i].Kinds = strings.Join(kinds, " ")
+	}
 }
 
 // opLabels name the operators in plain words.
 var opLabels = []choice{
-	{corpus.OpEq, "等于"}, {corpus.OpNe, "不等于"}, {corpus.OpIn, "是以下之一"}, {corpus.OpNotIn, "不是以下任何一个"},
-	{corpus.OpGte, "大于或等于（≥）"}, {corpus.OpGt, "大于（>）"}, {corpus.OpLte, "小于或等于（≤）"}, {corpus.OpLt, "小于（<）"},
-	{corpus.OpHas, "包括以下之一"}, {corpus.OpNotHas, "不包括以下任何一个"},
+	{Value: corpus.OpEq, Label: "等于"}, {Value: corpus.OpNe, Label: "不等于"},
+	{Value: corpus.OpIn, Label: "是以下之一"}, {Value: corpus.OpNotIn, Label: "不是以下任何一个"},
+	{Value: corpus.OpGte, Label: "大于或等于（≥）"}, {Value: corpus.OpGt, Label: "大于（>）"},
+	{Value: corpus.OpLte, Label: "小于或等于（≤）"}, {Value: corpus.OpLt, Label: "小于（<）"},
+	{Value: corpus.OpHas, Label: "包括以下之一"}, {Value: corpus.OpNotHas, Label: "不包括以下任何一个"},
 }
 
 // editView is what the form page shows.
@@ -197,10 +214,20 @@ type condRowView struct {
 	condRow
 	Index  int
 	Indent int
-	// Def is the situation field the row tests, once chosen.
+	// Def is the situation field the row tests, once chosen; Ops are the
+	// operators, those of other kinds of field off (but the row's own,
+	// so that it shows).
 	Def    *corpus.Field
+	Ops    []opView
 	Errors []string
 	Group  bool
+}
+
+// opView is an operator of a row: Off when it does not apply to the
+// row's field.
+type opView struct {
+	choice
+	Off bool
 }
 
 // Regions an entry may apply to.
@@ -217,7 +244,7 @@ func (s *Server) choices(ctx context.Context, v *editView) error {
 	v.Fields, v.Ops = corpus.Fields, opLabels
 	places, _ := corpus.ParsePlaces(entrystore.Prefix+"/"+corpus.PlacesFile, snap.Support[corpus.PlacesFile])
 	for id, l := range places {
-		v.Places = append(v.Places, choice{id, l.Name})
+		v.Places = append(v.Places, choice{Value: id, Label: l.Name})
 	}
 	slices.SortFunc(v.Places, func(a, b choice) int {
 		// The entry's places first, in its order (which pages keep), then
@@ -243,7 +270,7 @@ func (s *Server) choices(ctx context.Context, v *editView) error {
 			if d.Status != "" && d.Status != corpus.StatusInForce {
 				label += " [" + d.Status + "]"
 			}
-			v.Documents = append(v.Documents, choice{id, label})
+			v.Documents = append(v.Documents, choice{Value: id, Label: label})
 		}
 		slices.SortFunc(v.Documents, func(a, b choice) int { return strings.Compare(a.Label, b.Label) })
 	}
@@ -291,8 +318,13 @@ func (s *Server) showForm(c echo.Context, status int, v editView) error {
 	}
 	for i, r := range v.Form.Conds {
 		rv := condRowView{condRow: r, Index: i, Indent: r.Depth - 1, Errors: v.Errors[r.Path], Group: r.Type == rowAll || r.Type == rowAny}
-		if f, ok := corpus.FieldByName(r.Field); ok {
+		f, known := corpus.FieldByName(r.Field)
+		if known {
 			rv.Def = &f
+		}
+		for _, o := range opLabels {
+			off := known && o.Value != r.Op && !slices.Contains(corpus.Operators(f.Kind), o.Value)
+			rv.Ops = append(rv.Ops, opView{choice: o, Off: off})
 		}
 		v.Rows = append(v.Rows, rv)
 	}

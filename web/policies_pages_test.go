@@ -309,7 +309,7 @@ func TestPolicyFormRefusesInvalid(t *testing.T) {
 			t.Fatalf("no %s on the page", c.slot)
 		}
 		end := strings.Index(page[i:], "field-errors")
-		if end < 0 || end > 4000 || !strings.Contains(page[i:i+end+600], c.message) {
+		if end < 0 || end > 20000 || !strings.Contains(page[i:i+end+600], c.message) {
 			t.Errorf("the problem %q is not shown at %s", c.message, c.slot)
 		}
 	}
