@@ -105,8 +105,32 @@ type policiesListView struct {
 	CSRF    string
 	Message string
 	Rows    []policyRowView
+	// Total counts every entry; Drafts and Reviews those with an open
+	// draft and those waiting for review.
+	Total   int
 	Drafts  int
 	Reviews int
+	// Filters narrow the list (?show=): every entry, open drafts, those
+	// waiting for review, retired ones.
+	Filters []stateLink
+}
+
+// listFilters are the list's filters: ?show= and their labels.
+var listFilters = []struct{ show, label string }{
+	{"", "全部"}, {"draft", "有未发布的修改"}, {"review", "待审核"}, {"retired", "已撤下"},
+}
+
+// shown reports whether a row passes the ?show= filter.
+func (r policyRowView) shown(show string, retired bool) bool {
+	switch show {
+	case "draft":
+		return r.Draft != ""
+	case "review":
+		return r.Review
+	case "retired":
+		return retired
+	}
+	return true
 }
 
 func (s *Server) policiesListPage(c echo.Context) error {
@@ -115,7 +139,15 @@ func (s *Server) policiesListPage(c echo.Context) error {
 		return err
 	}
 	se, _ := s.session(c)
-	v := policiesListView{Admin: currentAdmin(c), CSRF: se.CSRF, Message: c.QueryParam("msg")}
+	v := policiesListView{Admin: currentAdmin(c), CSRF: se.CSRF, Message: c.QueryParam("msg"), Total: len(es)}
+	show := c.QueryParam("show")
+	for _, f := range listFilters {
+		href := policiesPages
+		if f.show != "" {
+			href += "?show=" + f.show
+		}
+		v.Filters = append(v.Filters, stateLink{Label: f.label, Href: href, Current: f.show == show})
+	}
 	for _, e := range es {
 		r := policyRowView{ID: e.ID, Status: statusLabel(e), Draft: draftLabel(e.Draft)}
 		body := []byte(nil)
@@ -137,7 +169,9 @@ func (s *Server) policiesListPage(c echo.Context) error {
 		if r.Title == "" {
 			r.Title = e.ID
 		}
-		v.Rows = append(v.Rows, r)
+		if r.shown(show, e.Status() == entrystore.StatusRetired) {
+			v.Rows = append(v.Rows, r)
+		}
 	}
 	// Those waiting for review first, then open drafts, then by id.
 	slices.SortStableFunc(v.Rows, func(a, b policyRowView) int {

@@ -270,6 +270,14 @@ func TestPolicyFormRoundTrip(t *testing.T) {
 	if !strings.Contains(page, `<tr data-id="dibao" class="review">`) || !strings.Contains(page, `<span id="reviews">1</span>`) {
 		t.Error("the list does not show dibao waiting for review")
 	}
+	_, page = ed.get(policiesPages + "?show=review")
+	if n := strings.Count(page, "<tr data-id="); n != 1 || !strings.Contains(page, `<tr data-id="dibao" class="review">`) {
+		t.Errorf("待审核 lists %d entries", n)
+	}
+	_, page = ed.get(policiesPages + "?show=retired")
+	if n := strings.Count(page, "<tr data-id="); n != 0 || !strings.Contains(page, "没有这种状态的条目") {
+		t.Errorf("已撤下 lists %d entries", n)
+	}
 }
 
 // problemsOf extracts the problems listed on a form page, for failures.
