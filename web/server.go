@@ -183,10 +183,13 @@ func NewServer(cfg Config) (*Server, error) {
 	e.Use(securityHeaders)
 	e.Use(compress())
 	e.Use(middleware.Recover())
-	// Entries may be longer than anything else sent: their routes have a
-	// limit of their own.
+	// Entries may be longer than anything else sent: their routes (the API
+	// and the entry form) have a limit of their own.
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "64K",
-		Skipper: func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, policiesAPI) }}))
+		Skipper: func(c echo.Context) bool {
+			p := c.Request().URL.Path
+			return strings.HasPrefix(p, policiesAPI) || strings.HasPrefix(p, policiesPages+"/")
+		}}))
 	e.Use(sameOrigin)
 	if cfg.RateLimit > 0 {
 		e.Use(s.rateLimit())
@@ -268,6 +271,7 @@ func (s *Server) adminRoutes() {
 	e.POST("/admin/reindex", s.adminReindex, s.adminForm)
 	if s.cfg.Entries != nil {
 		s.entryRoutes(api)
+		s.policyPageRoutes()
 	}
 }
 
