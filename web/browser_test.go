@@ -69,6 +69,7 @@ var browserFlows = []struct {
 	{"suggest", flowSuggest},
 	{"reflow", flowReflow},
 	{"filters", flowFilters},
+	{"worklist", flowWorklist},
 }
 
 // TestBrowser runs every flow with JavaScript on and off, as subtests named

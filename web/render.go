@@ -36,6 +36,7 @@ var pages = map[string][]string{
 	// feedback.go.
 	"feedback_done": {"layout"},
 	"transparency":  {"layout"},
+	"list":          {"layout"},
 }
 
 // pageDescriptions describe each page, for search engines and link
@@ -52,6 +53,7 @@ var pageDescriptions = map[string]string{
 	"admin":         "易查管理：索引状态、信息是否及时、居民的问题和反馈。",
 	"feedback_done": "易查：对政策信息的反馈。",
 	"transparency":  "易查公开居民反馈的数量和处理情况。",
+	"list":          "办事清单：把要办的几项政策和服务的材料、地点和步骤合在一页，可以打印，也可以把链接发给家人。",
 }
 
 // maxDescription bounds a page description, in characters.
@@ -123,9 +125,18 @@ type Page struct {
 	// Here is the path and query of this page, for links that come back.
 	Here  string
 	Query string
-	Data  any
+	// List is the 办事清单 being gathered (?list=), carried on by the
+	// page's links and its search box.
+	List []string
+	Data any
 	// Nonce-free: pages carry no inline script; app.js is loaded from /static.
 }
+
+// ListParam is the list as a ?list= value.
+func (p Page) ListParam() string { return strings.Join(p.List, ",") }
+
+// ListHref is the list's page.
+func (p Page) ListHref() string { return listHref(p.List) }
 
 // Lang is the page's language tag.
 func (p Page) Lang() string {

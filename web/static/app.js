@@ -68,5 +68,32 @@
   document.addEventListener("DOMContentLoaded", function () {
     var inputs = document.querySelectorAll("input[data-suggest]");
     for (var i = 0; i < inputs.length; i++) { setupSuggest(inputs[i]); }
+    // 办事清单: copy the list's link, print the list.
+    document.querySelectorAll("button[data-copy]").forEach(function (b) {
+      var el = document.getElementById(b.getAttribute("data-copy"));
+      if (!el) { return; }
+      b.hidden = false;
+      b.addEventListener("click", function () {
+        var text = el.textContent.trim();
+        var done = function () { b.textContent = "已复制"; };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(text).then(done, function () { selectText(el); });
+        } else {
+          selectText(el);
+          try { if (document.execCommand("copy")) { done(); } } catch (e) { /* the text stays selected */ }
+        }
+      });
+    });
+    document.querySelectorAll("button[data-print]").forEach(function (b) {
+      b.hidden = false;
+      b.addEventListener("click", function () { window.print(); });
+    });
   });
+  function selectText(el) {
+    var r = document.createRange();
+    r.selectNodeContents(el);
+    var s = window.getSelection();
+    s.removeAllRanges();
+    s.addRange(r);
+  }
 })();
