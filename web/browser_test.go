@@ -70,6 +70,7 @@ var browserFlows = []struct {
 	{"reflow", flowReflow},
 	{"filters", flowFilters},
 	{"worklist", flowWorklist},
+	{"print", flowPrint},
 }
 
 // TestBrowser runs every flow with JavaScript on and off, as subtests named
