@@ -365,7 +365,7 @@ func (s *Server) policyPage(c echo.Context) error {
 	v.arrangePlaces(c.QueryParam("residence"))
 	v.List = addToList(pageList(c), p.ID)
 	if s.feedback != nil {
-		form := s.feedback.form(p, c.RealIP())
+		form := s.feedback.form(p, c.RealIP(), c.QueryParam("voted"))
 		v.Feedback = &form
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SearchTimeout)

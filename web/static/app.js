@@ -84,11 +84,47 @@
         }
       });
     });
+    document.querySelectorAll("form.vote").forEach(setupVote);
     document.querySelectorAll("button[data-print]").forEach(function (b) {
       b.hidden = false;
       b.addEventListener("click", function () { window.print(); });
     });
   });
+  // A vote posts in the background and the thanks shows in place, so the
+  // page, and where the person is on it, stay; on any failure the form is
+  // posted as without script.
+  function setupVote(form) {
+    if (!window.fetch || !window.URLSearchParams) { return; }
+    var status = document.getElementById("vote-status");
+    form.addEventListener("submit", function (e) {
+      if (!status) { return; }
+      e.preventDefault();
+      var data = new URLSearchParams(new FormData(form));
+      var b = e.submitter;
+      if (b && b.name) { data.append(b.name, b.value); }
+      var buttons = form.querySelectorAll("button");
+      buttons.forEach(function (x) { x.disabled = true; });
+      fetch(form.action, { method: "POST", body: data, credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, d: d }; }); })
+        .then(function (res) {
+          var msg = res.ok ? res.d.message : res.d.error && res.d.error.message;
+          if (!msg) { throw new Error("no message"); }
+          status.textContent = msg;
+          form.remove();
+          var title = document.getElementById("report-title");
+          if (res.ok && res.d.report && title) { title.focus(); }
+        })
+        .catch(function () {
+          buttons.forEach(function (x) { x.disabled = false; });
+          if (b && b.name) {
+            var h = document.createElement("input");
+            h.type = "hidden"; h.name = b.name; h.value = b.value;
+            form.appendChild(h);
+          }
+          form.submit();
+        });
+    });
+  }
   function selectText(el) {
     var r = document.createRange();
     r.selectNodeContents(el);
