@@ -183,7 +183,7 @@ type feedbackDoneView struct {
 // refuse answers a post that cannot be taken with a page that says why.
 func (f *feedbackRoutes) refuse(c echo.Context, status int, p *corpus.Policy, msg string) error {
 	if wantsJSON(c) {
-		return c.JSON(status, errorBody{Error: errorDetail{Code: codeForStatus(status), Message: msg}})
+		return c.JSON(status, errorBody{Error: errorDetail{Code: codeForStatus(status), Message: f.s.render.text(c, msg)}})
 	}
 	v := feedbackDoneView{Heading: "没能提交", Message: msg, PolicyID: p.ID, PolicyTitle: p.Title, Report: true}
 	return f.s.render.render(c, status, "feedback_done", f.s.page(c, "没能提交", v))
@@ -241,9 +241,9 @@ func (f *feedbackRoutes) vote(c echo.Context) error {
 	if wantsJSON(c) {
 		c.Response().Header().Set("Cache-Control", "no-store")
 		if helpful {
-			return c.JSON(http.StatusOK, voteAnswer{Message: thanksHelpful})
+			return c.JSON(http.StatusOK, voteAnswer{Message: f.s.render.text(c, thanksHelpful)})
 		}
-		return c.JSON(http.StatusOK, voteAnswer{Message: thanksUnhelpful, Report: true})
+		return c.JSON(http.StatusOK, voteAnswer{Message: f.s.render.text(c, thanksUnhelpful), Report: true})
 	}
 	voted := "yes"
 	if !helpful {

@@ -886,10 +886,13 @@ func TestFeedbackFormsBelongToTheirClient(t *testing.T) {
 func TestFeedbackVoteInPlace(t *testing.T) {
 	f := newFeedbackServer(t)
 	vote, _ := f.policyForms("dibao")
-	post := func(helpful string) (int, string) {
+	post := func(helpful string, cookies ...*http.Cookie) (int, string) {
 		req, err := http.NewRequest("POST", f.URL+vote.action, strings.NewReader(url.Values{"token": vote.hidden["token"], "helpful": {helpful}}.Encode()))
 		if err != nil {
 			t.Fatal(err)
+		}
+		for _, c := range cookies {
+			req.AddCookie(c)
 		}
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Accept", "application/json")
@@ -913,5 +916,12 @@ func TestFeedbackVoteInPlace(t *testing.T) {
 	var refused errorBody
 	if err := json.Unmarshal([]byte(body), &refused); err != nil || status != http.StatusTooManyRequests || !strings.Contains(refused.Error.Message, "已经评价过") {
 		t.Errorf("a second vote by script: %d %s", status, body)
+	}
+	// In traditional characters when the person reads them.
+	f.clock.Add(24 * time.Hour)
+	vote, _ = f.policyForms("dibao")
+	status, body = post("yes", &http.Cookie{Name: cookieScript, Value: "t"})
+	if err := json.Unmarshal([]byte(body), &ok); err != nil || status != http.StatusOK || !strings.Contains(ok.Message, "謝謝") {
+		t.Errorf("vote by script in traditional characters: %d %s", status, body)
 	}
 }

@@ -177,6 +177,22 @@ func (r *renderer) render(c echo.Context, status int, name string, p Page) error
 	return c.HTMLBlob(status, out)
 }
 
+// text is a message in the person's script: converted to traditional
+// characters when they asked for them.
+func (r *renderer) text(c echo.Context, s string) string {
+	if !prefs(c).Traditional {
+		return s
+	}
+	cc, err := r.s2t()
+	if err != nil {
+		return s
+	}
+	if t, err := cc.Convert(s); err == nil {
+		return t
+	}
+	return s
+}
+
 // convertedAttrs are the attributes whose text a person reads.
 var convertedAttrs = map[string]bool{"title": true, "placeholder": true, "aria-label": true, "alt": true, "content": true, "data-label": true}
 
