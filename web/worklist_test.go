@@ -200,6 +200,14 @@ func TestListPages(t *testing.T) {
 	if !strings.Contains(body, `?list=laonian-zonghe-jintie">`) {
 		t.Errorf("hits' links do not keep the list")
 	}
+	// The site's own GET forms keep it too.
+	for _, path := range []string{"/match?list=laonian-zonghe-jintie", "/advanced?list=laonian-zonghe-jintie",
+		"/policies/laonian-zonghe-jintie?list=laonian-zonghe-jintie"} {
+		_, body := s.fetch(t, path)
+		if n := strings.Count(body, `<input type="hidden" name="list" value="laonian-zonghe-jintie">`); n == 0 {
+			t.Errorf("%s: no form keeps the list", path)
+		}
+	}
 	_, body = s.fetch(t, "/match?age=75&list=laonian-zonghe-jintie")
 	if !strings.Contains(body, "已在<a href=\"/list?ids=laonian-zonghe-jintie\">办事清单</a>中") || !strings.Contains(body, "加入清单") {
 		t.Errorf("the wizard's hits lack their list links")
