@@ -40,6 +40,7 @@ var pages = map[string][]string{
 	// feedback.go.
 	"feedback_done": {"layout"},
 	"transparency":  {"layout"},
+	"list":          {"layout"},
 }
 
 // pageDescriptions describe each page, for search engines and link
@@ -59,6 +60,7 @@ var pageDescriptions = map[string]string{
 	"admin_policy_edit":    "易查管理：编辑一个政策或服务条目。",
 	"admin_policy_preview": "易查管理：预览条目并按情形检验办理条件。",
 	"transparency":         "易查公开居民反馈的数量和处理情况。",
+	"list":                 "办事清单：把要办的几项政策和服务的材料、地点和步骤合在一页，可以打印，也可以把链接发给家人。",
 }
 
 // maxDescription bounds a page description, in characters.
@@ -133,9 +135,18 @@ type Page struct {
 	// its name heads the page.
 	Site  string
 	Query string
-	Data  any
+	// List is the 办事清单 being gathered (?list=), carried on by the
+	// page's links and its search box.
+	List []string
+	Data any
 	// Nonce-free: pages carry no inline script; app.js is loaded from /static.
 }
+
+// ListParam is the list as a ?list= value.
+func (p Page) ListParam() string { return strings.Join(p.List, ",") }
+
+// ListHref is the list's page.
+func (p Page) ListHref() string { return listHref(p.List) }
 
 // Lang is the page's language tag.
 func (p Page) Lang() string {
@@ -181,6 +192,22 @@ func (r *renderer) render(c echo.Context, status int, name string, p Page) error
 		out = conv
 	}
 	return c.HTMLBlob(status, out)
+}
+
+// text is a message in the person's script: converted to traditional
+// characters when they asked for them.
+func (r *renderer) text(c echo.Context, s string) string {
+	if !prefs(c).Traditional {
+		return s
+	}
+	cc, err := r.s2t()
+	if err != nil {
+		return s
+	}
+	if t, err := cc.Convert(s); err == nil {
+		return t
+	}
+	return s
 }
 
 // convertedAttrs are the attributes whose text a person reads.

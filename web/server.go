@@ -230,6 +230,7 @@ func (s *Server) residentRoutes() {
 	e.Match(getAndHead, "/advanced", s.advancedPage)
 	e.Match(getAndHead, "/documents", s.documentsPage)
 	e.Match(getAndHead, "/documents/:id", s.documentPage)
+	e.Match(getAndHead, "/list", s.listPage)
 	e.Match(getAndHead, "/prefs", s.setPrefs)
 	e.Match(getAndHead, "/static/*", s.render.static.handler())
 	e.Match(getAndHead, "/favicon.ico", s.render.static.favicon())
