@@ -357,8 +357,7 @@ func (s *Server) policyPage(c echo.Context) error {
 	v := policyView{P: p, Expired: p.Expired(s.cfg.Now()), Conditions: corpus.Describe(p.Eligible)}
 	v.arrangePlaces(c.QueryParam("residence"))
 	if s.feedback != nil {
-		form := s.feedback.form(p, c.RealIP())
-		v.Feedback = &form
+		v.Feedback = s.feedback.form(c.Request().Context(), p, c.RealIP())
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SearchTimeout)
 	defer cancel()

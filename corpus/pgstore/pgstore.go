@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -61,12 +62,36 @@ const migrationLock = 0x79696368 // "yich"
 // transaction that notifies Channel with the new version on commit.
 type Store struct {
 	pool *pgxpool.Pool
+	conn *pgx.ConnConfig // for the listening connection
 	url  string
 	name string
+
+	mu       sync.Mutex
+	migrated bool
 }
+
+// ConnectTimeout bounds connecting to the database (a database that accepts
+// connections but never answers would otherwise hang every caller), unless
+// the URL sets connect_timeout.
+const ConnectTimeout = 5 * time.Second
 
 // Open connects to the database at url and migrates its schema.
 func Open(ctx context.Context, url string) (*Store, error) {
+	s, err := New(url)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Connect(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// New returns the store of the database at url without connecting to it:
+// Connect, or any first use, connects and migrates the schema. A replica
+// can so start while its database is unreachable.
+func New(url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database url: %w", err)
@@ -74,17 +99,33 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if cfg.MaxConns > 8 {
 		cfg.MaxConns = 8
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
+	}
+	// Pooled connections are checked before use: after a restart of the
+	// database they are dead, and the first query on each would fail.
+	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	cc := cfg.ConnConfig
-	s := &Store{pool: pool, url: url, name: fmt.Sprintf("postgres://%s@%s:%d/%s", cc.User, cc.Host, cc.Port, cc.Database)}
-	if err := s.migrate(ctx); err != nil {
-		pool.Close()
-		return nil, err
+	return &Store{pool: pool, conn: cc.Copy(), url: url, name: fmt.Sprintf("postgres://%s@%s:%d/%s", cc.User, cc.Host, cc.Port, cc.Database)}, nil
+}
+
+// Connect connects to the database and migrates its schema, once: after
+// it has succeeded it returns nil at once.
+func (s *Store) Connect(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.migrated {
+		return nil
 	}
-	return s, nil
+	if err := s.migrate(ctx); err != nil {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	s.migrated = true
+	return nil
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -128,6 +169,9 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Version returns the latest corpus version, 0 when there is none.
 func (s *Store) Version(ctx context.Context) (int64, error) {
+	if err := s.Connect(ctx); err != nil {
+		return 0, err
+	}
 	var v int64
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM corpus_versions`).Scan(&v)
 	return v, err
@@ -152,6 +196,9 @@ func (s *Store) PushShrinking(ctx context.Context, c *corpus.Corpus, origin stri
 }
 
 func (s *Store) push(ctx context.Context, c *corpus.Corpus, origin string, shrink bool) (version int64, stored bool, err error) {
+	if err := s.Connect(ctx); err != nil {
+		return 0, false, err
+	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		version, stored, err = pushTx(ctx, tx, c, origin, shrink)
 		return err
@@ -245,6 +292,9 @@ func pushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string, shr
 // Load reads and checks the latest version; the corpus carries its
 // version.
 func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
+	if err := s.Connect(ctx); err != nil {
+		return nil, fmt.Errorf("load corpus: %w", err)
+	}
 	var version int64
 	var fp string
 	var buf bytes.Buffer
@@ -325,9 +375,10 @@ func (s *Store) Listen(ctx context.Context, notify func(version int64), lost fun
 }
 
 func (s *Store) listenOnce(ctx context.Context, notify func(int64), connected func()) error {
-	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	conn, err := pgx.Connect(cctx, s.url)
-	cancel()
+	if err := s.Connect(ctx); err != nil {
+		return err
+	}
+	conn, err := pgx.ConnectConfig(ctx, s.conn)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,11 @@ type FollowOptions struct {
 	// Push, if set, stores the replica's configured corpus as a new
 	// version before an admin's reindex, so that every replica follows it.
 	Push func(ctx context.Context) error
-	Log  *slog.Logger
+	// Unreachable is why the store could not be reached when the replica
+	// started, if it could not: the replica serves its local index, in
+	// step as far as it can tell, and follows once the store answers.
+	Unreachable error
+	Log         *slog.Logger
 }
 
 // Follower keeps a Service in step with a shared corpus store: on a newer
@@ -46,8 +50,10 @@ type Follower struct {
 	mu         sync.Mutex
 	latest     int64     // the store's latest version, as last seen
 	behindFrom time.Time // when the served index was first seen behind latest
-	caughtUp   bool      // the served index has matched the store once
-	storeErr   error     // the last error reading the store
+	// caughtUp: the served index has matched the store once, or served
+	// while the store could not be reached (as during an outage).
+	caughtUp bool
+	storeErr error // why the store cannot be read now; nil when it can
 }
 
 // NewFollower returns a follower of src for svc; Run starts it.
@@ -61,7 +67,11 @@ func NewFollower(svc *Service, src Watched, opts FollowOptions) *Follower {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &Follower{svc: svc, src: src, opts: opts, wake: make(chan struct{}, 1)}
+	f := &Follower{svc: svc, src: src, opts: opts, wake: make(chan struct{}, 1)}
+	if opts.Unreachable != nil {
+		f.storeErr, f.caughtUp = opts.Unreachable, true
+	}
+	return f
 }
 
 // served returns the store version of the served index (0 if none).
@@ -74,6 +84,9 @@ func (f *Follower) seen(v int64) {
 	f.mu.Lock()
 	if v > f.latest {
 		f.latest = v
+	}
+	if f.storeErr != nil {
+		f.opts.Log.Info("the corpus store can be read again", "version", v)
 	}
 	f.storeErr = nil
 	f.mu.Unlock()
@@ -91,9 +104,7 @@ func (f *Follower) Run(ctx context.Context) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		f.src.Listen(ctx, f.seen, func(err error) {
-			f.opts.Log.Warn("lost the corpus store's notifications; reconnecting", "error", err)
-		})
+		f.src.Listen(ctx, f.seen, f.unreachable)
 	}()
 	defer wg.Wait()
 	tick := time.NewTicker(f.opts.Poll)
@@ -107,17 +118,28 @@ func (f *Follower) Run(ctx context.Context) {
 		case <-tick.C:
 			v, err := f.src.Version(ctx)
 			if err != nil {
-				f.mu.Lock()
-				f.storeErr = err
-				f.mu.Unlock()
 				if ctx.Err() == nil {
-					f.opts.Log.Warn("reading the corpus version", "error", err)
+					f.unreachable(err)
 				}
 				continue
 			}
 			f.seen(v)
 		}
 	}
+}
+
+// unreachable records that the store cannot be read (a poll failed, or the
+// listening connection was lost) and logs it once, not at every retry. The
+// served index stays in service: a replica that has not caught up yet
+// counts as in step, as it would during an outage.
+func (f *Follower) unreachable(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.storeErr == nil {
+		f.opts.Log.Warn("the corpus store cannot be read; serving the current index and retrying", "error", err)
+	}
+	f.storeErr = err
+	f.caughtUp = true
 }
 
 // step rebuilds while the served index is behind the latest version seen.
@@ -169,14 +191,14 @@ func (f *Follower) waitBuild(ctx context.Context) {
 }
 
 // Ready reports whether the replica is in step: it has served the store's
-// latest version once, and is not behind a newer one for longer than MaxLag.
+// latest version once (or served its index while the store could not be
+// read), and is not behind a newer one for longer than MaxLag. A store
+// that cannot be read does not make it unready: its index still serves.
 func (f *Follower) Ready(context.Context) error {
 	served := f.served()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
-	case !f.caughtUp && f.storeErr != nil:
-		return fmt.Errorf("the corpus store cannot be read: %w", f.storeErr)
 	case !f.caughtUp:
 		return fmt.Errorf("catching up with the corpus store: serving version %d, latest %d", served, f.latest)
 	case served < f.latest && !f.behindFrom.IsZero() && time.Since(f.behindFrom) > f.opts.MaxLag:

@@ -90,7 +90,16 @@ type ServiceOptions struct {
 	// LoadTimeout bounds loading (and so validating) the corpus, at start,
 	// when catching up and on every reindex; zero means DefaultLoadTimeout.
 	LoadTimeout time.Duration
+	// Offline says the source cannot be read now (its database is down):
+	// the active index serves without catching up (a Follower does once
+	// the source can be read), and without one OpenService returns
+	// ErrNoIndex instead of trying to load the source.
+	Offline bool
 }
+
+// ErrNoIndex is returned by OpenService, offline, when the data directory
+// holds no index to serve.
+var ErrNoIndex = errors.New("no index to serve in the data directory")
 
 // OpenService serves the active index of store if there is one (so a
 // restart answers at once, on the last good index), else builds one from
@@ -124,12 +133,18 @@ func OpenService(ctx context.Context, store *index.Store, source corpus.Source, 
 		}
 		s.record(c, m)
 		log.Info("serving the active index", "docs", m.Docs, "dir", m.Dir, "built", m.BuiltAt)
+		if opts.Offline {
+			return s, nil
+		}
 		s.builds.Add(1)
 		go func() {
 			defer s.builds.Done()
 			s.catchUp()
 		}()
 		return s, nil
+	}
+	if opts.Offline {
+		return nil, ErrNoIndex
 	}
 	c, err = s.load(ctx)
 	if err != nil {
