@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"yicha/search/live"
 )
 
 // metrics are the server's Prometheus series, in a registry of its own.
@@ -60,7 +62,23 @@ func newMetrics(s *Server) *metrics {
 				}),
 		)
 	}
+	if r := s.cfg.Replica; r != nil {
+		version := func(name, help string, v func(live.Status) int64) prometheus.Collector {
+			return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(v(r.Status())) })
+		}
+		m.reg.MustRegister(
+			version("yicha_corpus_store_version", "The shared corpus store's latest version, as last seen.", func(st live.Status) int64 { return st.StoreVersion }),
+			version("yicha_corpus_index_version", "The corpus version the served index was built from.", func(st live.Status) int64 { return st.IndexVersion }),
+			version("yicha_corpus_rejected_version", "The latest corpus version this replica refused (its corpus has problems); 0 when none.",
+				func(st live.Status) int64 { return st.RejectedVersion }),
+		)
+	}
 	return m
+}
+
+// Replica is the follower of a shared corpus store, as /metrics sees it.
+type Replica interface {
+	Status() live.Status
 }
 
 // observe counts every request by its route pattern (never its path or

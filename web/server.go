@@ -60,6 +60,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Ready, if set, adds a readiness condition to /readyz.
 	Ready func(context.Context) error
+	// Replica, if set, is the follower of a shared corpus store: /metrics
+	// shows its versions.
+	Replica Replica
 	// RateLimit is the requests per second each client may make (0: no
 	// limit); RateBurst how many it may make at once (0: a default).
 	RateLimit float64

@@ -144,7 +144,7 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 	if pg != nil {
 		defer pg.Close()
 	}
-	svc, unreachable, err := openService(ctx, store, src, pg, unreachable, live.ServiceOptions{Log: log, Now: env.now, Progress: buildProgress(log)},
+	svc, unreachable, err := openService(ctx, store, src, pg, unreachable, live.ServiceOptions{Log: log, Now: env.now, Progress: buildProgress(log), Followed: pg != nil},
 		func() error { return seedEmpty(ctx, env, &f, pg, log) })
 	if err != nil && ctx.Err() != nil {
 		return nil // stopped while waiting for the corpus store
@@ -376,6 +376,7 @@ func follow(ctx context.Context, env *cli, f *serveFlags, svc *live.Service, pg 
 	done := make(chan struct{})
 	go func() { defer close(done); fol.Run(fctx) }()
 	cfg.Ready = fol.Ready
+	cfg.Replica = fol
 	if cfg.Admin != nil {
 		cfg.Admin = fol
 	}

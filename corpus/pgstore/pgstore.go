@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -250,6 +251,9 @@ func pushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string, shr
 	}
 	sum.Write(reg)
 	fp := hex.EncodeToString(sum.Sum(nil))[:16]
+	if err := checkStored(ctx, c, lines, reg); err != nil {
+		return 0, false, err
+	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 		return 0, false, err
 	}
@@ -289,6 +293,35 @@ func pushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string, shr
 	return version, true, nil
 }
 
+// checkStored runs on the stored form of c — its lines as Load will read
+// them back, in id order with the registry's — the checks every replica
+// runs on what it loads, so that a version the replicas would refuse is
+// never stored.
+func checkStored(ctx context.Context, c *corpus.Corpus, lines [][]byte, reg []byte) error {
+	type row struct {
+		id   string
+		body []byte
+	}
+	rows := make([]row, 0, len(lines)+1)
+	for i, p := range c.Policies {
+		rows = append(rows, row{p.ID, lines[i]})
+	}
+	if reg != nil {
+		rows = append(rows, row{documentsRow, reg})
+	}
+	// PostgreSQL orders the ids by the database's collation; entry ids are
+	// lower-case ASCII, which every collation orders the same, and where
+	// the registry's row falls does not matter to the reader.
+	slices.SortFunc(rows, func(a, b row) int { return strings.Compare(a.id, b.id) })
+	var buf bytes.Buffer
+	for _, r := range rows {
+		buf.Write(r.body)
+		buf.WriteByte('\n')
+	}
+	_, err := readStored(ctx, "the pushed corpus", buf.Bytes())
+	return err
+}
+
 // Load reads and checks the latest version; the corpus carries its
 // version.
 func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
@@ -306,18 +339,19 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT body FROM corpus_policies WHERE version = $1 ORDER BY id`, version)
+		rows, err := tx.Query(ctx, `SELECT id, body FROM corpus_policies WHERE version = $1 ORDER BY id`, version)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var body string
-			if err := rows.Scan(&body); err != nil {
+			var id, body string
+			if err := rows.Scan(&id, &body); err != nil {
 				return err
 			}
 			if strings.ContainsAny(body, "\n") {
-				return fmt.Errorf("version %d: an entry holds a line break", version)
+				return &corpus.CheckError{Problems: corpus.Problems{{File: fmt.Sprintf("%s#v%d", s.name, version),
+					Message: fmt.Sprintf("entry %q holds a line break", id)}}}
 			}
 			buf.WriteString(body)
 			buf.WriteByte('\n')
@@ -330,8 +364,21 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 		}
 		return nil, fmt.Errorf("load corpus from %s: %w", s.name, err)
 	}
-	name := fmt.Sprintf("%s#v%d", s.name, version)
-	ps, docs, probs, err := corpus.ReadJSONLEntries(ctx, name, &buf)
+	c, err := readStored(ctx, fmt.Sprintf("%s#v%d", s.name, version), buf.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	c.Fingerprint = fp
+	c.Version = version
+	return c, nil
+}
+
+// readStored reads and checks a version in its stored form, the entries'
+// JSON lines (and the registry's) in id order: what every replica runs on
+// what it loads, and every push on what it is about to store. Problems
+// come back as a *corpus.CheckError.
+func readStored(ctx context.Context, name string, jsonl []byte) (*corpus.Corpus, error) {
+	ps, docs, probs, err := corpus.ReadJSONLEntries(ctx, name, bytes.NewReader(jsonl))
 	if err != nil {
 		return nil, err
 	}
@@ -339,15 +386,14 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 	// Versions stored before the registry get one rebuilt from their
 	// resolved basis.
 	probs = append(probs, corpus.Check(ps, nil, docs)...)
+	if len(ps) == 0 && len(probs) == 0 {
+		probs = append(probs, corpus.Problem{File: name, Message: "the version holds no entries"})
+	}
 	if len(probs) > 0 {
 		return nil, &corpus.CheckError{Problems: probs}
 	}
-	if len(ps) == 0 {
-		return nil, fmt.Errorf("%s: version %d holds no entries", s.name, version)
-	}
-	c := corpus.NewCorpus(ps, fp)
+	c := corpus.NewCorpus(ps, "")
 	c.Documents = docs
-	c.Version = version
 	return c, nil
 }
 

@@ -182,3 +182,35 @@ func TestPushRefusesAShrunkenCorpus(t *testing.T) {
 		t.Errorf("PushShrinking = %v, %v", stored, err)
 	}
 }
+
+// TestPushRunsTheReplicasChecks: a corpus that the replicas would refuse
+// on loading — here an entry without a title, as a writer that skipped
+// validation would push — is refused with its problems, and not stored.
+func TestPushRunsTheReplicasChecks(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	emb, err := corpus.Embedded().Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, _, err := db.Push(ctx, emb, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := append([]*corpus.Policy(nil), emb.Policies...)
+	cp := *ps[3]
+	cp.Title = ""
+	ps[3] = &cp
+	bad := corpus.NewCorpus(ps, "")
+	bad.Documents = emb.Documents
+	var ce *corpus.CheckError
+	if _, _, err := db.Push(ctx, bad, "test"); !errors.As(err, &ce) || len(ce.Problems) == 0 {
+		t.Fatalf("pushing an entry without a title = %v, want a CheckError", err)
+	}
+	if v, _ := db.Version(ctx); v != v1 {
+		t.Errorf("a refused push stored version %d", v)
+	}
+	if _, _, err := db.PushShrinking(ctx, bad, "test"); !errors.As(err, &ce) {
+		t.Errorf("PushShrinking of an entry without a title = %v", err)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"yicha/corpus"
 )
 
 // Watched is a shared corpus store a replica follows: it tells the latest
@@ -54,6 +56,9 @@ type Follower struct {
 	// while the store could not be reached (as during an outage).
 	caughtUp bool
 	storeErr error // why the store cannot be read now; nil when it can
+	// rejected is the latest version this replica refused (its corpus
+	// has problems): it does not count as lag, and is not tried again.
+	rejected int64
 }
 
 // NewFollower returns a follower of src for svc; Run starts it.
@@ -142,15 +147,20 @@ func (f *Follower) unreachable(err error) {
 	f.caughtUp = true
 }
 
-// step rebuilds while the served index is behind the latest version seen.
+// step rebuilds while the served index is behind the latest version seen
+// that has not been rejected. A version whose corpus has problems is
+// rejected (one log line; status and metrics show it) and not tried again:
+// the next version is. After another failure it tries again at the next
+// poll, or at once on a notification.
 func (f *Follower) step(ctx context.Context) {
 	for ctx.Err() == nil {
-		f.mu.Lock()
-		latest := f.latest
-		f.mu.Unlock()
 		served := f.served()
 		f.mu.Lock()
-		if latest == 0 || served >= latest {
+		latest := f.latest
+		if served >= f.rejected {
+			f.rejected = 0 // a newer version serves: the rejection is over
+		}
+		if latest == 0 || served >= latest || latest <= f.rejected {
 			if latest != 0 {
 				f.caughtUp = true
 			}
@@ -164,15 +174,26 @@ func (f *Follower) step(ctx context.Context) {
 		f.mu.Unlock()
 		f.opts.Log.Info("the corpus store has a newer version; rebuilding", "served", served, "latest", latest)
 		_, err := f.svc.Reindex(ctx, true)
+		var ce *corpus.CheckError
 		switch {
+		case err == nil:
 		case errors.Is(err, ErrBusy):
 			f.waitBuild(ctx)
-		case err != nil && ctx.Err() != nil:
+		case ctx.Err() != nil:
 			return
-		case err != nil:
+		case errors.As(err, &ce):
+			f.mu.Lock()
+			f.rejected = latest
+			f.behindFrom = time.Time{}
+			f.mu.Unlock()
+			f.opts.Log.Error("corpus version rejected: its corpus has problems; serving the last good index until a newer version",
+				"rejected", latest, "served", served, "problems", len(ce.Problems), "error", err)
+		default:
 			f.opts.Log.Error("rebuild from the corpus store failed; serving the last good index", "error", err)
-			select { // try again at the next poll or notification
+			select { // try again at the next poll, or at once on a notification
 			case <-ctx.Done():
+			case <-f.wake:
+				continue
 			case <-time.After(f.opts.Poll):
 			}
 			return
@@ -201,7 +222,7 @@ func (f *Follower) Ready(context.Context) error {
 	switch {
 	case !f.caughtUp:
 		return fmt.Errorf("catching up with the corpus store: serving version %d, latest %d", served, f.latest)
-	case served < f.latest && !f.behindFrom.IsZero() && time.Since(f.behindFrom) > f.opts.MaxLag:
+	case served < f.latest && f.latest > f.rejected && !f.behindFrom.IsZero() && time.Since(f.behindFrom) > f.opts.MaxLag:
 		return fmt.Errorf("serving corpus version %d, %s behind version %d", served, time.Since(f.behindFrom).Round(time.Second), f.latest)
 	}
 	return nil
@@ -212,6 +233,7 @@ func (f *Follower) Status() Status {
 	st := f.svc.Status()
 	f.mu.Lock()
 	st.StoreVersion = f.latest
+	st.RejectedVersion = f.rejected
 	f.mu.Unlock()
 	return st
 }
