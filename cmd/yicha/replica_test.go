@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -141,5 +145,109 @@ func TestReplicaRejectsABadVersion(t *testing.T) {
 	})
 	if got := r.metric(t, "yicha_corpus_rejected_version"); got != 0 {
 		t.Errorf("yicha_corpus_rejected_version = %v after the fix", got)
+	}
+}
+
+// TestConcurrentCorpusPushesOneRefused runs two `corpus push` at once,
+// each with an edit of its own and both based on version 1: one stores
+// version 2, the other is refused with a message naming both versions.
+func TestConcurrentCorpusPushesOneRefused(t *testing.T) {
+	db := clusterDB(t)
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	replicaCorpus(t, bin, db, filepath.Join(dir, "v1.jsonl"), "最低生活保障 第一版")
+	var cmds []*exec.Cmd
+	var outs []*bytes.Buffer
+	for i, title := range []string{"最低生活保障 甲的修改", "最低生活保障 乙的修改"} {
+		file := filepath.Join(dir, fmt.Sprintf("edit%d.jsonl", i))
+		replicaCorpus(t, bin, "", file, title)
+		cmd := exec.Command(bin, "corpus", "push", "--db", db, "--corpus", file, "--based-on", "1")
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		cmds, outs = append(cmds, cmd), append(outs, &out)
+	}
+	for _, cmd := range cmds {
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var pushed, refused int
+	for i, cmd := range cmds {
+		err := cmd.Wait()
+		out := outs[i].String()
+		switch {
+		case err == nil && strings.Contains(out, "as version 2"):
+			pushed++
+		case err != nil && strings.Contains(out, "version 2 was stored since version 1") && strings.Contains(out, "nothing pushed"):
+			refused++
+		default:
+			t.Errorf("push %d: %v\n%s", i, err, out)
+		}
+	}
+	if pushed != 1 || refused != 1 {
+		t.Fatalf("%d pushed, %d refused; want one each", pushed, refused)
+	}
+	store, err := pgstore.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if v, _ := store.Version(context.Background()); v != 2 {
+		t.Errorf("the store holds version %d, want 2", v)
+	}
+}
+
+// TestReplicaPushRefusedWhenStale: an admin's reindex on a replica that
+// pushes its --corpus is based on the version the replica serves; while
+// it still builds a newer one (held here by the test hook), the push is
+// refused: 409 with both versions, and nothing is stored.
+func TestReplicaPushRefusedWhenStale(t *testing.T) {
+	db := clusterDB(t)
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "corpus.jsonl")
+	// Large enough to be built in several batches, so that a build holds.
+	push := func(file, title string) {
+		bigCorpus(t, file, 4, title)
+		if out, err := exec.Command(bin, "corpus", "push", "--db", db, "--corpus", file).CombinedOutput(); err != nil {
+			t.Fatalf("corpus push: %v\n%s", err, out)
+		}
+	}
+	push(file, "最低生活保障 第一版")
+	r := &replica{addr: freeAddr(t)}
+	r.args = []string{"serve", "--db", db, "--addr", r.addr, "--data", filepath.Join(dir, "data"), "--corpus", file, "--rate-limit", "0"}
+	os.Setenv(HoldBuildEnv, "2") // the first build is at start; hold the second
+	r.start(t, bin)
+	os.Unsetenv(HoldBuildEnv)
+	waitUntil(t, "ready", r.logs, 90*time.Second, r.ready)
+	push(filepath.Join(dir, "other.jsonl"), "最低生活保障 别人的修改")
+	r.logs.WaitFor(t, "build held", "build=2")
+
+	bigCorpus(t, file, 4, "最低生活保障 本机的修改")
+	req, _ := http.NewRequest("POST", "http://"+r.addr+"/api/admin/reindex", nil)
+	req.Header.Set("Authorization", "Bearer cluster-token-of-thirty-two-characters")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Error struct {
+			Code, Message string
+		}
+		BasedOn int64 `json:"based_on"`
+		Latest  int64 `json:"latest"`
+	}
+	json.NewDecoder(resp.Body).Decode(&body)
+	if resp.StatusCode != http.StatusConflict || body.Error.Code != "stale" || body.BasedOn != 1 || body.Latest != 2 {
+		t.Errorf("reindex while version 2 is still being built = %d %+v, want 409 stale based on 1, latest 2", resp.StatusCode, body)
+	}
+	store, err := pgstore.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if v, _ := store.Version(context.Background()); v != 2 {
+		t.Errorf("the store holds version %d after a refused push, want 2", v)
 	}
 }

@@ -297,7 +297,7 @@ func seedEmpty(ctx context.Context, env *cli, f *serveFlags, pg *pgstore.Store, 
 	if err != nil || v != 0 {
 		return err
 	}
-	if v, _, err = pushCorpus(ctx, &f.common, pg, env.now(), false); err != nil {
+	if v, _, err = pushCorpus(ctx, &f.common, pg, env.now(), 0, false); err != nil {
 		return fmt.Errorf("seeding the empty corpus store: %w", err)
 	}
 	log.Info("seeded the empty corpus store", "corpus", f.corpusName(), "version", v)
@@ -366,8 +366,8 @@ func openSiteStore(ctx context.Context, f *serveFlags, unreachable error) (sites
 func follow(ctx context.Context, env *cli, f *serveFlags, svc *live.Service, pg *pgstore.Store, unreachable error, log *slog.Logger, cfg *web.Config) (stop func()) {
 	opts := live.FollowOptions{Poll: f.poll, MaxLag: f.maxLag, Log: log, Unreachable: unreachable}
 	if f.corpusDir != "" {
-		opts.Push = func(ctx context.Context) error {
-			_, _, err := pushCorpus(ctx, &f.common, pg, env.now(), false)
+		opts.Push = func(ctx context.Context, basedOn int64) error {
+			_, _, err := pushCorpus(ctx, &f.common, pg, env.now(), basedOn, false)
 			return err
 		}
 	}

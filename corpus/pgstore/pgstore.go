@@ -183,25 +183,29 @@ func (s *Store) Version(ctx context.Context) (int64, error) {
 // commit. A corpus identical to the latest version is not stored again:
 // Push returns that version and false.
 //
-// A corpus that would shrink the latest version by more than MaxShrink of
-// its entries is refused with a *ShrinkError (a truncated file or a wrong
-// directory pushed by mistake would empty every replica); PushShrinking
-// stores it anyway.
-func (s *Store) Push(ctx context.Context, c *corpus.Corpus, origin string) (version int64, stored bool, err error) {
-	return s.push(ctx, c, origin, false)
+// basedOn names the version the corpus was made from (0: an empty store):
+// if another version has been stored since, the push is refused with a
+// *StaleError, so that a push never silently replaces an edit it has not
+// seen. A corpus that would shrink the latest version by more than
+// MaxShrink of its entries is refused with a *ShrinkError (a truncated file
+// or a wrong directory pushed by mistake would empty every replica);
+// PushShrinking stores it anyway. Every push runs, on the corpus as it
+// would be stored, the checks a replica runs when it loads a version.
+func (s *Store) Push(ctx context.Context, c *corpus.Corpus, origin string, basedOn int64) (version int64, stored bool, err error) {
+	return s.push(ctx, c, origin, basedOn, false)
 }
 
 // PushShrinking is Push without the check on shrinking.
-func (s *Store) PushShrinking(ctx context.Context, c *corpus.Corpus, origin string) (version int64, stored bool, err error) {
-	return s.push(ctx, c, origin, true)
+func (s *Store) PushShrinking(ctx context.Context, c *corpus.Corpus, origin string, basedOn int64) (version int64, stored bool, err error) {
+	return s.push(ctx, c, origin, basedOn, true)
 }
 
-func (s *Store) push(ctx context.Context, c *corpus.Corpus, origin string, shrink bool) (version int64, stored bool, err error) {
+func (s *Store) push(ctx context.Context, c *corpus.Corpus, origin string, basedOn int64, shrink bool) (version int64, stored bool, err error) {
 	if err := s.Connect(ctx); err != nil {
 		return 0, false, err
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		version, stored, err = pushTx(ctx, tx, c, origin, shrink)
+		version, stored, err = pushTx(ctx, tx, c, origin, basedOn, shrink)
 		return err
 	})
 	if err != nil {
@@ -209,6 +213,19 @@ func (s *Store) push(ctx context.Context, c *corpus.Corpus, origin string, shrin
 	}
 	return version, stored, nil
 }
+
+// StaleError refuses a push based on a version older than the latest.
+type StaleError struct {
+	BasedOn, Latest int64
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("version %d was stored since version %d, which this push was based on; nothing pushed (push again based on version %d to replace it)",
+		e.Latest, e.BasedOn, e.Latest)
+}
+
+// Versions returns the version the push was based on and the latest.
+func (e *StaleError) Versions() (basedOn, latest int64) { return e.BasedOn, e.Latest }
 
 // MaxShrink is the largest share of the latest version's entries a push
 // may drop without saying so (PushShrinking).
@@ -228,11 +245,16 @@ func (e *ShrinkError) Error() string {
 
 // PushTx is Push within a transaction of the caller's, in the same
 // database: the new version is stored, and notified, only if it commits.
+// The caller's transaction decides what it is based on (the entry store
+// checks every change against the entry's state under its own locks).
 func PushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string) (version int64, stored bool, err error) {
-	return pushTx(ctx, tx, c, origin, false)
+	return pushTx(ctx, tx, c, origin, anyBase, false)
 }
 
-func pushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string, shrink bool) (version int64, stored bool, err error) {
+// anyBase is the basedOn of a push that replaces whatever is latest.
+const anyBase = -1
+
+func pushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string, basedOn int64, shrink bool) (version int64, stored bool, err error) {
 	lines := make([][]byte, len(c.Policies))
 	sum := sha256.New()
 	for i, p := range c.Policies {
@@ -266,6 +288,9 @@ func pushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string, shr
 	}
 	if latestFP == fp {
 		return latest, false, nil
+	}
+	if basedOn != anyBase && basedOn != latest {
+		return 0, false, &StaleError{BasedOn: basedOn, Latest: latest}
 	}
 	if !shrink && latest > 0 && float64(len(c.Policies)) < (1-MaxShrink)*float64(latestEntries) {
 		return 0, false, &ShrinkError{Version: latest, Latest: latestEntries, Entries: len(c.Policies)}

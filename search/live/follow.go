@@ -30,8 +30,10 @@ type FollowOptions struct {
 	// ready before it has once served the store's latest version.
 	MaxLag time.Duration
 	// Push, if set, stores the replica's configured corpus as a new
-	// version before an admin's reindex, so that every replica follows it.
-	Push func(ctx context.Context) error
+	// version before an admin's reindex, so that every replica follows it,
+	// if the store's latest version is still basedOn (else it fails with
+	// an error that has a Versions() (basedOn, latest int64) method).
+	Push func(ctx context.Context, basedOn int64) error
 	// Unreachable is why the store could not be reached when the replica
 	// started, if it could not: the replica serves its local index, in
 	// step as far as it can tell, and follows once the store answers.
@@ -241,36 +243,41 @@ func (f *Follower) Status() Status {
 // Reindex is the admin's reindex on this replica: with a Push option it
 // first stores the replica's configured corpus in the shared store (every
 // replica then follows the notification), then rebuilds from the store.
+// The push is based on the version this replica serves (or has rejected,
+// if newer): when the store holds a newer one — another admin's push, or
+// a version still being built here — it is refused as stale, and the
+// admin sees both versions instead of replacing an edit unseen.
 func (f *Follower) Reindex(ctx context.Context, wait bool) (Status, error) {
-	if f.svc.Status().Building {
-		return f.Status(), ErrBusy
+	if f.opts.Push == nil {
+		_, err := f.svc.Reindex(ctx, wait)
+		return f.Status(), err
 	}
-	if f.opts.Push != nil {
-		if err := f.opts.Push(ctx); err != nil {
-			f.svc.fail(err)
+	served := f.served()
+	f.mu.Lock()
+	basedOn := max(served, f.rejected)
+	f.mu.Unlock()
+	if err := f.opts.Push(ctx, basedOn); err != nil {
+		f.svc.fail(err)
+		return f.Status(), err
+	}
+	v, err := f.src.Version(ctx)
+	if err != nil {
+		return f.Status(), err
+	}
+	f.seen(v)
+	// The push's notification may have started this replica's rebuild
+	// already: then the admin waits for that one.
+	for {
+		_, err := f.svc.Reindex(ctx, wait)
+		if !errors.Is(err, ErrBusy) {
 			return f.Status(), err
 		}
-		v, err := f.src.Version(ctx)
-		if err != nil {
-			return f.Status(), err
+		if !wait {
+			return f.Status(), nil
 		}
-		f.seen(v)
-		// The push's notification may have started this replica's rebuild
-		// already: then the admin waits for that one.
-		for {
-			_, err := f.svc.Reindex(ctx, wait)
-			if !errors.Is(err, ErrBusy) {
-				return f.Status(), err
-			}
-			if !wait {
-				return f.Status(), nil
-			}
-			f.waitBuild(ctx)
-			if f.served() >= v || ctx.Err() != nil {
-				return f.Status(), ctx.Err()
-			}
+		f.waitBuild(ctx)
+		if f.served() >= v || ctx.Err() != nil {
+			return f.Status(), ctx.Err()
 		}
 	}
-	_, err := f.svc.Reindex(ctx, wait)
-	return f.Status(), err
 }

@@ -196,7 +196,10 @@ func TestFollowerReadinessBoundsTheLag(t *testing.T) {
 
 func TestFollowerAdminReindexPushesFirst(t *testing.T) {
 	m, base, svc, f := newFollowed(t, FollowOptions{Poll: time.Hour})
-	f.opts.Push = func(ctx context.Context) error {
+	f.opts.Push = func(ctx context.Context, basedOn int64) error {
+		if v, _ := m.Version(ctx); basedOn != v {
+			t.Errorf("the push is based on version %d, the replica serves %d", basedOn, v)
+		}
 		m.push(t, base, "管理员推送的标题")
 		return nil
 	}
@@ -206,7 +209,7 @@ func TestFollowerAdminReindexPushesFirst(t *testing.T) {
 	}
 	waitFor(t, "the pushed title is served", 5*time.Second, func() bool { return firstTitle(t, svc, base.Policies[0].ID) == "管理员推送的标题" })
 	bad := errors.New("a corpus with problems")
-	f.opts.Push = func(context.Context) error { return bad }
+	f.opts.Push = func(context.Context, int64) error { return bad }
 	waitFor(t, "idle", 5*time.Second, func() bool { return !svc.Status().Building })
 	if _, err := f.Reindex(context.Background(), true); !errors.Is(err, bad) {
 		t.Errorf("Reindex after a failed push = %v", err)
