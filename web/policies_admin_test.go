@@ -102,7 +102,7 @@ func newEntryServer(t *testing.T, pg bool) *entryServer {
 	t.Cleanup(func() { svc.Close() })
 	var admin Admin = svc
 	if pg {
-		fol := live.NewFollower(svc, pgs, live.FollowOptions{Log: log})
+		fol := live.NewFollower(svc, watchedPG{pgs}, live.FollowOptions{Log: log})
 		done := make(chan struct{})
 		go func() { defer close(done); fol.Run(ctx) }()
 		t.Cleanup(func() { cancel(); <-done })
@@ -423,4 +423,11 @@ func TestEntriesAPIRefusesBadInput(t *testing.T) {
 	if list.Drafts != 0 || len(list.Entries) != 154 {
 		t.Errorf("after the bad requests: %d drafts, %d entries", list.Drafts, len(list.Entries))
 	}
+}
+
+// watchedPG is the corpus store as a follower watches it (as serve wires it).
+type watchedPG struct{ *pgstore.Store }
+
+func (w watchedPG) Listen(ctx context.Context, l live.Listener) {
+	w.Store.Listen(ctx, pgstore.Listener(l))
 }

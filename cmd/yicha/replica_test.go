@@ -28,6 +28,15 @@ type replicaStatus struct {
 	RejectedVersion int64  `json:"rejected_version"`
 	LastError       string `json:"last_error"`
 	Problems        []any  `json:"problems"`
+	Database        *struct {
+		Reachable        bool      `json:"reachable"`
+		Error            string    `json:"error"`
+		Listening        bool      `json:"listening"`
+		LastHeartbeat    time.Time `json:"last_heartbeat"`
+		Reconnects       int       `json:"listener_reconnects"`
+		LastNotification time.Time `json:"last_notification"`
+		LagVersions      int64     `json:"lag_versions"`
+	} `json:"database"`
 }
 
 func (r *replica) status(t *testing.T) replicaStatus {
@@ -249,5 +258,81 @@ func TestReplicaPushRefusedWhenStale(t *testing.T) {
 	defer store.Close()
 	if v, _ := store.Version(context.Background()); v != 2 {
 		t.Errorf("the store holds version %d after a refused push, want 2", v)
+	}
+}
+
+// TestReplicaDatabaseHealth reads the database's health in status and
+// metrics: reachable, listening with heartbeats, the last notification;
+// the listener's backend killed is noticed and reconnected within the
+// heartbeat; the database closed to connections shows as unreachable
+// while /readyz stays 200, and reachable again once it is open.
+func TestReplicaDatabaseHealth(t *testing.T) {
+	db := clusterDB(t)
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "corpus.jsonl")
+	replicaCorpus(t, bin, db, file, "最低生活保障 第一版")
+	const beat = 300 * time.Millisecond
+	r := startReplica(t, bin, db, filepath.Join(dir, "data"), "--db-heartbeat", beat.String(), "--poll", "200ms")
+	waitUntil(t, "ready", r.logs, 90*time.Second, r.ready)
+	healthy := func() bool {
+		h := r.status(t).Database
+		return h != nil && h.Reachable && h.Listening && !h.LastHeartbeat.IsZero()
+	}
+	waitUntil(t, "reachable and listening", r.logs, 10*time.Second, healthy)
+	first := r.status(t).Database.LastHeartbeat
+	waitUntil(t, "a later heartbeat", r.logs, 10*beat, func() bool { return r.status(t).Database.LastHeartbeat.After(first) })
+	if r.metric(t, "yicha_db_reachable") != 1 || r.metric(t, "yicha_db_listener_up") != 1 || r.metric(t, "yicha_db_last_heartbeat_timestamp_seconds") <= 0 {
+		t.Errorf("metrics of a healthy database:\n%v %v", r.metric(t, "yicha_db_reachable"), r.metric(t, "yicha_db_listener_up"))
+	}
+	if h := r.status(t).Database; !h.LastNotification.IsZero() || h.LagVersions != 0 {
+		t.Errorf("before any push: %+v", h)
+	}
+	replicaCorpus(t, bin, db, file, "最低生活保障 第二版")
+	waitUntil(t, "the notification recorded and served", r.logs, 30*time.Second, func() bool {
+		st := r.status(t)
+		return !st.Database.LastNotification.IsZero() && st.IndexVersion == 2
+	})
+	if r.metric(t, "yicha_db_last_notification_timestamp_seconds") <= 0 {
+		t.Error("no yicha_db_last_notification_timestamp_seconds after a push")
+	}
+
+	// The listener's backend killed: noticed and reconnected within the
+	// heartbeat bound.
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var killed bool
+	if err := conn.QueryRow(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`,
+		pgstore.ListenerName).Scan(&killed); err != nil || !killed {
+		t.Fatalf("killing the listener: %v, %v", killed, err)
+	}
+	took := waitUntil(t, "the killed listener reconnected", r.logs, 2*beat+2*time.Second, func() bool {
+		h := r.status(t).Database
+		return h.Reconnects == 1 && h.Listening
+	})
+	t.Logf("the killed listener was back in %s", took.Round(time.Millisecond))
+	if r.metric(t, "yicha_db_listener_reconnects") != 1 {
+		t.Errorf("yicha_db_listener_reconnects = %v", r.metric(t, "yicha_db_listener_reconnects"))
+	}
+
+	allowConnections(t, db, false)
+	waitUntil(t, "unreachable shown", r.logs, 10*time.Second, func() bool {
+		h := r.status(t).Database
+		return !h.Reachable && !h.Listening && h.Error != ""
+	})
+	if r.metric(t, "yicha_db_reachable") != 0 || r.metric(t, "yicha_db_listener_up") != 0 {
+		t.Error("metrics of an unreachable database")
+	}
+	if code := r.readyz(); code != 200 {
+		t.Errorf("/readyz = %d while the database is closed", code)
+	}
+	allowConnections(t, db, true)
+	waitUntil(t, "reachable and listening again", r.logs, 15*time.Second, healthy)
+	if n := strings.Count(r.logs.String(), "the corpus store cannot be read"); n != 1 {
+		t.Errorf("%d log lines on the outage, want 1:\n%s", n, r.logs)
 	}
 }

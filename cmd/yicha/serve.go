@@ -31,7 +31,7 @@ type serveFlags struct {
 	addr, tokenFile, adminsFile, logFormat, proxyHeader, db, dbFile string
 	proxies                                                         prefixList
 	rateLimit                                                       float64
-	maxLag, poll, drain                                             time.Duration
+	maxLag, poll, drain, heartbeat                                  time.Duration
 	cookieSecure                                                    bool
 	queryLogDays                                                    int
 	cacheBytes                                                      int64
@@ -86,6 +86,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dbFile, "db-file", "", "file holding the PostgreSQL URL instead of --db, so that its password is in neither the process list nor the environment")
 	fs.DurationVar(&f.maxLag, "max-lag", 30*time.Second, "with --db: how long the index may stay behind a newer corpus version and still be ready")
 	fs.DurationVar(&f.poll, "poll", 5*time.Second, "with --db: how often the corpus version is polled besides notifications")
+	fs.DurationVar(&f.heartbeat, "db-heartbeat", pgstore.DefaultHeartbeat, "with --db: how often the listening connection is checked; one silent for two heartbeats is made again")
 }
 
 // runServe serves the site: it listens at once (alive, not ready), opens
@@ -364,14 +365,15 @@ func openSiteStore(ctx context.Context, f *serveFlags, unreachable error) (sites
 // admin token, its admin: an admin's reindex pushes --corpus (when given)
 // to the store first. The returned func stops following.
 func follow(ctx context.Context, env *cli, f *serveFlags, svc *live.Service, pg *pgstore.Store, unreachable error, log *slog.Logger, cfg *web.Config) (stop func()) {
-	opts := live.FollowOptions{Poll: f.poll, MaxLag: f.maxLag, Log: log, Unreachable: unreachable}
+	opts := live.FollowOptions{Poll: f.poll, MaxLag: f.maxLag, Log: log, Unreachable: unreachable, Now: env.now}
 	if f.corpusDir != "" {
 		opts.Push = func(ctx context.Context, basedOn int64) error {
 			_, _, err := pushCorpus(ctx, &f.common, pg, env.now(), basedOn, false)
 			return err
 		}
 	}
-	fol := live.NewFollower(svc, pg, opts)
+	pg.Heartbeat = f.heartbeat
+	fol := live.NewFollower(svc, watched{pg}, opts)
 	fctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); fol.Run(fctx) }()
@@ -381,6 +383,13 @@ func follow(ctx context.Context, env *cli, f *serveFlags, svc *live.Service, pg 
 		cfg.Admin = fol
 	}
 	return func() { cancel(); <-done }
+}
+
+// watched is the corpus store as the follower watches it.
+type watched struct{ *pgstore.Store }
+
+func (w watched) Listen(ctx context.Context, l live.Listener) {
+	w.Store.Listen(ctx, pgstore.Listener(l))
 }
 
 // buildProgress logs a build's progress at every tenth of the way, so

@@ -6,6 +6,7 @@ package pgstore
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -66,6 +67,11 @@ type Store struct {
 	conn *pgx.ConnConfig // for the listening connection
 	url  string
 	name string
+
+	// Heartbeat is how often a listener checks that its connection
+	// delivers notifications (DefaultHeartbeat when zero); set it before
+	// Listen.
+	Heartbeat time.Duration
 
 	mu       sync.Mutex
 	migrated bool
@@ -422,19 +428,44 @@ func readStored(ctx context.Context, name string, jsonl []byte) (*corpus.Corpus,
 	return c, nil
 }
 
-// Listen calls notify with the latest version each time it (re)connects,
-// and with the version each notification on Channel carries, until ctx
-// ends. It keeps one connection of its own, reconnecting with a backoff
-// from 100 ms doubling to 5 s; lost reports the error of a lost connection.
-func (s *Store) Listen(ctx context.Context, notify func(version int64), lost func(error)) {
+// Listener receives what Listen hears; any func may be nil.
+type Listener struct {
+	// Connected is called on every (re)connect with the latest version.
+	Connected func(version int64)
+	// Notified is called with the version each notification carries.
+	Notified func(version int64)
+	// Heartbeat is called each time the listening connection delivers the
+	// store's own heartbeat notification: it is alive.
+	Heartbeat func()
+	// Lost is called when the connection is lost, cannot be made, or has
+	// stalled (no heartbeat for two intervals); Listen reconnects.
+	Lost func(error)
+}
+
+// DefaultHeartbeat is how often a listener checks its connection unless
+// Store.Heartbeat says otherwise.
+const DefaultHeartbeat = 10 * time.Second
+
+// ListenerName is the application_name of the listening connection, as
+// pg_stat_activity shows it.
+const ListenerName = "yicha-listener"
+
+// Listen listens for new versions until ctx ends, on a connection of its
+// own, reconnecting with a backoff from 100 ms doubling to 5 s. A
+// connection can stall without an error (a network path that drops
+// everything, a database host that hangs): every heartbeat interval the
+// store notifies a channel of its own through its pool, and a listening
+// connection that delivers nothing for two intervals is dropped and made
+// again.
+func (s *Store) Listen(ctx context.Context, l Listener) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := s.listenOnce(ctx, notify, func() { backoff = 100 * time.Millisecond })
+		err := s.listenOnce(ctx, l, func() { backoff = 100 * time.Millisecond })
 		if ctx.Err() != nil {
 			return
 		}
-		if lost != nil {
-			lost(err)
+		if l.Lost != nil {
+			l.Lost(err)
 		}
 		select {
 		case <-ctx.Done():
@@ -445,31 +476,83 @@ func (s *Store) Listen(ctx context.Context, notify func(version int64), lost fun
 	}
 }
 
-func (s *Store) listenOnce(ctx context.Context, notify func(int64), connected func()) error {
+// ErrStalled reports a listening connection that delivered no heartbeat.
+var ErrStalled = errors.New("the listening connection stalled: no heartbeat")
+
+func (s *Store) heartbeat() time.Duration {
+	if s.Heartbeat > 0 {
+		return s.Heartbeat
+	}
+	return DefaultHeartbeat
+}
+
+func (s *Store) listenOnce(ctx context.Context, l Listener, reset func()) error {
 	if err := s.Connect(ctx); err != nil {
 		return err
 	}
-	conn, err := pgx.ConnectConfig(ctx, s.conn)
+	interval := s.heartbeat()
+	cfg := s.conn.Copy()
+	cfg.RuntimeParams["application_name"] = ListenerName
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
-		return err
-	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		conn.Close(cctx)
+	}()
+	// A channel of this listener's own, so that no other replica's
+	// heartbeat counts as this connection's.
+	var b [6]byte
+	rand.Read(b[:])
+	beat := "yicha_heartbeat_" + hex.EncodeToString(b[:])
+	setup, cancel := context.WithTimeout(ctx, 2*interval)
+	defer cancel()
 	var v int64
-	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM corpus_versions`).Scan(&v); err != nil {
+	if _, err := conn.Exec(setup, "LISTEN "+Channel+"; LISTEN "+beat); err != nil {
 		return err
 	}
-	connected()
-	notify(v)
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return err
+	if err := conn.QueryRow(setup, `SELECT coalesce(max(version), 0) FROM corpus_versions`).Scan(&v); err != nil {
+		return err
+	}
+	reset()
+	if l.Connected != nil {
+		l.Connected(v)
+	}
+	beats, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-beats.Done():
+				return
+			case <-t.C:
+				bctx, cancel := context.WithTimeout(beats, interval)
+				s.pool.Exec(bctx, `SELECT pg_notify($1, '')`, beat) // a failure shows as a missed heartbeat
+				cancel()
+			}
 		}
-		if v, err := strconv.ParseInt(n.Payload, 10, 64); err == nil {
-			notify(v)
+	}()
+	for {
+		wctx, cancel := context.WithTimeout(ctx, 2*interval)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil && errors.Is(wctx.Err(), context.DeadlineExceeded):
+			return fmt.Errorf("%w for %s", ErrStalled, 2*interval)
+		case err != nil:
+			return err
+		case n.Channel == beat:
+			if l.Heartbeat != nil {
+				l.Heartbeat()
+			}
+		case n.Channel == Channel:
+			if v, err := strconv.ParseInt(n.Payload, 10, 64); err == nil && l.Notified != nil {
+				l.Notified(v)
+			}
 		}
 	}
 }

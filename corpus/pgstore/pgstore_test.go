@@ -93,7 +93,7 @@ func TestPostgresPushNotifiesAndPrunes(t *testing.T) {
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	got := make(chan int64, 16)
-	go db.Listen(lctx, func(v int64) { got <- v }, nil)
+	go db.Listen(lctx, Listener{Connected: func(v int64) { got <- v }, Notified: func(v int64) { got <- v }})
 	if v := <-got; v != 0 {
 		t.Fatalf("first version on connect = %d, want 0", v)
 	}

@@ -15,9 +15,37 @@ import (
 // version when asked, and (Listen) as soon as a new one is committed.
 type Watched interface {
 	Version(ctx context.Context) (int64, error)
-	// Listen calls notify with the latest version on every (re)connect
-	// and each time a new version is committed, until ctx ends.
-	Listen(ctx context.Context, notify func(version int64), lost func(error))
+	// Listen reports to l, until ctx ends, every (re)connect with the
+	// latest version, each committed version, each heartbeat its
+	// connection delivers, and each loss of that connection.
+	Listen(ctx context.Context, l Listener)
+}
+
+// Listener receives what a Watched store's Listen hears.
+type Listener struct {
+	Connected func(version int64)
+	Notified  func(version int64)
+	Heartbeat func()
+	Lost      func(error)
+}
+
+// StoreHealth is what a replica knows of its shared corpus store.
+type StoreHealth struct {
+	// Reachable: the last read of the store (a poll, the listener's
+	// connect) succeeded; Error says why not.
+	Reachable bool   `json:"reachable"`
+	Error     string `json:"error,omitempty"`
+	// Listening: the listening connection is up, and delivered its last
+	// heartbeat at LastHeartbeat; Reconnects counts its losses.
+	Listening     bool      `json:"listening"`
+	LastHeartbeat time.Time `json:"last_heartbeat,omitzero"`
+	Reconnects    int       `json:"listener_reconnects"`
+	// LastNotification is when the last new version was notified.
+	LastNotification time.Time `json:"last_notification,omitzero"`
+	// LagVersions and LagSeconds are how far, and for how long, the
+	// served index is behind the latest version (rejected ones aside).
+	LagVersions int64   `json:"lag_versions"`
+	LagSeconds  float64 `json:"lag_seconds"`
 }
 
 // FollowOptions tune a Follower.
@@ -39,6 +67,8 @@ type FollowOptions struct {
 	// step as far as it can tell, and follows once the store answers.
 	Unreachable error
 	Log         *slog.Logger
+	// Now is the clock of the times in the status; nil means time.Now.
+	Now func() time.Time
 }
 
 // Follower keeps a Service in step with a shared corpus store: on a newer
@@ -61,6 +91,11 @@ type Follower struct {
 	// rejected is the latest version this replica refused (its corpus
 	// has problems): it does not count as lag, and is not tried again.
 	rejected int64
+	// The listener, as Listen reports it.
+	listening        bool
+	lastHeartbeat    time.Time
+	lastNotification time.Time
+	reconnects       int
 }
 
 // NewFollower returns a follower of src for svc; Run starts it.
@@ -73,6 +108,9 @@ func NewFollower(svc *Service, src Watched, opts FollowOptions) *Follower {
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	f := &Follower{svc: svc, src: src, opts: opts, wake: make(chan struct{}, 1)}
 	if opts.Unreachable != nil {
@@ -111,7 +149,39 @@ func (f *Follower) Run(ctx context.Context) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		f.src.Listen(ctx, f.seen, f.unreachable)
+		f.src.Listen(ctx, Listener{
+			Connected: func(v int64) {
+				f.mu.Lock()
+				f.listening, f.lastHeartbeat = true, f.opts.Now()
+				f.mu.Unlock()
+				f.seen(v)
+			},
+			Notified: func(v int64) {
+				f.mu.Lock()
+				f.lastNotification = f.opts.Now()
+				f.mu.Unlock()
+				f.seen(v)
+			},
+			Heartbeat: func() {
+				f.mu.Lock()
+				f.lastHeartbeat = f.opts.Now()
+				f.mu.Unlock()
+			},
+			Lost: func(err error) {
+				f.mu.Lock()
+				wasListening := f.listening
+				if wasListening {
+					f.reconnects++
+				}
+				f.listening = false
+				f.mu.Unlock()
+				if wasListening {
+					f.opts.Log.Warn("lost the corpus store's listening connection; reconnecting", "error", err)
+					return
+				}
+				f.unreachable(err) // it could not connect
+			},
+		})
 	}()
 	defer wg.Wait()
 	tick := time.NewTicker(f.opts.Poll)
@@ -230,13 +300,26 @@ func (f *Follower) Ready(context.Context) error {
 	return nil
 }
 
-// Status is the service's status with the served and the latest version.
+// Status is the service's status with the served and the latest version,
+// and the store's health.
 func (f *Follower) Status() Status {
 	st := f.svc.Status()
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	st.StoreVersion = f.latest
 	st.RejectedVersion = f.rejected
-	f.mu.Unlock()
+	h := &StoreHealth{Reachable: f.storeErr == nil, Listening: f.listening, LastHeartbeat: f.lastHeartbeat,
+		Reconnects: f.reconnects, LastNotification: f.lastNotification}
+	if f.storeErr != nil {
+		h.Error = f.storeErr.Error()
+	}
+	if f.latest > st.IndexVersion && f.latest > f.rejected {
+		h.LagVersions = f.latest - st.IndexVersion
+		if !f.behindFrom.IsZero() {
+			h.LagSeconds = time.Since(f.behindFrom).Seconds()
+		}
+	}
+	st.Store = h
 	return st
 }
 

@@ -48,11 +48,11 @@ func (m *memStore) Version(context.Context) (int64, error) {
 	return int64(len(m.versions)), nil
 }
 
-func (m *memStore) Listen(ctx context.Context, notify func(int64), lost func(error)) {
+func (m *memStore) Listen(ctx context.Context, l Listener) {
 	v, _ := m.Version(ctx)
-	notify(v)
+	l.Connected(v)
 	m.mu.Lock()
-	m.subs = append(m.subs, notify)
+	m.subs = append(m.subs, l.Notified)
 	m.mu.Unlock()
 	<-ctx.Done()
 }

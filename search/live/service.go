@@ -58,6 +58,8 @@ type Status struct {
 	// because its corpus has problems (LastError and Problems say which),
 	// until a newer version serves.
 	RejectedVersion int64 `json:"rejected_version,omitempty"`
+	// Store is the shared corpus store's health, as the replica sees it.
+	Store *StoreHealth `json:"database,omitempty"`
 }
 
 // Service keeps an engine serving the active index of a data directory and
