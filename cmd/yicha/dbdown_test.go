@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"yicha/corpus"
+	"yicha/web/admins"
 )
 
 // replicaCorpus writes the embedded corpus with dibao's title changed to a
@@ -155,8 +156,23 @@ func TestReplicaStartsWithoutTheDatabase(t *testing.T) {
 	const line = "the corpus store cannot be reached; serving the local index and connecting in the background"
 	refused := "postgres://postgres@" + freeAddr(t) + "/yicha?sslmode=disable"
 	silent := "postgres://postgres@" + silentListener(t) + "/yicha?sslmode=disable&connect_timeout=1"
-	for _, c := range []struct{ name, db string }{{"refused", refused}, {"silent", silent}} {
-		r := startReplica(t, bin, c.db, data)
+	hash, err := admins.HashTokenWith("named-admin-token-of-thirty-two-chars", admins.Params{Memory: 64, Time: 1, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminsFile := filepath.Join(dir, "admins.yaml")
+	if err := os.WriteFile(adminsFile, []byte(fmt.Sprintf("admins: [{name: 李强, role: publisher, token_hash: '%s'}]\n", hash)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, db string
+		extra    []string
+	}{
+		{"refused", refused, nil},
+		{"silent", silent, nil},
+		{"silent, with named admins (the entry store in the database too)", silent, []string{"--admins", adminsFile}},
+	} {
+		r := startReplica(t, bin, c.db, data, c.extra...)
 		took := waitUntil(t, c.name+": ready on the local index", r.logs, 30*time.Second, r.ready)
 		if got := r.title("dibao"); got != "最低生活保障 第一版" {
 			t.Errorf("%s: serves %q", c.name, got)

@@ -131,14 +131,14 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 	defer ln.close()
 	log.Info("listening; opening the index", "addr", ln.url())
 
-	entries, err := openEntries(ctx, env, &f, log)
+	entries, unreachable, err := openEntries(ctx, env, &f, log)
 	if err != nil {
 		return err
 	}
 	if entries != nil {
 		defer entries.Close()
 	}
-	src, pg, unreachable, err := openSource(ctx, env, &f, log, entries)
+	src, pg, unreachable, err := openSource(ctx, env, &f, log, entries, unreachable)
 	if err != nil {
 		return err
 	}
@@ -264,9 +264,10 @@ func (l *listener) shutdown(log *slog.Logger, h *web.Server, drain time.Duration
 // openSource returns where the corpus comes from: with --db the shared
 // store (an empty one is seeded with --corpus, else the embedded corpus),
 // else the entry store, else --corpus. A store that cannot be reached
-// within its connect timeout is no error: unreachable says why, and the
-// replica starts on its local index (openService).
-func openSource(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger, entries entrystore.Store) (src corpus.Source, pg *pgstore.Store, unreachable, err error) {
+// within its connect timeout (or that down says is down) is no error:
+// unreachable says why, and the replica starts on its local index
+// (openService).
+func openSource(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger, entries entrystore.Store, down error) (src corpus.Source, pg *pgstore.Store, unreachable, err error) {
 	if f.db == "" {
 		if entries != nil {
 			return entrystore.Source(entries), nil, nil, nil
@@ -276,6 +277,9 @@ func openSource(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger, 
 	}
 	if pg, err = pgstore.New(f.db); err != nil {
 		return nil, nil, nil, err
+	}
+	if down != nil { // the entry store found the database down just now
+		return pg, pg, down, nil
 	}
 	if err := pg.Connect(ctx); err != nil {
 		if ctx.Err() != nil {
