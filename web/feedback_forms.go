@@ -53,8 +53,10 @@ type feedbackRoutes struct {
 	s     *Server
 	store sitestore.Store
 
-	mu     sync.Mutex
-	secret []byte // read from the store on first need
+	mu       sync.Mutex
+	secret   []byte // read from the store on first need
+	failed   error  // why reading it last failed, at failedAt
+	failedAt time.Time
 }
 
 // newFeedback serves feedback from the store; its secret is read on first
@@ -65,20 +67,33 @@ func (s *Server) newFeedback() (*feedbackRoutes, error) {
 	return &feedbackRoutes{s: s, store: s.cfg.Records}, nil
 }
 
-// formKeyWait is how long a policy page waits for the store's secret, the
-// first time, before it shows the page without its feedback forms.
-const formKeyWait = time.Second
+// formKeyWait is how long a policy page waits for the store's secret
+// before it shows the page without its feedback forms; after a failure
+// the secret is not asked for again for keyRetry, so that pages do not
+// each wait while the database is down.
+const (
+	formKeyWait = time.Second
+	keyRetry    = 5 * time.Second
+)
 
-// key returns the store's secret, read once.
+// key returns the store's secret, read once. Requests read it at the same
+// time if they must: the store makes it once and returns the same to all.
 func (f *feedbackRoutes) key(ctx context.Context) ([]byte, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.secret != nil {
-		return f.secret, nil
+	secret, failed, failedAt := f.secret, f.failed, f.failedAt
+	f.mu.Unlock()
+	if secret != nil {
+		return secret, nil
+	}
+	if failed != nil && time.Since(failedAt) < keyRetry {
+		return nil, failed
 	}
 	secret, err := f.store.Secret(ctx)
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err != nil {
-		return nil, fmt.Errorf("feedback secret: %w", err)
+		f.failed, f.failedAt = fmt.Errorf("feedback secret: %w", err), time.Now()
+		return nil, f.failed
 	}
 	f.secret = secret
 	return secret, nil

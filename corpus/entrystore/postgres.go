@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,8 +29,7 @@ type Postgres struct {
 	// published corpus to the replicas' corpus store in its transaction.
 	PushCorpus bool
 
-	mu       sync.Mutex
-	migrated bool
+	migrated atomic.Bool
 }
 
 var _ Store = (*Postgres)(nil)
@@ -126,15 +125,13 @@ func NewPostgres(url string) (*Postgres, error) {
 
 // Connect connects and migrates the tables, once.
 func (s *Postgres) Connect(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.migrated {
+	if s.migrated.Load() {
 		return nil
 	}
 	if err := s.migrate(ctx); err != nil {
 		return fmt.Errorf("entry store: %w", err)
 	}
-	s.migrated = true
+	s.migrated.Store(true)
 	return nil
 }
 

@@ -14,7 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -73,8 +73,7 @@ type Store struct {
 	// Listen.
 	Heartbeat time.Duration
 
-	mu       sync.Mutex
-	migrated bool
+	migrated atomic.Bool
 }
 
 // ConnectTimeout bounds connecting to the database (a database that accepts
@@ -123,15 +122,13 @@ func New(url string) (*Store, error) {
 // Connect connects to the database and migrates its schema, once: after
 // it has succeeded it returns nil at once.
 func (s *Store) Connect(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.migrated {
+	if s.migrated.Load() {
 		return nil
 	}
 	if err := s.migrate(ctx); err != nil {
 		return fmt.Errorf("%s: %w", s.name, err)
 	}
-	s.migrated = true
+	s.migrated.Store(true)
 	return nil
 }
 

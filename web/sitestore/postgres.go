@@ -5,7 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,8 +19,7 @@ import (
 type Postgres struct {
 	pool *pgxpool.Pool
 
-	mu       sync.Mutex
-	migrated bool
+	migrated atomic.Bool
 }
 
 var _ Store = (*Postgres)(nil)
@@ -131,15 +130,13 @@ const connectTimeout = 5 * time.Second
 
 // ready migrates the tables once; every method calls it first.
 func (s *Postgres) ready(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.migrated {
+	if s.migrated.Load() {
 		return nil
 	}
 	if err := s.migrate(ctx); err != nil {
 		return fmt.Errorf("feedback database: %w", err)
 	}
-	s.migrated = true
+	s.migrated.Store(true)
 	return nil
 }
 
