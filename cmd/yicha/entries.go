@@ -44,6 +44,7 @@ func openEntries(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger)
 			return nil, nil, err
 		}
 		pg.PushCorpus = true
+		log.Info("connecting to the entry store", "db", pg.String())
 		if err := pg.Connect(ctx); err != nil {
 			if ctx.Err() != nil {
 				pg.Close()

@@ -281,6 +281,7 @@ func openSource(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger, 
 	if down != nil { // the entry store found the database down just now
 		return pg, pg, down, nil
 	}
+	log.Info("connecting to the corpus store", "db", pg.String())
 	if err := pg.Connect(ctx); err != nil {
 		if ctx.Err() != nil {
 			pg.Close()
