@@ -56,10 +56,11 @@ vulncheck:
 
 # Three `yicha serve --db` replicas behind nginx (installed from Debian when
 # missing) on a throwaway PostgreSQL: an edit, a SIGKILL, a restart under
-# continuous searches, then QPS and p99 with one and three replicas.
+# continuous searches, then QPS and p99 with one and three replicas; and
+# two replicas with named admins: a publish on one reaches both.
 test-cluster:
 	@command -v nginx >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null)
-	YICHA_TEST_CLUSTER=1 ./deploy/dev/with-postgres.sh $(GO) test -count=1 -timeout 15m -run '^TestCluster$$' -v ./cmd/yicha
+	YICHA_TEST_CLUSTER=1 ./deploy/dev/with-postgres.sh $(GO) test -count=1 -timeout 15m -run '^TestCluster(Publish)?$$' -v ./cmd/yicha
 
 # Lighthouse (mobile) and axe-core on home, results, a policy, the wizard,
 # /transparency and a 办事清单 of a local server, axe also with the search

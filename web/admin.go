@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -69,15 +70,34 @@ type problemsBody struct {
 	Lines    []string         `json:"lines"`
 }
 
+// staleError is a push refused because the shared store holds a newer
+// version than the one it was based on.
+type staleError interface {
+	error
+	Versions() (basedOn, latest int64)
+}
+
+// staleBody is the 409 answer to a stale push: both versions.
+type staleBody struct {
+	Error   errorDetail `json:"error"`
+	BasedOn int64       `json:"based_on"`
+	Latest  int64       `json:"latest"`
+}
+
 // apiReindex validates the corpus and starts a build; with ?wait=true it
 // answers when the new index serves. Problems → 422, nothing changes; a
-// build already running → 409.
+// build already running, or a push based on an older version than the
+// shared store's latest → 409.
 func (s *Server) apiReindex(c echo.Context) error {
 	wait := c.QueryParam("wait") == "true" || c.QueryParam("wait") == "1"
 	s.audit(c, currentAdmin(c), AuditReindex, "", "")
 	st, err := s.cfg.Admin.Reindex(c.Request().Context(), wait)
 	var ce *corpus.CheckError
+	var stale staleError
 	switch {
+	case errors.As(err, &stale):
+		based, latest := stale.Versions()
+		return c.JSON(http.StatusConflict, staleBody{Error: errorDetail{Code: "stale", Message: stale.Error()}, BasedOn: based, Latest: latest})
 	case errors.As(err, &ce):
 		body := problemsBody{Error: errorDetail{Code: "invalid_corpus", Message: ce.Error()}, Problems: ce.Problems}
 		for _, p := range ce.Problems {
@@ -161,7 +181,11 @@ func (s *Server) adminReindex(c echo.Context) error {
 	s.audit(c, currentAdmin(c), AuditReindex, "", "")
 	if _, err := s.cfg.Admin.Reindex(c.Request().Context(), false); err != nil {
 		var ce *corpus.CheckError
+		var stale staleError
 		switch {
+		case errors.As(err, &stale):
+			based, latest := stale.Versions()
+			msg = fmt.Sprintf("数据库里已有更新的第 %d 版（本次基于第 %d 版）。为免覆盖别人的修改，没有推送。请先核对第 %d 版的内容，再重新提交。", latest, based, latest)
 		case errors.As(err, &ce):
 			msg = "语料有问题，未重建：见下方错误"
 		case errors.Is(err, live.ErrBusy):

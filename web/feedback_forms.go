@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -49,19 +50,53 @@ var feedbackZone = time.FixedZone("CST", 8*3600)
 // feedbackRoutes serves the feedback forms, the admin queue and the public
 // summary from a store.
 type feedbackRoutes struct {
-	s      *Server
-	store  sitestore.Store
-	secret []byte
+	s     *Server
+	store sitestore.Store
+
+	mu       sync.Mutex
+	secret   []byte // read from the store on first need
+	failed   error  // why reading it last failed, at failedAt
+	failedAt time.Time
 }
 
-// newFeedback reads the store's secret. The policy and admin pages show
-// their feedback parts from the views their handlers fill in.
+// newFeedback serves feedback from the store; its secret is read on first
+// need, so that a replica starts while its database is down. The policy
+// and admin pages show their feedback parts from the views their handlers
+// fill in.
 func (s *Server) newFeedback() (*feedbackRoutes, error) {
-	secret, err := s.cfg.Records.Secret(context.Background())
-	if err != nil {
-		return nil, fmt.Errorf("feedback secret: %w", err)
+	return &feedbackRoutes{s: s, store: s.cfg.Records}, nil
+}
+
+// formKeyWait is how long a policy page waits for the store's secret
+// before it shows the page without its feedback forms; after a failure
+// the secret is not asked for again for keyRetry, so that pages do not
+// each wait while the database is down.
+const (
+	formKeyWait = time.Second
+	keyRetry    = 5 * time.Second
+)
+
+// key returns the store's secret, read once. Requests read it at the same
+// time if they must: the store makes it once and returns the same to all.
+func (f *feedbackRoutes) key(ctx context.Context) ([]byte, error) {
+	f.mu.Lock()
+	secret, failed, failedAt := f.secret, f.failed, f.failedAt
+	f.mu.Unlock()
+	if secret != nil {
+		return secret, nil
 	}
-	return &feedbackRoutes{s: s, store: s.cfg.Records, secret: secret}, nil
+	if failed != nil && time.Since(failedAt) < keyRetry {
+		return nil, failed
+	}
+	secret, err := f.store.Secret(ctx)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err != nil {
+		f.failed, f.failedAt = fmt.Errorf("feedback secret: %w", err), time.Now()
+		return nil, f.failed
+	}
+	f.secret = secret
+	return secret, nil
 }
 
 // routes are the residents' forms, the public summary and, with the admin
@@ -80,9 +115,9 @@ func (f *feedbackRoutes) routes() {
 	}
 }
 
-// sign is a MAC over parts under the store's secret.
-func (f *feedbackRoutes) sign(parts ...string) string {
-	m := hmac.New(sha256.New, f.secret)
+// sign is a MAC over parts under the store's secret key.
+func sign(key []byte, parts ...string) string {
+	m := hmac.New(sha256.New, key)
 	for _, p := range parts {
 		m.Write([]byte(p))
 		m.Write([]byte{0})
@@ -93,14 +128,14 @@ func (f *feedbackRoutes) sign(parts ...string) string {
 // token is the form token of a policy's forms issued to a client at now:
 // the time, and a MAC over it, the policy and the client's address (which
 // the token does not reveal), so a token works for that client only.
-func (f *feedbackRoutes) token(policyID, client string, now time.Time) string {
+func token(key []byte, policyID, client string, now time.Time) string {
 	ts := strconv.FormatInt(now.Unix(), 36)
-	return ts + "." + f.sign("form", policyID, client, ts)
+	return ts + "." + sign(key, "form", policyID, client, ts)
 }
 
 // tokenOK accepts a token issued for this policy to this client within
 // formTokenLifetime.
-func (f *feedbackRoutes) tokenOK(policyID, client, token string, now time.Time) bool {
+func tokenOK(key []byte, policyID, client, token string, now time.Time) bool {
 	ts, mac, ok := strings.Cut(token, ".")
 	if !ok {
 		return false
@@ -113,14 +148,14 @@ func (f *feedbackRoutes) tokenOK(policyID, client, token string, now time.Time) 
 	if age < -time.Minute || age > formTokenLifetime {
 		return false
 	}
-	return hmac.Equal([]byte(mac), []byte(f.sign("form", policyID, client, ts)))
+	return hmac.Equal([]byte(mac), []byte(sign(key, "form", policyID, client, ts)))
 }
 
 // quota counts a client's writes of one kind (and scope, such as a policy)
 // for today under a keyed hash of its address and the day.
-func (f *feedbackRoutes) quota(c echo.Context, kind, scope string, limit int) sitestore.Quota {
+func (f *feedbackRoutes) quota(c echo.Context, key []byte, kind, scope string, limit int) sitestore.Quota {
 	day := f.s.cfg.Now().In(feedbackZone).Format(time.DateOnly)
-	return sitestore.Quota{Key: f.sign("client", kind, scope, c.RealIP(), day), Day: day, Limit: limit, Name: kind}
+	return sitestore.Quota{Key: sign(key, "client", kind, scope, c.RealIP(), day), Day: day, Limit: limit, Name: kind}
 }
 
 // feedbackFormView is what the policy page's feedback forms need.
@@ -156,10 +191,18 @@ func wantsJSON(c echo.Context) bool {
 }
 
 // form is the view of a policy page's feedback forms; voted is the page's
-// ?voted= after a vote without script ("yes" or "no").
-func (f *feedbackRoutes) form(p *corpus.Policy, client, voted string) feedbackFormView {
+// ?voted= after a vote without script ("yes" or "no"). It is nil while the
+// store's secret cannot be read (its database is down): the page then
+// shows no forms.
+func (f *feedbackRoutes) form(ctx context.Context, p *corpus.Policy, client, voted string) *feedbackFormView {
+	ctx, cancel := context.WithTimeout(ctx, formKeyWait)
+	defer cancel()
+	key, err := f.key(ctx)
+	if err != nil {
+		return nil
+	}
 	base := "/policies/" + url.PathEscape(p.ID)
-	v := feedbackFormView{PolicyID: p.ID, Token: f.token(p.ID, client, f.s.cfg.Now()), VoteAction: base + "/helpful",
+	v := &feedbackFormView{PolicyID: p.ID, Token: token(key, p.ID, client, f.s.cfg.Now()), VoteAction: base + "/helpful",
 		ReportAction: base + "/feedback", Reasons: sitestore.Reasons, MaxComment: sitestore.MaxComment}
 	switch voted {
 	case "yes":
@@ -191,15 +234,18 @@ func (f *feedbackRoutes) refuse(c echo.Context, status int, p *corpus.Policy, ms
 
 // postedPolicy finds the policy a form was posted for and checks the form's
 // token; ok is false when a refusal has been sent.
-func (f *feedbackRoutes) postedPolicy(c echo.Context) (p *corpus.Policy, ok bool, err error) {
+func (f *feedbackRoutes) postedPolicy(c echo.Context) (p *corpus.Policy, key []byte, ok bool, err error) {
 	p, err = f.s.cfg.Searcher.Policy(c.Param("id"))
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
-	if !f.tokenOK(p.ID, c.RealIP(), c.FormValue("token"), f.s.cfg.Now()) {
-		return p, false, f.refuse(c, http.StatusForbidden, p, "表单已过期或无效，没有提交。请回到政策页面重新填写。")
+	if key, err = f.key(c.Request().Context()); err != nil {
+		return nil, nil, false, err
 	}
-	return p, true, nil
+	if !tokenOK(key, p.ID, c.RealIP(), c.FormValue("token"), f.s.cfg.Now()) {
+		return p, nil, false, f.refuse(c, http.StatusForbidden, p, "表单已过期或无效，没有提交。请回到政策页面重新填写。")
+	}
+	return p, key, true, nil
 }
 
 // storeError answers what the store refused.
@@ -219,7 +265,7 @@ func (f *feedbackRoutes) storeError(c echo.Context, p *corpus.Policy, err error)
 
 // vote takes 「这条信息对您有帮助吗？」.
 func (f *feedbackRoutes) vote(c echo.Context) error {
-	p, ok, err := f.postedPolicy(c)
+	p, key, ok, err := f.postedPolicy(c)
 	if !ok {
 		return err
 	}
@@ -233,7 +279,7 @@ func (f *feedbackRoutes) vote(c echo.Context) error {
 	}
 	v := sitestore.Vote{PolicyID: p.ID, Category: p.Category, Helpful: helpful, At: f.s.cfg.Now()}
 	// One vote per policy per client a day, and VotesPerDay in all.
-	if err := f.store.AddVote(c.Request().Context(), v, f.quota(c, votePolicyQuota, p.ID, 1), f.quota(c, "vote", "", VotesPerDay)); err != nil {
+	if err := f.store.AddVote(c.Request().Context(), v, f.quota(c, key, votePolicyQuota, p.ID, 1), f.quota(c, key, "vote", "", VotesPerDay)); err != nil {
 		return f.storeError(c, p, err)
 	}
 	// The thanks shows where the person voted: in place with script, else
@@ -255,7 +301,7 @@ func (f *feedbackRoutes) vote(c echo.Context) error {
 // report takes a report: a reason from the list and an optional comment.
 // Only those two fields are read: nothing else a post carries is kept.
 func (f *feedbackRoutes) report(c echo.Context) error {
-	p, ok, err := f.postedPolicy(c)
+	p, key, ok, err := f.postedPolicy(c)
 	if !ok {
 		return err
 	}
@@ -269,7 +315,7 @@ func (f *feedbackRoutes) report(c echo.Context) error {
 	}
 	r := sitestore.Report{PolicyID: p.ID, Category: p.Category, Reason: reason, Comment: comment, CreatedAt: f.s.cfg.Now()}
 	// The report is committed to disk before the answer goes out.
-	if _, err := f.store.AddReport(c.Request().Context(), r, f.quota(c, "report", "", ReportsPerDay)); err != nil {
+	if _, err := f.store.AddReport(c.Request().Context(), r, f.quota(c, key, "report", "", ReportsPerDay)); err != nil {
 		return f.storeError(c, p, err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/policies/"+url.PathEscape(p.ID)+"/feedback/done?kind=report")

@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"yicha/search/live"
 )
 
 // metrics are the server's Prometheus series, in a registry of its own.
@@ -60,7 +62,58 @@ func newMetrics(s *Server) *metrics {
 				}),
 		)
 	}
+	if r := s.cfg.Replica; r != nil {
+		version := func(name, help string, v func(live.Status) int64) prometheus.Collector {
+			return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(v(r.Status())) })
+		}
+		m.reg.MustRegister(
+			version("yicha_corpus_store_version", "The shared corpus store's latest version, as last seen.", func(st live.Status) int64 { return st.StoreVersion }),
+			version("yicha_corpus_index_version", "The corpus version the served index was built from.", func(st live.Status) int64 { return st.IndexVersion }),
+			version("yicha_corpus_rejected_version", "The latest corpus version this replica refused (its corpus has problems); 0 when none.",
+				func(st live.Status) int64 { return st.RejectedVersion }),
+		)
+		health := func(name, help string, v func(*live.StoreHealth) float64) prometheus.Collector {
+			return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+				if h := r.Status().Store; h != nil {
+					return v(h)
+				}
+				return 0
+			})
+		}
+		unix := func(t time.Time) float64 {
+			if t.IsZero() {
+				return 0
+			}
+			return float64(t.UnixNano()) / 1e9
+		}
+		m.reg.MustRegister(
+			health("yicha_db_reachable", "1 while the shared corpus store can be read.", func(h *live.StoreHealth) float64 { return bool01(h.Reachable) }),
+			health("yicha_db_listener_up", "1 while the connection listening for new corpus versions is up.", func(h *live.StoreHealth) float64 { return bool01(h.Listening) }),
+			health("yicha_db_listener_reconnects", "Times the listening connection was lost (or stalled) and made again, since start.",
+				func(h *live.StoreHealth) float64 { return float64(h.Reconnects) }),
+			health("yicha_db_last_heartbeat_timestamp_seconds", "When the listening connection last delivered its heartbeat (Unix time).",
+				func(h *live.StoreHealth) float64 { return unix(h.LastHeartbeat) }),
+			health("yicha_db_last_notification_timestamp_seconds", "When a new corpus version was last notified (Unix time; 0: never).",
+				func(h *live.StoreHealth) float64 { return unix(h.LastNotification) }),
+			health("yicha_corpus_lag_versions", "How many versions the served index is behind the store's latest (rejected ones aside).",
+				func(h *live.StoreHealth) float64 { return float64(h.LagVersions) }),
+			health("yicha_corpus_lag_seconds", "How long the served index has been behind the store's latest version.",
+				func(h *live.StoreHealth) float64 { return h.LagSeconds }),
+		)
+	}
 	return m
+}
+
+func bool01(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Replica is the follower of a shared corpus store, as /metrics sees it.
+type Replica interface {
+	Status() live.Status
 }
 
 // observe counts every request by its route pattern (never its path or

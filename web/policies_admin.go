@@ -258,7 +258,7 @@ func (s *Server) saveDraft(c echo.Context, id string, r changeRequest, status in
 	if len(probs) > 0 {
 		return c.JSON(http.StatusUnprocessableEntity, invalidEntry(id, probs))
 	}
-	e, err := s.cfg.Entries.SaveDraft(ctx, id, body, r.BasedOn, s.change(c, r.Note))
+	e, err := s.entriesOf(c).SaveDraft(ctx, id, body, r.BasedOn, s.change(c, r.Note))
 	if err != nil {
 		return s.changeError(c, err, r)
 	}
@@ -382,7 +382,7 @@ func (s *Server) apiReview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	e, err := s.cfg.Entries.RequestReview(c.Request().Context(), c.Param("id"), r.BasedOn, s.change(c, r.Note))
+	e, err := s.entriesOf(c).RequestReview(c.Request().Context(), c.Param("id"), r.BasedOn, s.change(c, r.Note))
 	if err != nil {
 		return s.changeError(c, err, r)
 	}
@@ -457,7 +457,7 @@ func (s *Server) rebuild(ctx context.Context) (live.Status, error) {
 
 func (s *Server) apiPublish(c echo.Context) error {
 	return s.published(c, func(ctx context.Context, id string, r changeRequest, by entrystore.Change, check entrystore.Check) (*entrystore.Entry, error) {
-		return s.cfg.Entries.Publish(ctx, id, r.BasedOn, by, check)
+		return s.entriesOf(c).Publish(ctx, id, r.BasedOn, by, check)
 	})
 }
 
@@ -466,13 +466,13 @@ func (s *Server) apiRollback(c echo.Context) error {
 		if r.To < 1 {
 			return nil, fmt.Errorf("%w: a rollback names the version to restore (to)", entrystore.ErrInvalid)
 		}
-		return s.cfg.Entries.Rollback(ctx, id, r.To, r.BasedOn, by, check)
+		return s.entriesOf(c).Rollback(ctx, id, r.To, r.BasedOn, by, check)
 	})
 }
 
 func (s *Server) apiRetire(c echo.Context) error {
 	return s.published(c, func(ctx context.Context, id string, r changeRequest, by entrystore.Change, check entrystore.Check) (*entrystore.Entry, error) {
-		return s.cfg.Entries.Retire(ctx, id, r.BasedOn, by, check)
+		return s.entriesOf(c).Retire(ctx, id, r.BasedOn, by, check)
 	})
 }
 

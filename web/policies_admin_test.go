@@ -38,7 +38,10 @@ func testAdmins(t testing.TB) *admins.Set {
 	cheap := admins.Params{Memory: 64, Time: 1, Threads: 1}
 	eh, _ := admins.HashTokenWith(editorToken, cheap)
 	ph, _ := admins.HashTokenWith(publisherToken, cheap)
-	set, err := admins.Parse([]byte(fmt.Sprintf("admins:\n  - {name: 王芳, role: editor, token_hash: %q}\n  - {name: 李强, role: publisher, token_hash: %q}\n", eh, ph)))
+	seh, _ := admins.HashTokenWith(streetEditorToken, cheap)
+	sph, _ := admins.HashTokenWith(streetPublisherToken, cheap)
+	set, err := admins.Parse([]byte(fmt.Sprintf("admins:\n  - {name: 王芳, role: editor, token_hash: %q}\n  - {name: 李强, role: publisher, token_hash: %q}\n"+
+		"  - {name: 张敏, role: editor, site: quyanglu, token_hash: %q}\n  - {name: 赵磊, role: publisher, site: quyanglu, token_hash: %q}\n", eh, ph, seh, sph)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +105,7 @@ func newEntryServer(t *testing.T, pg bool) *entryServer {
 	t.Cleanup(func() { svc.Close() })
 	var admin Admin = svc
 	if pg {
-		fol := live.NewFollower(svc, pgs, live.FollowOptions{Log: log})
+		fol := live.NewFollower(svc, watchedPG{pgs}, live.FollowOptions{Log: log})
 		done := make(chan struct{})
 		go func() { defer close(done); fol.Run(ctx) }()
 		t.Cleanup(func() { cancel(); <-done })
@@ -423,4 +426,11 @@ func TestEntriesAPIRefusesBadInput(t *testing.T) {
 	if list.Drafts != 0 || len(list.Entries) != 154 {
 		t.Errorf("after the bad requests: %d drafts, %d entries", list.Drafts, len(list.Entries))
 	}
+}
+
+// watchedPG is the corpus store as a follower watches it (as serve wires it).
+type watchedPG struct{ *pgstore.Store }
+
+func (w watchedPG) Listen(ctx context.Context, l live.Listener) {
+	w.Store.Listen(ctx, pgstore.Listener(l))
 }

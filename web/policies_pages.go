@@ -502,7 +502,7 @@ func (s *Server) policyFormPost(c echo.Context) error {
 	if isNew {
 		exp = entrystore.Expect{}
 	}
-	saved, err := s.cfg.Entries.SaveDraft(ctx, id, body, exp, s.change(c, v.Form.Note))
+	saved, err := s.entriesOf(c).SaveDraft(ctx, id, body, exp, s.change(c, v.Form.Note))
 	if err != nil {
 		return s.formConflict(c, v, err)
 	}
@@ -512,7 +512,7 @@ func (s *Server) policyFormPost(c echo.Context) error {
 		if cur := saved.Current(); cur != nil {
 			exp.Version = cur.Number
 		}
-		if _, err := s.cfg.Entries.RequestReview(ctx, id, exp, s.change(c, v.Form.Note)); err != nil {
+		if _, err := s.entriesOf(c).RequestReview(ctx, id, exp, s.change(c, v.Form.Note)); err != nil {
 			return s.formConflict(c, v, err)
 		}
 		msg = "草稿已保存，并已提交审核"
@@ -722,7 +722,7 @@ func pageChangeError(err error) (string, bool) {
 func (s *Server) policyReviewPost(c echo.Context) error {
 	id := c.Param("id")
 	note := clean(c.FormValue("note"))
-	_, err := s.cfg.Entries.RequestReview(c.Request().Context(), id, basedOnForm(c), s.change(c, note))
+	_, err := s.entriesOf(c).RequestReview(c.Request().Context(), id, basedOnForm(c), s.change(c, note))
 	msg := "已提交审核"
 	if err != nil {
 		m, ok := pageChangeError(err)
@@ -743,7 +743,7 @@ func (s *Server) policyPublishPost(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
 	note := clean(c.FormValue("note"))
-	_, err := s.cfg.Entries.Publish(ctx, id, basedOnForm(c), s.change(c, note), s.publishCheck(id))
+	_, err := s.entriesOf(c).Publish(ctx, id, basedOnForm(c), s.change(c, note), s.publishCheck(id))
 	if err != nil {
 		m, ok := pageChangeError(err)
 		if !ok {

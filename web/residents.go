@@ -383,8 +383,7 @@ func (s *Server) policyPage(c echo.Context) error {
 	v.arrangePlaces(c.QueryParam("residence"))
 	v.List = addToList(pageList(c), p.ID)
 	if s.feedback != nil {
-		form := s.feedback.form(p, c.RealIP(), c.QueryParam("voted"))
-		v.Feedback = &form
+		v.Feedback = s.feedback.form(c.Request().Context(), p, c.RealIP(), c.QueryParam("voted"))
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SearchTimeout)
 	defer cancel()

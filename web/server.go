@@ -5,6 +5,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -67,6 +68,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Ready, if set, adds a readiness condition to /readyz.
 	Ready func(context.Context) error
+	// Replica, if set, is the follower of a shared corpus store: /metrics
+	// shows its versions.
+	Replica Replica
 	// RateLimit is the requests per second each client may make (0: no
 	// limit); RateBurst how many it may make at once (0: a default).
 	RateLimit float64
@@ -148,6 +152,13 @@ func NewServer(cfg Config) (*Server, error) {
 		}
 		if err := set.AddLegacyToken(cfg.AdminToken); err != nil {
 			return nil, err
+		}
+	}
+	if set != nil {
+		for _, id := range set.Sites() {
+			if _, ok := cfg.Searcher.Corpus().Sites.Get(id); !ok {
+				return nil, fmt.Errorf("admins: site %q is not a site of the corpus", id)
+			}
 		}
 	}
 	if set != nil && set.Len() > 0 {

@@ -2,7 +2,10 @@ package web
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,6 +16,7 @@ import (
 
 	"yicha/corpus"
 	"yicha/corpus/corpustest"
+	"yicha/web/admins"
 )
 
 // TestAPISites: GET /api/sites lists the district, the default, and its
@@ -250,5 +254,83 @@ func TestDraftScopeChecked(t *testing.T) {
 		if code == 422 && len(bad.Fields["scope"]) == 0 {
 			t.Errorf("scope %s, site %q: refused without naming the scope: %s", tc.scope, tc.site, body)
 		}
+	}
+}
+
+// The street admins of testAdmins: 张敏 edits and 赵磊 publishes for
+// 曲阳路街道.
+var (
+	streetEditorToken    = strings.Repeat("z", 40)
+	streetPublisherToken = strings.Repeat("q", 40)
+)
+
+// TestStreetAdmins: a street's admins change that street's entries only —
+// a city or district entry, or an entry moved to another site, is a 403
+// and nothing changes; a district's publisher publishes the street's entry
+// too; an admins file naming a site the corpus does not have stops the
+// server at start.
+func TestStreetAdmins(t *testing.T) {
+	s := newEntryServer(t, false)
+	street := newEntry(t, s, "曲阳路街道测试助餐点")
+	street["scope"], street["site"] = "街道级", "quyanglu"
+	var created ChangeResponse
+	if code, body := s.call(t, "POST", policiesAPI, streetEditorToken, map[string]any{"id": "quyang-test", "entry": street, "note": "街道新增"}, &created); code != http.StatusCreated {
+		t.Fatalf("the street's editor creates its entry: %d %s", code, body)
+	}
+	var pub ChangeResponse
+	if code, body := s.call(t, "POST", policiesAPI+"/quyang-test/publish", streetPublisherToken, map[string]any{"based_on": created.Entry.BasedOn, "note": "发布"}, &pub); code != 200 {
+		t.Fatalf("the street's publisher publishes it: %d %s", code, body)
+	}
+
+	district := newEntry(t, s, "虹口区测试服务")
+	district["scope"], district["site"] = "区级", "hongkou"
+	if code, body := s.call(t, "POST", policiesAPI, streetEditorToken, map[string]any{"id": "hongkou-test", "entry": district}, nil); code != http.StatusForbidden {
+		t.Errorf("the street's editor creates a district entry: %d %s", code, body)
+	}
+	var dibao EntryResponse
+	if code, _ := s.call(t, "GET", policiesAPI+"/dibao", streetEditorToken, nil, &dibao); code != 200 {
+		t.Fatalf("GET dibao = %d", code)
+	}
+	var e map[string]any
+	if err := json.Unmarshal(dibao.Published.Entry, &e); err != nil {
+		t.Fatal(err)
+	}
+	e["title"] = "最低生活保障（街道改）"
+	if code, body := s.call(t, "PUT", policiesAPI+"/dibao/draft", streetEditorToken, map[string]any{"based_on": dibao.BasedOn, "entry": e}, nil); code != http.StatusForbidden {
+		t.Errorf("the street's editor changes a city entry: %d %s", code, body)
+	}
+	// Moving the street's entry to the city is changing a city entry.
+	var cur EntryResponse
+	s.call(t, "GET", policiesAPI+"/quyang-test", streetEditorToken, nil, &cur)
+	var moved map[string]any
+	json.Unmarshal(cur.Published.Entry, &moved)
+	delete(moved, "scope")
+	delete(moved, "site")
+	if code, body := s.call(t, "PUT", policiesAPI+"/quyang-test/draft", streetEditorToken, map[string]any{"based_on": cur.BasedOn, "entry": moved}, nil); code != http.StatusForbidden {
+		t.Errorf("the street's editor makes its entry a city entry: %d %s", code, body)
+	}
+	// A district editor's draft of dibao: the street's publisher may not
+	// publish it, the district's may.
+	var d ChangeResponse
+	if code, body := s.call(t, "PUT", policiesAPI+"/dibao/draft", editorToken, map[string]any{"based_on": dibao.BasedOn, "entry": e}, &d); code != 200 {
+		t.Fatalf("the district's editor drafts dibao: %d %s", code, body)
+	}
+	if code, body := s.call(t, "POST", policiesAPI+"/dibao/publish", streetPublisherToken, map[string]any{"based_on": d.Entry.BasedOn}, nil); code != http.StatusForbidden {
+		t.Errorf("the street's publisher publishes a city entry: %d %s", code, body)
+	}
+	if code, body := s.call(t, "POST", policiesAPI+"/dibao/publish", publisherToken, map[string]any{"based_on": d.Entry.BasedOn}, nil); code != 200 {
+		t.Errorf("the district's publisher publishes it: %d %s", code, body)
+	}
+
+	// A site the corpus does not have.
+	cheap := admins.Params{Memory: 64, Time: 1, Threads: 1}
+	h, _ := admins.HashTokenWith(editorToken, cheap)
+	set, err := admins.Parse([]byte(fmt.Sprintf("admins:\n  - {name: 王芳, role: editor, site: putuo, token_hash: %q}\n", h)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := newTestServer(t).engine
+	if _, err := NewServer(Config{Searcher: eng, Suggester: eng, Admins: set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}); err == nil || !strings.Contains(err.Error(), `"putuo"`) {
+		t.Errorf("NewServer with an admin of an unknown site = %v", err)
 	}
 }

@@ -26,28 +26,40 @@ const entriesDir = "entries"
 // embedded corpus. Only named admins (--admins) edit entries: without them
 // there is no entry store (nil) and the server serves the embedded corpus,
 // so that a new release's entries are served as soon as it starts; with
-// --corpus the corpus is managed in files and there is none either.
-func openEntries(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger) (entrystore.Store, error) {
+// --corpus the corpus is managed in files and there is none either. A
+// database that cannot be reached is no error: unreachable says why, and
+// the store connects on first use.
+func openEntries(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger) (store entrystore.Store, unreachable, err error) {
 	if f.adminsFile == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if f.corpusDir != "" {
 		log.Info("the corpus is managed in files (--corpus): the entries API is off")
-		return nil, nil
+		return nil, nil, nil
 	}
-	var store entrystore.Store
 	seed := corpus.Embedded()
 	if f.db != "" {
-		pg, err := entrystore.OpenPostgres(ctx, f.db)
+		pg, err := entrystore.NewPostgres(f.db)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		pg.PushCorpus = true
+		log.Info("connecting to the entry store", "db", pg.String())
+		if err := pg.Connect(ctx); err != nil {
+			if ctx.Err() != nil {
+				pg.Close()
+				return nil, nil, ctx.Err()
+			}
+			// The database is down: the entry store connects on first
+			// use (editing waits for it); it was seeded by an earlier
+			// start, or is seeded by the next.
+			return pg, err, nil
+		}
 		store = pg
 		versions, err := pgstore.Open(ctx, f.db)
 		if err != nil {
 			pg.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		defer versions.Close()
 		if v, err := versions.Version(ctx); err == nil && v > 0 {
@@ -56,7 +68,7 @@ func openEntries(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger)
 	} else {
 		fs, err := entrystore.OpenFiles(filepath.Join(f.dataDir, entriesDir))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		store = fs
 	}
@@ -69,9 +81,9 @@ func openEntries(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger)
 	}
 	if err != nil {
 		store.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return store, nil
+	return store, nil, nil
 }
 
 // seedStore fills an empty store from a corpus source; another replica

@@ -31,7 +31,7 @@ type serveFlags struct {
 	addr, tokenFile, adminsFile, logFormat, proxyHeader, db, dbFile string
 	proxies                                                         prefixList
 	rateLimit                                                       float64
-	maxLag, poll, drain                                             time.Duration
+	maxLag, poll, drain, heartbeat                                  time.Duration
 	cookieSecure                                                    bool
 	queryLogDays                                                    int
 	cacheBytes                                                      int64
@@ -86,6 +86,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dbFile, "db-file", "", "file holding the PostgreSQL URL instead of --db, so that its password is in neither the process list nor the environment")
 	fs.DurationVar(&f.maxLag, "max-lag", 30*time.Second, "with --db: how long the index may stay behind a newer corpus version and still be ready")
 	fs.DurationVar(&f.poll, "poll", 5*time.Second, "with --db: how often the corpus version is polled besides notifications")
+	fs.DurationVar(&f.heartbeat, "db-heartbeat", pgstore.DefaultHeartbeat, "with --db: how often the listening connection is checked; one silent for two heartbeats is made again")
 }
 
 // runServe serves the site: it listens at once (alive, not ready), opens
@@ -130,21 +131,25 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 	defer ln.close()
 	log.Info("listening; opening the index", "addr", ln.url())
 
-	entries, err := openEntries(ctx, env, &f, log)
+	entries, unreachable, err := openEntries(ctx, env, &f, log)
 	if err != nil {
 		return err
 	}
 	if entries != nil {
 		defer entries.Close()
 	}
-	src, pg, err := openSource(ctx, env, &f, log, entries)
+	src, pg, unreachable, err := openSource(ctx, env, &f, log, entries, unreachable)
 	if err != nil {
 		return err
 	}
 	if pg != nil {
 		defer pg.Close()
 	}
-	svc, err := live.OpenService(ctx, store, src, live.ServiceOptions{Log: log, Now: env.now, Progress: buildProgress(log)})
+	svc, unreachable, err := openService(ctx, store, src, pg, unreachable, live.ServiceOptions{Log: log, Now: env.now, Progress: buildProgress(log), Followed: pg != nil},
+		func() error { return seedEmpty(ctx, env, &f, pg, log) })
+	if err != nil && ctx.Err() != nil {
+		return nil // stopped while waiting for the corpus store
+	}
 	if printProblems(env.stderr, err, "in corpus "+src.String()) {
 		return errExit
 	}
@@ -154,7 +159,7 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 	defer svc.Close()
 	// The site's own records (feedback) are closed after the server has
 	// answered its last request.
-	records, err := openSiteStore(ctx, &f)
+	records, err := openSiteStore(ctx, &f, unreachable)
 	if err != nil {
 		return err
 	}
@@ -166,7 +171,7 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 		cfg.Admin = svc
 	}
 	if pg != nil {
-		stop := follow(ctx, env, &f, svc, pg, log, &cfg)
+		stop := follow(ctx, env, &f, svc, pg, unreachable, log, &cfg)
 		defer stop()
 	}
 	handler, err := web.NewServer(cfg)
@@ -258,38 +263,102 @@ func (l *listener) shutdown(log *slog.Logger, h *web.Server, drain time.Duration
 
 // openSource returns where the corpus comes from: with --db the shared
 // store (an empty one is seeded with --corpus, else the embedded corpus),
-// else the entry store, else --corpus.
-func openSource(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger, entries entrystore.Store) (corpus.Source, *pgstore.Store, error) {
+// else the entry store, else --corpus. A store that cannot be reached
+// within its connect timeout (or that down says is down) is no error:
+// unreachable says why, and the replica starts on its local index
+// (openService).
+func openSource(ctx context.Context, env *cli, f *serveFlags, log *slog.Logger, entries entrystore.Store, down error) (src corpus.Source, pg *pgstore.Store, unreachable, err error) {
 	if f.db == "" {
 		if entries != nil {
-			return entrystore.Source(entries), nil, nil
+			return entrystore.Source(entries), nil, nil, nil
 		}
 		src, err := f.source()
-		return src, nil, err
+		return src, nil, nil, err
 	}
-	pg, err := pgstore.Open(ctx, f.db)
-	if err != nil {
-		return nil, nil, err
+	if pg, err = pgstore.New(f.db); err != nil {
+		return nil, nil, nil, err
 	}
+	if down != nil { // the entry store found the database down just now
+		return pg, pg, down, nil
+	}
+	log.Info("connecting to the corpus store", "db", pg.String())
+	if err := pg.Connect(ctx); err != nil {
+		if ctx.Err() != nil {
+			pg.Close()
+			return nil, nil, nil, ctx.Err()
+		}
+		return pg, pg, err, nil
+	}
+	if err := seedEmpty(ctx, env, f, pg, log); err != nil {
+		pg.Close()
+		return nil, nil, nil, err
+	}
+	return pg, pg, nil, nil
+}
+
+// seedEmpty pushes --corpus (else the embedded corpus) to a store that
+// holds no version yet.
+func seedEmpty(ctx context.Context, env *cli, f *serveFlags, pg *pgstore.Store, log *slog.Logger) error {
 	v, err := pg.Version(ctx)
-	if err == nil && v == 0 {
-		if v, _, err = pushCorpus(ctx, &f.common, pg, env.now(), false); err != nil {
-			err = fmt.Errorf("seeding the empty corpus store: %w", err)
-		} else {
-			log.Info("seeded the empty corpus store", "corpus", f.corpusName(), "version", v)
+	if err != nil || v != 0 {
+		return err
+	}
+	if v, _, err = pushCorpus(ctx, &f.common, pg, env.now(), 0, false); err != nil {
+		return fmt.Errorf("seeding the empty corpus store: %w", err)
+	}
+	log.Info("seeded the empty corpus store", "corpus", f.corpusName(), "version", v)
+	return nil
+}
+
+// openService opens the index service. With the corpus store unreachable
+// it serves the local index, saying so in one line, and the follower
+// connects in the background; without a local index it waits, not ready
+// (the listener answers 503), connecting again with a backoff until the
+// store answers. It returns the store's error if it is still unreachable.
+func openService(ctx context.Context, store *index.Store, src corpus.Source, pg *pgstore.Store, unreachable error, opts live.ServiceOptions, seed func() error) (*live.Service, error, error) {
+	log := opts.Log
+	backoff := 500 * time.Millisecond
+	for unreachable != nil {
+		opts.Offline = true
+		svc, err := live.OpenService(ctx, store, src, opts)
+		if err == nil {
+			log.Warn("the corpus store cannot be reached; serving the local index and connecting in the background",
+				"db", pg.String(), "served_version", svc.Status().IndexVersion, "error", unreachable)
+			return svc, unreachable, nil
+		}
+		if !errors.Is(err, live.ErrNoIndex) {
+			return nil, nil, err
+		}
+		if backoff == 500*time.Millisecond {
+			log.Warn("the corpus store cannot be reached and there is no local index; not ready until it can be, connecting with a backoff",
+				"db", pg.String(), "error", unreachable)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+		if unreachable = pg.Connect(ctx); unreachable == nil {
+			log.Info("connected to the corpus store", "db", pg.String())
+			if err := seed(); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
-	if err != nil {
-		pg.Close()
-		return nil, nil, err
-	}
-	return pg, pg, nil
+	opts.Offline = false
+	svc, err := live.OpenService(ctx, store, src, opts)
+	return svc, nil, err
 }
 
 // openSiteStore opens the site's records: in the shared database with
-// --db, so that every replica sees them; else beside the index, under the
-// data directory's lock.
-func openSiteStore(ctx context.Context, f *serveFlags) (sitestore.Store, error) {
+// --db, so that every replica sees them (connecting on first use while the
+// database is unreachable); else beside the index, under the data
+// directory's lock.
+func openSiteStore(ctx context.Context, f *serveFlags, unreachable error) (sitestore.Store, error) {
+	if f.db != "" && unreachable != nil {
+		return sitestore.NewPostgres(f.db)
+	}
 	if f.db != "" {
 		return sitestore.OpenPostgres(ctx, f.db)
 	}
@@ -300,23 +369,32 @@ func openSiteStore(ctx context.Context, f *serveFlags) (sitestore.Store, error) 
 // every new version — and makes it the server's readiness and, with an
 // admin token, its admin: an admin's reindex pushes --corpus (when given)
 // to the store first. The returned func stops following.
-func follow(ctx context.Context, env *cli, f *serveFlags, svc *live.Service, pg *pgstore.Store, log *slog.Logger, cfg *web.Config) (stop func()) {
-	opts := live.FollowOptions{Poll: f.poll, MaxLag: f.maxLag, Log: log}
+func follow(ctx context.Context, env *cli, f *serveFlags, svc *live.Service, pg *pgstore.Store, unreachable error, log *slog.Logger, cfg *web.Config) (stop func()) {
+	opts := live.FollowOptions{Poll: f.poll, MaxLag: f.maxLag, Log: log, Unreachable: unreachable, Now: env.now}
 	if f.corpusDir != "" {
-		opts.Push = func(ctx context.Context) error {
-			_, _, err := pushCorpus(ctx, &f.common, pg, env.now(), false)
+		opts.Push = func(ctx context.Context, basedOn int64) error {
+			_, _, err := pushCorpus(ctx, &f.common, pg, env.now(), basedOn, false)
 			return err
 		}
 	}
-	fol := live.NewFollower(svc, pg, opts)
+	pg.Heartbeat = f.heartbeat
+	fol := live.NewFollower(svc, watched{pg}, opts)
 	fctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); fol.Run(fctx) }()
 	cfg.Ready = fol.Ready
+	cfg.Replica = fol
 	if cfg.Admin != nil {
 		cfg.Admin = fol
 	}
 	return func() { cancel(); <-done }
+}
+
+// watched is the corpus store as the follower watches it.
+type watched struct{ *pgstore.Store }
+
+func (w watched) Listen(ctx context.Context, l live.Listener) {
+	w.Store.Listen(ctx, pgstore.Listener(l))
 }
 
 // buildProgress logs a build's progress at every tenth of the way, so

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,6 +28,8 @@ type Postgres struct {
 	// PushCorpus makes every seed, publish, rollback and retire push the
 	// published corpus to the replicas' corpus store in its transaction.
 	PushCorpus bool
+
+	migrated atomic.Bool
 }
 
 var _ Store = (*Postgres)(nil)
@@ -83,6 +86,24 @@ const (
 
 // OpenPostgres connects to the database at url and migrates its tables.
 func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
+	s, err := NewPostgres(url)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Connect(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// connectTimeout bounds connecting when the URL sets no connect_timeout.
+const connectTimeout = 5 * time.Second
+
+// NewPostgres returns the store in the database at url without connecting:
+// Connect, or its first use, connects and migrates the tables, so that a
+// server starts while the database is down.
+func NewPostgres(url string) (*Postgres, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("entry store database url: %w", err)
@@ -90,17 +111,28 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 	if cfg.MaxConns > 8 {
 		cfg.MaxConns = 8
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("entry store: connect: %w", err)
 	}
 	cc := cfg.ConnConfig
-	s := &Postgres{pool: pool, name: fmt.Sprintf("entry store postgres://%s@%s:%d/%s", cc.User, cc.Host, cc.Port, cc.Database)}
-	if err := s.migrate(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("entry store: %w", err)
+	return &Postgres{pool: pool, name: fmt.Sprintf("entry store postgres://%s@%s:%d/%s", cc.User, cc.Host, cc.Port, cc.Database)}, nil
+}
+
+// Connect connects and migrates the tables, once.
+func (s *Postgres) Connect(ctx context.Context) error {
+	if s.migrated.Load() {
+		return nil
 	}
-	return s, nil
+	if err := s.migrate(ctx); err != nil {
+		return fmt.Errorf("entry store: %w", err)
+	}
+	s.migrated.Store(true)
+	return nil
 }
 
 func (s *Postgres) migrate(ctx context.Context) error {
@@ -143,6 +175,9 @@ func (s *Postgres) Close() error { s.pool.Close(); return nil }
 
 // Empty reports whether the store holds no entry.
 func (s *Postgres) Empty(ctx context.Context) (bool, error) {
+	if err := s.Connect(ctx); err != nil {
+		return false, err
+	}
 	var n int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM entry_heads LIMIT 1) x`).Scan(&n)
 	return n == 0, err
@@ -150,6 +185,9 @@ func (s *Postgres) Empty(ctx context.Context) (bool, error) {
 
 // Seed fills an empty store in one transaction.
 func (s *Postgres) Seed(ctx context.Context, snap *Snapshot, by Change) error {
+	if err := s.Connect(ctx); err != nil {
+		return err
+	}
 	if err := by.valid(); err != nil {
 		return err
 	}
@@ -211,6 +249,9 @@ type querier interface {
 
 // Snapshot returns the published corpus's files, read in one snapshot.
 func (s *Postgres) Snapshot(ctx context.Context) (*Snapshot, error) {
+	if err := s.Connect(ctx); err != nil {
+		return nil, err
+	}
 	var snap *Snapshot
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var err error
@@ -255,6 +296,9 @@ func snapshotPG(ctx context.Context, q querier) (*Snapshot, error) {
 // List returns every entry by id, with the bodies of its current version
 // and draft only.
 func (s *Postgres) List(ctx context.Context) ([]*Entry, error) {
+	if err := s.Connect(ctx); err != nil {
+		return nil, err
+	}
 	var out []*Entry
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var err error
@@ -266,6 +310,9 @@ func (s *Postgres) List(ctx context.Context) ([]*Entry, error) {
 
 // Get returns one entry with every version.
 func (s *Postgres) Get(ctx context.Context, id string) (*Entry, error) {
+	if err := s.Connect(ctx); err != nil {
+		return nil, err
+	}
 	es, err := loadEntries(ctx, s.pool, id, true)
 	if err != nil {
 		return nil, err
@@ -347,6 +394,9 @@ func loadEntries(ctx context.Context, q querier, id string, allBodies bool) ([]*
 // checked, and with PushCorpus pushed; the entry's new state and the
 // audit record are written.
 func (s *Postgres) change(ctx context.Context, id string, by Change, check Check, op func(e *Entry) (*Entry, AuditRecord, error)) (*Entry, error) {
+	if err := s.Connect(ctx); err != nil {
+		return nil, err
+	}
 	if err := by.valid(); err != nil {
 		return nil, err
 	}
@@ -487,6 +537,9 @@ func orLoad(check Check) Check {
 
 // Record adds an action that changes no entry to the audit log.
 func (s *Postgres) Record(ctx context.Context, r AuditRecord) error {
+	if err := s.Connect(ctx); err != nil {
+		return err
+	}
 	if err := validRecord(r); err != nil {
 		return err
 	}
@@ -497,6 +550,9 @@ func (s *Postgres) Record(ctx context.Context, r AuditRecord) error {
 
 // Audit lists the audit log, newest first.
 func (s *Postgres) Audit(ctx context.Context, q AuditQuery) ([]AuditRecord, error) {
+	if err := s.Connect(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := s.pool.Query(ctx, `SELECT seq, at, admin, action, entry, version, detail FROM entry_audit
 		WHERE ($1 = 0 OR seq < $1) AND ($2 = '' OR entry = $2) ORDER BY seq DESC LIMIT $3`, q.Before, q.Entry, q.limit())
 	if err != nil {

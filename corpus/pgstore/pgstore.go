@@ -6,12 +6,15 @@ package pgstore
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -64,12 +67,40 @@ const migrationLock = 0x79696368 // "yich"
 // transaction that notifies Channel with the new version on commit.
 type Store struct {
 	pool *pgxpool.Pool
+	conn *pgx.ConnConfig // for the listening connection
 	url  string
 	name string
+
+	// Heartbeat is how often a listener checks that its connection
+	// delivers notifications (DefaultHeartbeat when zero); set it before
+	// Listen.
+	Heartbeat time.Duration
+
+	migrated atomic.Bool
 }
+
+// ConnectTimeout bounds connecting to the database (a database that accepts
+// connections but never answers would otherwise hang every caller), unless
+// the URL sets connect_timeout.
+const ConnectTimeout = 5 * time.Second
 
 // Open connects to the database at url and migrates its schema.
 func Open(ctx context.Context, url string) (*Store, error) {
+	s, err := New(url)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Connect(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// New returns the store of the database at url without connecting to it:
+// Connect, or any first use, connects and migrates the schema. A replica
+// can so start while its database is unreachable.
+func New(url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database url: %w", err)
@@ -77,17 +108,31 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if cfg.MaxConns > 8 {
 		cfg.MaxConns = 8
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
+	}
+	// Pooled connections are checked before use: after a restart of the
+	// database they are dead, and the first query on each would fail.
+	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	cc := cfg.ConnConfig
-	s := &Store{pool: pool, url: url, name: fmt.Sprintf("postgres://%s@%s:%d/%s", cc.User, cc.Host, cc.Port, cc.Database)}
-	if err := s.migrate(ctx); err != nil {
-		pool.Close()
-		return nil, err
+	return &Store{pool: pool, conn: cc.Copy(), url: url, name: fmt.Sprintf("postgres://%s@%s:%d/%s", cc.User, cc.Host, cc.Port, cc.Database)}, nil
+}
+
+// Connect connects to the database and migrates its schema, once: after
+// it has succeeded it returns nil at once.
+func (s *Store) Connect(ctx context.Context) error {
+	if s.migrated.Load() {
+		return nil
 	}
-	return s, nil
+	if err := s.migrate(ctx); err != nil {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	s.migrated.Store(true)
+	return nil
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -131,6 +176,9 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Version returns the latest corpus version, 0 when there is none.
 func (s *Store) Version(ctx context.Context) (int64, error) {
+	if err := s.Connect(ctx); err != nil {
+		return 0, err
+	}
 	var v int64
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM corpus_versions`).Scan(&v)
 	return v, err
@@ -141,22 +189,29 @@ func (s *Store) Version(ctx context.Context) (int64, error) {
 // commit. A corpus identical to the latest version is not stored again:
 // Push returns that version and false.
 //
-// A corpus that would shrink the latest version by more than MaxShrink of
-// its entries is refused with a *ShrinkError (a truncated file or a wrong
-// directory pushed by mistake would empty every replica); PushShrinking
-// stores it anyway.
-func (s *Store) Push(ctx context.Context, c *corpus.Corpus, origin string) (version int64, stored bool, err error) {
-	return s.push(ctx, c, origin, false)
+// basedOn names the version the corpus was made from (0: an empty store):
+// if another version has been stored since, the push is refused with a
+// *StaleError, so that a push never silently replaces an edit it has not
+// seen. A corpus that would shrink the latest version by more than
+// MaxShrink of its entries is refused with a *ShrinkError (a truncated file
+// or a wrong directory pushed by mistake would empty every replica);
+// PushShrinking stores it anyway. Every push runs, on the corpus as it
+// would be stored, the checks a replica runs when it loads a version.
+func (s *Store) Push(ctx context.Context, c *corpus.Corpus, origin string, basedOn int64) (version int64, stored bool, err error) {
+	return s.push(ctx, c, origin, basedOn, false)
 }
 
 // PushShrinking is Push without the check on shrinking.
-func (s *Store) PushShrinking(ctx context.Context, c *corpus.Corpus, origin string) (version int64, stored bool, err error) {
-	return s.push(ctx, c, origin, true)
+func (s *Store) PushShrinking(ctx context.Context, c *corpus.Corpus, origin string, basedOn int64) (version int64, stored bool, err error) {
+	return s.push(ctx, c, origin, basedOn, true)
 }
 
-func (s *Store) push(ctx context.Context, c *corpus.Corpus, origin string, shrink bool) (version int64, stored bool, err error) {
+func (s *Store) push(ctx context.Context, c *corpus.Corpus, origin string, basedOn int64, shrink bool) (version int64, stored bool, err error) {
+	if err := s.Connect(ctx); err != nil {
+		return 0, false, err
+	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		version, stored, err = pushTx(ctx, tx, c, origin, shrink)
+		version, stored, err = pushTx(ctx, tx, c, origin, basedOn, shrink)
 		return err
 	})
 	if err != nil {
@@ -164,6 +219,19 @@ func (s *Store) push(ctx context.Context, c *corpus.Corpus, origin string, shrin
 	}
 	return version, stored, nil
 }
+
+// StaleError refuses a push based on a version older than the latest.
+type StaleError struct {
+	BasedOn, Latest int64
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("version %d was stored since version %d, which this push was based on; nothing pushed (push again based on version %d to replace it)",
+		e.Latest, e.BasedOn, e.Latest)
+}
+
+// Versions returns the version the push was based on and the latest.
+func (e *StaleError) Versions() (basedOn, latest int64) { return e.BasedOn, e.Latest }
 
 // MaxShrink is the largest share of the latest version's entries a push
 // may drop without saying so (PushShrinking).
@@ -183,11 +251,16 @@ func (e *ShrinkError) Error() string {
 
 // PushTx is Push within a transaction of the caller's, in the same
 // database: the new version is stored, and notified, only if it commits.
+// The caller's transaction decides what it is based on (the entry store
+// checks every change against the entry's state under its own locks).
 func PushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string) (version int64, stored bool, err error) {
-	return pushTx(ctx, tx, c, origin, false)
+	return pushTx(ctx, tx, c, origin, anyBase, false)
 }
 
-func pushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string, shrink bool) (version int64, stored bool, err error) {
+// anyBase is the basedOn of a push that replaces whatever is latest.
+const anyBase = -1
+
+func pushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string, basedOn int64, shrink bool) (version int64, stored bool, err error) {
 	lines := make([][]byte, len(c.Policies))
 	sum := sha256.New()
 	for i, p := range c.Policies {
@@ -211,6 +284,9 @@ func pushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string, shr
 	}
 	sum.Write(sites)
 	fp := hex.EncodeToString(sum.Sum(nil))[:16]
+	if err := checkStored(ctx, c, lines, reg, sites); err != nil {
+		return 0, false, err
+	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 		return 0, false, err
 	}
@@ -223,6 +299,9 @@ func pushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string, shr
 	}
 	if latestFP == fp {
 		return latest, false, nil
+	}
+	if basedOn != anyBase && basedOn != latest {
+		return 0, false, &StaleError{BasedOn: basedOn, Latest: latest}
 	}
 	if !shrink && latest > 0 && float64(len(c.Policies)) < (1-MaxShrink)*float64(latestEntries) {
 		return 0, false, &ShrinkError{Version: latest, Latest: latestEntries, Entries: len(c.Policies)}
@@ -253,9 +332,44 @@ func pushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string, shr
 	return version, true, nil
 }
 
+// checkStored runs on the stored form of c — its lines as Load will read
+// them back, in id order with the registry's and the sites' — the checks every replica
+// runs on what it loads, so that a version the replicas would refuse is
+// never stored.
+func checkStored(ctx context.Context, c *corpus.Corpus, lines [][]byte, reg, sites []byte) error {
+	type row struct {
+		id   string
+		body []byte
+	}
+	rows := make([]row, 0, len(lines)+1)
+	for i, p := range c.Policies {
+		rows = append(rows, row{p.ID, lines[i]})
+	}
+	if reg != nil {
+		rows = append(rows, row{documentsRow, reg})
+	}
+	if sites != nil {
+		rows = append(rows, row{sitesRow, sites})
+	}
+	// PostgreSQL orders the ids by the database's collation; entry ids are
+	// lower-case ASCII, which every collation orders the same, and where
+	// the registry's row falls does not matter to the reader.
+	slices.SortFunc(rows, func(a, b row) int { return strings.Compare(a.id, b.id) })
+	var buf bytes.Buffer
+	for _, r := range rows {
+		buf.Write(r.body)
+		buf.WriteByte('\n')
+	}
+	_, err := readStored(ctx, "the pushed corpus", buf.Bytes())
+	return err
+}
+
 // Load reads and checks the latest version; the corpus carries its
 // version.
 func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
+	if err := s.Connect(ctx); err != nil {
+		return nil, fmt.Errorf("load corpus: %w", err)
+	}
 	var version int64
 	var fp string
 	var buf bytes.Buffer
@@ -267,18 +381,19 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT body FROM corpus_policies WHERE version = $1 ORDER BY id`, version)
+		rows, err := tx.Query(ctx, `SELECT id, body FROM corpus_policies WHERE version = $1 ORDER BY id`, version)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var body string
-			if err := rows.Scan(&body); err != nil {
+			var id, body string
+			if err := rows.Scan(&id, &body); err != nil {
 				return err
 			}
 			if strings.ContainsAny(body, "\n") {
-				return fmt.Errorf("version %d: an entry holds a line break", version)
+				return &corpus.CheckError{Problems: corpus.Problems{{File: fmt.Sprintf("%s#v%d", s.name, version),
+					Message: fmt.Sprintf("entry %q holds a line break", id)}}}
 			}
 			buf.WriteString(body)
 			buf.WriteByte('\n')
@@ -291,8 +406,21 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 		}
 		return nil, fmt.Errorf("load corpus from %s: %w", s.name, err)
 	}
-	name := fmt.Sprintf("%s#v%d", s.name, version)
-	file, probs, err := corpus.ReadJSONLEntries(ctx, name, &buf)
+	c, err := readStored(ctx, fmt.Sprintf("%s#v%d", s.name, version), buf.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	c.Fingerprint = fp
+	c.Version = version
+	return c, nil
+}
+
+// readStored reads and checks a version in its stored form, the entries'
+// JSON lines (and the registry's) in id order: what every replica runs on
+// what it loads, and every push on what it is about to store. Problems
+// come back as a *corpus.CheckError.
+func readStored(ctx context.Context, name string, jsonl []byte) (*corpus.Corpus, error) {
+	file, probs, err := corpus.ReadJSONLEntries(ctx, name, bytes.NewReader(jsonl))
 	if err != nil {
 		return nil, err
 	}
@@ -302,31 +430,55 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 	// ones.
 	ps := file.Policies
 	probs = append(probs, corpus.Check(ps, nil, file.Documents)...)
-	c := file.Corpus(fp)
-	probs = append(probs, corpus.CheckSites(c.Sites, nil, ps)...)
+	probs = append(probs, corpus.CheckSites(file.SitesOrBuiltin(), nil, ps)...)
+	if len(ps) == 0 && len(probs) == 0 {
+		probs = append(probs, corpus.Problem{File: name, Message: "the version holds no entries"})
+	}
 	if len(probs) > 0 {
 		return nil, &corpus.CheckError{Problems: probs}
 	}
-	if len(ps) == 0 {
-		return nil, fmt.Errorf("%s: version %d holds no entries", s.name, version)
-	}
-	c.Version = version
+	c := file.Corpus("")
 	return c, nil
 }
 
-// Listen calls notify with the latest version each time it (re)connects,
-// and with the version each notification on Channel carries, until ctx
-// ends. It keeps one connection of its own, reconnecting with a backoff
-// from 100 ms doubling to 5 s; lost reports the error of a lost connection.
-func (s *Store) Listen(ctx context.Context, notify func(version int64), lost func(error)) {
+// Listener receives what Listen hears; any func may be nil.
+type Listener struct {
+	// Connected is called on every (re)connect with the latest version.
+	Connected func(version int64)
+	// Notified is called with the version each notification carries.
+	Notified func(version int64)
+	// Heartbeat is called each time the listening connection delivers the
+	// store's own heartbeat notification: it is alive.
+	Heartbeat func()
+	// Lost is called when the connection is lost, cannot be made, or has
+	// stalled (no heartbeat for two intervals); Listen reconnects.
+	Lost func(error)
+}
+
+// DefaultHeartbeat is how often a listener checks its connection unless
+// Store.Heartbeat says otherwise.
+const DefaultHeartbeat = 10 * time.Second
+
+// ListenerName is the application_name of the listening connection, as
+// pg_stat_activity shows it.
+const ListenerName = "yicha-listener"
+
+// Listen listens for new versions until ctx ends, on a connection of its
+// own, reconnecting with a backoff from 100 ms doubling to 5 s. A
+// connection can stall without an error (a network path that drops
+// everything, a database host that hangs): every heartbeat interval the
+// store notifies a channel of its own through its pool, and a listening
+// connection that delivers nothing for two intervals is dropped and made
+// again.
+func (s *Store) Listen(ctx context.Context, l Listener) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := s.listenOnce(ctx, notify, func() { backoff = 100 * time.Millisecond })
+		err := s.listenOnce(ctx, l, func() { backoff = 100 * time.Millisecond })
 		if ctx.Err() != nil {
 			return
 		}
-		if lost != nil {
-			lost(err)
+		if l.Lost != nil {
+			l.Lost(err)
 		}
 		select {
 		case <-ctx.Done():
@@ -337,30 +489,83 @@ func (s *Store) Listen(ctx context.Context, notify func(version int64), lost fun
 	}
 }
 
-func (s *Store) listenOnce(ctx context.Context, notify func(int64), connected func()) error {
-	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	conn, err := pgx.Connect(cctx, s.url)
-	cancel()
+// ErrStalled reports a listening connection that delivered no heartbeat.
+var ErrStalled = errors.New("the listening connection stalled: no heartbeat")
+
+func (s *Store) heartbeat() time.Duration {
+	if s.Heartbeat > 0 {
+		return s.Heartbeat
+	}
+	return DefaultHeartbeat
+}
+
+func (s *Store) listenOnce(ctx context.Context, l Listener, reset func()) error {
+	if err := s.Connect(ctx); err != nil {
+		return err
+	}
+	interval := s.heartbeat()
+	cfg := s.conn.Copy()
+	cfg.RuntimeParams["application_name"] = ListenerName
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
-		return err
-	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		conn.Close(cctx)
+	}()
+	// A channel of this listener's own, so that no other replica's
+	// heartbeat counts as this connection's.
+	var b [6]byte
+	rand.Read(b[:])
+	beat := "yicha_heartbeat_" + hex.EncodeToString(b[:])
+	setup, cancel := context.WithTimeout(ctx, 2*interval)
+	defer cancel()
 	var v int64
-	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM corpus_versions`).Scan(&v); err != nil {
+	if _, err := conn.Exec(setup, "LISTEN "+Channel+"; LISTEN "+beat); err != nil {
 		return err
 	}
-	connected()
-	notify(v)
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return err
+	if err := conn.QueryRow(setup, `SELECT coalesce(max(version), 0) FROM corpus_versions`).Scan(&v); err != nil {
+		return err
+	}
+	reset()
+	if l.Connected != nil {
+		l.Connected(v)
+	}
+	beats, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-beats.Done():
+				return
+			case <-t.C:
+				bctx, cancel := context.WithTimeout(beats, interval)
+				s.pool.Exec(bctx, `SELECT pg_notify($1, '')`, beat) // a failure shows as a missed heartbeat
+				cancel()
+			}
 		}
-		if v, err := strconv.ParseInt(n.Payload, 10, 64); err == nil {
-			notify(v)
+	}()
+	for {
+		wctx, cancel := context.WithTimeout(ctx, 2*interval)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil && errors.Is(wctx.Err(), context.DeadlineExceeded):
+			return fmt.Errorf("%w for %s", ErrStalled, 2*interval)
+		case err != nil:
+			return err
+		case n.Channel == beat:
+			if l.Heartbeat != nil {
+				l.Heartbeat()
+			}
+		case n.Channel == Channel:
+			if v, err := strconv.ParseInt(n.Payload, 10, 64); err == nil && l.Notified != nil {
+				l.Notified(v)
+			}
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,7 +96,7 @@ func TestPostgresPushNotifiesAndPrunes(t *testing.T) {
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	got := make(chan int64, 16)
-	go db.Listen(lctx, func(v int64) { got <- v }, nil)
+	go db.Listen(lctx, Listener{Connected: func(v int64) { got <- v }, Notified: func(v int64) { got <- v }})
 	if v := <-got; v != 0 {
 		t.Fatalf("first version on connect = %d, want 0", v)
 	}
@@ -104,7 +105,7 @@ func TestPostgresPushNotifiesAndPrunes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v1, stored, err := db.Push(ctx, emb, "test")
+	v1, stored, err := db.Push(ctx, emb, "test", 0)
 	if err != nil || !stored || v1 == 0 {
 		t.Fatalf("Push = %d, %v, %v", v1, stored, err)
 	}
@@ -116,7 +117,7 @@ func TestPostgresPushNotifiesAndPrunes(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no notification after a push")
 	}
-	if v, stored, err := db.Push(ctx, emb, "test"); err != nil || stored || v != v1 {
+	if v, stored, err := db.Push(ctx, emb, "test", v1); err != nil || stored || v != v1 {
 		t.Errorf("pushing the same corpus again = %d, %v, %v; want %d, false", v, stored, err, v1)
 	}
 	c, err := db.Load(ctx)
@@ -132,7 +133,8 @@ func TestPostgresPushNotifiesAndPrunes(t *testing.T) {
 		cp := *emb.Policies[0]
 		cp.Title = fmt.Sprintf("标题第%d版", i)
 		ps := append([]*corpus.Policy{&cp}, emb.Policies[1:]...)
-		if last, _, err = db.Push(ctx, corpus.NewCorpus(ps, ""), "test"); err != nil {
+		base, _ := db.Version(ctx)
+		if last, _, err = db.Push(ctx, corpus.NewCorpus(ps, ""), "test", base); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -162,14 +164,14 @@ func TestPushRefusesAShrunkenCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v1, _, err := db.Push(ctx, emb, "test")
+	v1, _, err := db.Push(ctx, emb, "test", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	one := corpus.NewCorpus(emb.Policies[:1], "one")
 	one.Documents = emb.Documents
 	var shrink *ShrinkError
-	if _, _, err := db.Push(ctx, one, "test"); !errors.As(err, &shrink) || shrink.Latest != len(emb.Policies) || shrink.Entries != 1 || shrink.Version != v1 {
+	if _, _, err := db.Push(ctx, one, "test", v1); !errors.As(err, &shrink) || shrink.Latest != len(emb.Policies) || shrink.Entries != 1 || shrink.Version != v1 {
 		t.Fatalf("pushing 1 entry over %d = %v, want a ShrinkError", len(emb.Policies), err)
 	}
 	if v, _ := db.Version(ctx); v != v1 {
@@ -178,11 +180,109 @@ func TestPushRefusesAShrunkenCorpus(t *testing.T) {
 	// Dropping a few entries is an edit, not a mistake.
 	most := corpus.NewCorpus(emb.Policies[:len(emb.Policies)-3], "most")
 	most.Documents = emb.Documents
-	if _, stored, err := db.Push(ctx, most, "test"); err != nil || !stored {
+	if _, stored, err := db.Push(ctx, most, "test", v1); err != nil || !stored {
 		t.Errorf("pushing %d of %d entries = %v, %v", len(most.Policies), len(emb.Policies), stored, err)
 	}
-	if _, stored, err := db.PushShrinking(ctx, one, "test"); err != nil || !stored {
+	v2, _ := db.Version(ctx)
+	if _, stored, err := db.PushShrinking(ctx, one, "test", v2); err != nil || !stored {
 		t.Errorf("PushShrinking = %v, %v", stored, err)
+	}
+}
+
+// TestPushRunsTheReplicasChecks: a corpus that the replicas would refuse
+// on loading — here an entry without a title, as a writer that skipped
+// validation would push — is refused with its problems, and not stored.
+func TestPushRunsTheReplicasChecks(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	emb, err := corpus.Embedded().Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, _, err := db.Push(ctx, emb, "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := append([]*corpus.Policy(nil), emb.Policies...)
+	cp := *ps[3]
+	cp.Title = ""
+	ps[3] = &cp
+	bad := corpus.NewCorpus(ps, "")
+	bad.Documents = emb.Documents
+	var ce *corpus.CheckError
+	if _, _, err := db.Push(ctx, bad, "test", v1); !errors.As(err, &ce) || len(ce.Problems) == 0 {
+		t.Fatalf("pushing an entry without a title = %v, want a CheckError", err)
+	}
+	if v, _ := db.Version(ctx); v != v1 {
+		t.Errorf("a refused push stored version %d", v)
+	}
+	if _, _, err := db.PushShrinking(ctx, bad, "test", v1); !errors.As(err, &ce) {
+		t.Errorf("PushShrinking of an entry without a title = %v", err)
+	}
+}
+
+// TestConcurrentPushesOneRefused: two pushes based on the same version,
+// each with an edit of its own, at once: one is stored, the other refused
+// naming both versions, so no edit is silently replaced.
+func TestConcurrentPushesOneRefused(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	emb, err := corpus.Embedded().Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, _, err := db.Push(ctx, emb, "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(title string) *corpus.Corpus {
+		cp := *emb.Policies[0]
+		cp.Title = title
+		c := corpus.NewCorpus(append([]*corpus.Policy{&cp}, emb.Policies[1:]...), "")
+		c.Documents = emb.Documents
+		return c
+	}
+	type result struct {
+		v   int64
+		err error
+	}
+	start := make(chan struct{})
+	results := make(chan result, 2)
+	for _, title := range []string{"甲的修改", "乙的修改"} {
+		c := edit(title)
+		go func() {
+			<-start
+			v, _, err := db.Push(ctx, c, title, v1)
+			results <- result{v, err}
+		}()
+	}
+	close(start)
+	var stored, refused int
+	for range 2 {
+		r := <-results
+		var stale *StaleError
+		switch {
+		case r.err == nil && r.v == v1+1:
+			stored++
+		case errors.As(r.err, &stale) && stale.BasedOn == v1 && stale.Latest == v1+1:
+			refused++
+			if msg := r.err.Error(); !strings.Contains(msg, fmt.Sprintf("version %d", v1)) || !strings.Contains(msg, fmt.Sprintf("version %d", v1+1)) {
+				t.Errorf("the refusal does not name both versions: %s", msg)
+			}
+		default:
+			t.Errorf("push = %d, %v", r.v, r.err)
+		}
+	}
+	if stored != 1 || refused != 1 {
+		t.Fatalf("%d stored, %d refused; want one each", stored, refused)
+	}
+	// Pushing the same corpus as the latest is no conflict: nothing to lose.
+	latest, err := db.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, stored, err := db.Push(ctx, latest, "test", v1); err != nil || stored {
+		t.Errorf("pushing the latest corpus again based on an older version = %v, %v", stored, err)
 	}
 }
 
@@ -198,7 +298,7 @@ func TestPostgresPushCarriesSites(t *testing.T) {
 	extra := *emb.Sites.List[len(emb.Sites.List)-1]
 	extra.ID, extra.Name = "test-street", "测试街道"
 	emb.Sites = corpus.NewSites(append(append([]*corpus.Site{}, emb.Sites.List...), &extra))
-	if _, stored, err := db.Push(ctx, emb, "test"); err != nil || !stored {
+	if _, stored, err := db.Push(ctx, emb, "test", 0); err != nil || !stored {
 		t.Fatalf("Push = %v, %v", stored, err)
 	}
 	c, err := db.Load(ctx)

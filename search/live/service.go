@@ -54,6 +54,12 @@ type Status struct {
 	// store's latest (see Follower).
 	IndexVersion int64 `json:"index_version,omitempty"`
 	StoreVersion int64 `json:"store_version,omitempty"`
+	// RejectedVersion is the latest store version this replica refused
+	// because its corpus has problems (LastError and Problems say which),
+	// until a newer version serves.
+	RejectedVersion int64 `json:"rejected_version,omitempty"`
+	// Store is the shared corpus store's health, as the replica sees it.
+	Store *StoreHealth `json:"database,omitempty"`
 }
 
 // Service keeps an engine serving the active index of a data directory and
@@ -90,7 +96,19 @@ type ServiceOptions struct {
 	// LoadTimeout bounds loading (and so validating) the corpus, at start,
 	// when catching up and on every reindex; zero means DefaultLoadTimeout.
 	LoadTimeout time.Duration
+	// Followed says a Follower keeps the index in step with the source:
+	// the active index serves without the service catching up on its own.
+	Followed bool
+	// Offline says the source cannot be read now (its database is down):
+	// the active index serves without catching up (a Follower does once
+	// the source can be read), and without one OpenService returns
+	// ErrNoIndex instead of trying to load the source.
+	Offline bool
 }
+
+// ErrNoIndex is returned by OpenService, offline, when the data directory
+// holds no index to serve.
+var ErrNoIndex = errors.New("no index to serve in the data directory")
 
 // OpenService serves the active index of store if there is one (so a
 // restart answers at once, on the last good index), else builds one from
@@ -124,12 +142,18 @@ func OpenService(ctx context.Context, store *index.Store, source corpus.Source, 
 		}
 		s.record(c, m)
 		log.Info("serving the active index", "docs", m.Docs, "dir", m.Dir, "built", m.BuiltAt)
+		if opts.Offline || opts.Followed {
+			return s, nil
+		}
 		s.builds.Add(1)
 		go func() {
 			defer s.builds.Done()
 			s.catchUp()
 		}()
 		return s, nil
+	}
+	if opts.Offline {
+		return nil, ErrNoIndex
 	}
 	c, err = s.load(ctx)
 	if err != nil {
@@ -332,6 +356,8 @@ func (s *Service) build(c *corpus.Corpus) error {
 	}
 	s.mu.Lock()
 	s.status.Reindexes++
+	// The last error is over once a build succeeds.
+	s.status.LastError, s.status.LastErrorAt, s.status.Problems = "", time.Time{}, nil
 	s.mu.Unlock()
 	s.log.Info("reindexed", "docs", m.Docs, "dir", m.Dir, "took", time.Since(start).Round(time.Millisecond))
 	return nil

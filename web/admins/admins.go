@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -45,6 +47,10 @@ const MaxName = 40
 type Admin struct {
 	Name string `json:"name"`
 	Role Role   `json:"role"`
+	// Site, when set, is the site (a district or a street of the corpus)
+	// whose entries the admin keeps: a street's admins change that
+	// street's entries only; a district's keep the whole base.
+	Site string `json:"site,omitempty"`
 }
 
 // CanPublish reports whether the admin may publish, roll back and retire.
@@ -86,6 +92,8 @@ type FileAdmin struct {
 	Name      string `yaml:"name"`
 	Role      Role   `yaml:"role"`
 	TokenHash string `yaml:"token_hash"`
+	// Site limits the admin to one site's entries (see Admin.Site).
+	Site string `yaml:"site,omitempty"`
 }
 
 // Load reads an admins file (see Parse).
@@ -123,7 +131,10 @@ func Parse(data []byte) (*Set, error) {
 		if err != nil {
 			return nil, fmt.Errorf("admin %d (%s): token_hash: %v", i+1, a.Name, err)
 		}
-		if err := s.add(member{Admin: Admin{Name: a.Name, Role: a.Role}, hash: h}); err != nil {
+		if a.Site != "" && !siteRE.MatchString(a.Site) {
+			return nil, fmt.Errorf("admin %d (%s): site %q is not a site id (lower-case letters, digits and '-')", i+1, a.Name, a.Site)
+		}
+		if err := s.add(member{Admin: Admin{Name: a.Name, Role: a.Role, Site: a.Site}, hash: h}); err != nil {
 			return nil, fmt.Errorf("admin %d: %v", i+1, err)
 		}
 	}
@@ -134,6 +145,20 @@ func Parse(data []byte) (*Set, error) {
 }
 
 // New returns an empty set.
+// siteRE is the form of a site id.
+var siteRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// Sites returns the sites the admins are limited to, each once.
+func (s *Set) Sites() []string {
+	var out []string
+	for _, m := range s.admins {
+		if m.Site != "" && !slices.Contains(out, m.Site) {
+			out = append(out, m.Site)
+		}
+	}
+	return out
+}
+
 func New() *Set {
 	return &Set{byName: map[string]int{}, verified: map[[32]byte]int{}, slots: make(chan struct{}, 2)}
 }

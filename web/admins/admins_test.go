@@ -37,10 +37,10 @@ func TestVerifyResolvesTheAdmin(t *testing.T) {
 		token string
 		want  Admin
 	}{
-		{editorToken, Admin{"王芳", Editor}},
-		{publisherToken, Admin{"李强", Publisher}},
-		{legacy, Admin{LegacyName, Publisher}},
-		{editorToken, Admin{"王芳", Editor}}, // remembered
+		{editorToken, Admin{Name: "王芳", Role: Editor}},
+		{publisherToken, Admin{Name: "李强", Role: Publisher}},
+		{legacy, Admin{Name: LegacyName, Role: Publisher}},
+		{editorToken, Admin{Name: "王芳", Role: Editor}}, // remembered
 	} {
 		got, err := s.Verify(ctx, c.token)
 		if err != nil || got != c.want {

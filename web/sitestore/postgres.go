@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,6 +18,8 @@ import (
 // method returns.
 type Postgres struct {
 	pool *pgxpool.Pool
+
+	migrated atomic.Bool
 }
 
 var _ Store = (*Postgres)(nil)
@@ -81,8 +84,25 @@ const pgMigrationLock = 0x79696366 // "yicf"
 
 // OpenPostgres connects to the database at url and migrates the feedback
 // tables to PostgresSchemaVersion. A schema written by a newer version is
-// refused rather than misread.
+// refused rather than misread. A database that cannot be reached now
+// (Unavailable) is no error: the store migrates on its first use that
+// reaches it, and until then its methods fail as Unavailable, so a replica
+// starts and serves searches during an outage.
 func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
+	s, err := NewPostgres(url)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.ready(ctx); err != nil && !Unavailable(err) {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// NewPostgres is OpenPostgres without connecting: the first use connects
+// and migrates.
+func NewPostgres(url string) (*Postgres, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("feedback database url: %w", err)
@@ -95,16 +115,29 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 	// request on each would fail. Residents' feedback is rare; the round
 	// trip costs little.
 	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("feedback database: connect: %w", err)
 	}
-	s := &Postgres{pool: pool}
-	if err := s.migrate(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("feedback database: %w", err)
+	return &Postgres{pool: pool}, nil
+}
+
+// connectTimeout bounds connecting when the URL sets no connect_timeout.
+const connectTimeout = 5 * time.Second
+
+// ready migrates the tables once; every method calls it first.
+func (s *Postgres) ready(ctx context.Context) error {
+	if s.migrated.Load() {
+		return nil
 	}
-	return s, nil
+	if err := s.migrate(ctx); err != nil {
+		return fmt.Errorf("feedback database: %w", err)
+	}
+	s.migrated.Store(true)
+	return nil
 }
 
 func (s *Postgres) migrate(ctx context.Context) error {
@@ -144,6 +177,9 @@ func (s *Postgres) migrate(ctx context.Context) error {
 
 // Version is the schema version of the feedback tables.
 func (s *Postgres) Version(ctx context.Context) (int, error) {
+	if err := s.ready(ctx); err != nil {
+		return 0, err
+	}
 	var v int
 	err := s.pool.QueryRow(ctx, `SELECT version FROM feedback_schema_version`).Scan(&v)
 	return v, err
@@ -158,6 +194,9 @@ func (s *Postgres) Close() error {
 // Secret implements Store. The first replica to ask makes it; the others
 // find the one it made.
 func (s *Postgres) Secret(ctx context.Context) ([]byte, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
 	fresh := make([]byte, 32)
 	rand.Read(fresh)
 	if _, err := s.pool.Exec(ctx, `INSERT INTO feedback_meta (key, value) VALUES ('secret', $1) ON CONFLICT (key) DO NOTHING`, fresh); err != nil {
@@ -198,6 +237,9 @@ func pgSpend(ctx context.Context, tx pgx.Tx, q Quota) error {
 
 // AddVote implements Store.
 func (s *Postgres) AddVote(ctx context.Context, v Vote, qs ...Quota) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	if err := v.Validate(); err != nil {
 		return err
 	}
@@ -215,6 +257,9 @@ func (s *Postgres) AddVote(ctx context.Context, v Vote, qs ...Quota) error {
 
 // AddReport implements Store.
 func (s *Postgres) AddReport(ctx context.Context, r Report, qs ...Quota) (Report, error) {
+	if err := s.ready(ctx); err != nil {
+		return Report{}, err
+	}
 	if err := r.Validate(); err != nil {
 		return Report{}, err
 	}
@@ -253,6 +298,9 @@ func pgScanReport(row pgx.Row) (Report, error) {
 
 // Report implements Store.
 func (s *Postgres) Report(ctx context.Context, id int64) (Report, error) {
+	if err := s.ready(ctx); err != nil {
+		return Report{}, err
+	}
 	r, err := pgScanReport(s.pool.QueryRow(ctx, `SELECT `+reportColumns+` FROM feedback_reports WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Report{}, fmt.Errorf("report %d: %w", id, ErrNotFound)
@@ -262,6 +310,9 @@ func (s *Postgres) Report(ctx context.Context, id int64) (Report, error) {
 
 // Reports implements Store.
 func (s *Postgres) Reports(ctx context.Context, f Filter) ([]Report, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
 	query := `SELECT ` + reportColumns + ` FROM feedback_reports WHERE true`
 	var args []any
 	if f.State != "" {
@@ -297,6 +348,9 @@ func (s *Postgres) Reports(ctx context.Context, f Filter) ([]Report, error) {
 
 // Update implements Store.
 func (s *Postgres) Update(ctx context.Context, id int64, c Change, at time.Time) (Report, error) {
+	if err := s.ready(ctx); err != nil {
+		return Report{}, err
+	}
 	if err := c.Validate(); err != nil {
 		return Report{}, err
 	}
@@ -319,6 +373,9 @@ func (s *Postgres) Update(ctx context.Context, id int64, c Change, at time.Time)
 
 // Counts implements Store.
 func (s *Postgres) Counts(ctx context.Context) ([]PolicyCounts, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
 	byID := map[string]*PolicyCounts{}
 	var order []string
 	get := func(id, cat string) *PolicyCounts {
@@ -382,6 +439,9 @@ func (s *Postgres) Counts(ctx context.Context) ([]PolicyCounts, error) {
 
 // Summary implements Store.
 func (s *Postgres) Summary(ctx context.Context) ([]CategorySummary, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := s.pool.Query(ctx, `SELECT category, state, created_at, resolved_at FROM feedback_reports`)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,9 @@ import (
 
 // RecordQueries implements Store.
 func (s *Postgres) RecordQueries(ctx context.Context, day string, counts []QueryCount) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	if err := validDay(day); err != nil {
 		return err
 	}
@@ -31,6 +34,9 @@ func (s *Postgres) RecordQueries(ctx context.Context, day string, counts []Query
 
 // TopQueries implements Store.
 func (s *Postgres) TopQueries(ctx context.Context, since string, n int) (asked, unanswered []QueryCount, err error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	if err := validDay(since); err != nil {
 		return nil, nil, err
 	}
@@ -62,6 +68,9 @@ func (s *Postgres) TopQueries(ctx context.Context, since string, n int) (asked, 
 
 // ForgetQueries implements Store.
 func (s *Postgres) ForgetQueries(ctx context.Context, before string) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	if err := validDay(before); err != nil {
 		return err
 	}
@@ -71,6 +80,9 @@ func (s *Postgres) ForgetQueries(ctx context.Context, before string) error {
 
 // CreateSession implements Store.
 func (s *Postgres) CreateSession(ctx context.Context, se Session) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	if err := se.Validate(); err != nil {
 		return err
 	}
@@ -86,6 +98,9 @@ func (s *Postgres) CreateSession(ctx context.Context, se Session) error {
 
 // UseSession implements Store.
 func (s *Postgres) UseSession(ctx context.Context, idHash string, now time.Time) (Session, error) {
+	if err := s.ready(ctx); err != nil {
+		return Session{}, err
+	}
 	var se Session
 	ended := false
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -118,6 +133,9 @@ func (s *Postgres) UseSession(ctx context.Context, idHash string, now time.Time)
 
 // DeleteSession implements Store.
 func (s *Postgres) DeleteSession(ctx context.Context, idHash string) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	_, err := s.pool.Exec(ctx, `DELETE FROM site_admin_sessions WHERE id_hash = $1`, idHash)
 	return err
 }
