@@ -157,11 +157,11 @@ func (s *Server) adminPage(c echo.Context) error {
 		v.Status = s.cfg.Admin.Status()
 		v.Freshness = s.freshness()
 		var err error
-		if v.TopQueries, v.ZeroQueries, err = s.queries.top(c.Request().Context(), 20); err != nil {
+		if v.TopQueries, v.ZeroQueries, err = s.queries.top(c.Request().Context(), 20, s.adminSites(c)); err != nil {
 			return err
 		}
 		if s.feedback != nil {
-			fb, err := s.feedback.adminView(c.Request().Context(), c.QueryParams())
+			fb, err := s.feedback.adminView(c.Request().Context(), c.QueryParams(), s.adminSites(c))
 			if err != nil {
 				return err
 			}
@@ -205,7 +205,7 @@ type QueriesResponse struct {
 
 // apiQueries lists the most asked questions and those that found nothing.
 func (s *Server) apiQueries(c echo.Context) error {
-	top, zero, err := s.queries.top(c.Request().Context(), 50)
+	top, zero, err := s.queries.top(c.Request().Context(), 50, s.adminSites(c))
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ func (s *Server) countSearch(req search.Request, zero bool) {
 		s.metrics.zero.Inc()
 	}
 	if s.queries != nil {
-		s.queries.record(req.Question.Text, zero)
+		s.queries.record(req.Filters.Site, req.Question.Text, zero)
 	}
 }
 

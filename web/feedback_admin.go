@@ -78,7 +78,7 @@ func stateFilter(v url.Values) (sitestore.State, error) {
 
 // adminView is the template function behind the admin page's feedback
 // section: here is the page's own URL, for the state filter.
-func (f *feedbackRoutes) adminView(ctx context.Context, q url.Values) (*adminFeedbackView, error) {
+func (f *feedbackRoutes) adminView(ctx context.Context, q url.Values, sites []string) (*adminFeedbackView, error) {
 	state, _ := stateFilter(q)
 	ctx, cancel := context.WithTimeout(ctx, f.s.cfg.SearchTimeout)
 	defer cancel()
@@ -86,7 +86,7 @@ func (f *feedbackRoutes) adminView(ctx context.Context, q url.Values) (*adminFee
 	if err != nil {
 		return nil, err
 	}
-	reports, err := f.store.Reports(ctx, sitestore.Filter{State: state, Limit: queueLimit + 1})
+	reports, err := f.store.Reports(ctx, sitestore.Filter{State: state, Sites: sites, Limit: queueLimit + 1})
 	if err != nil {
 		return nil, err
 	}
@@ -229,6 +229,7 @@ func (f *feedbackRoutes) apiList(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	filter.Sites = f.s.adminSites(c)
 	reports, err := f.store.Reports(ctx, filter)
 	if err != nil {
 		return err
@@ -274,6 +275,7 @@ func (f *feedbackRoutes) adminCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	filter.Sites = f.s.adminSites(c)
 	reports, err := f.store.Reports(c.Request().Context(), filter)
 	if err != nil {
 		return err

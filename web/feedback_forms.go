@@ -277,7 +277,11 @@ func (f *feedbackRoutes) vote(c echo.Context) error {
 	default:
 		return f.refuse(c, http.StatusBadRequest, p, "请选择“有帮助”或“没有帮助”。")
 	}
-	v := sitestore.Vote{PolicyID: p.ID, Category: p.Category, Helpful: helpful, At: f.s.cfg.Now()}
+	site, err := f.s.requestSite(c)
+	if err != nil {
+		return err
+	}
+	v := sitestore.Vote{PolicyID: p.ID, Site: site, Category: p.Category, Helpful: helpful, At: f.s.cfg.Now()}
 	// One vote per policy per client a day, and VotesPerDay in all.
 	if err := f.store.AddVote(c.Request().Context(), v, f.quota(c, key, votePolicyQuota, p.ID, 1), f.quota(c, key, "vote", "", VotesPerDay)); err != nil {
 		return f.storeError(c, p, err)
@@ -313,7 +317,11 @@ func (f *feedbackRoutes) report(c echo.Context) error {
 	if n := utf8.RuneCountInString(comment); n > sitestore.MaxComment {
 		return f.refuse(c, http.StatusBadRequest, p, fmt.Sprintf("补充说明最多 %d 字，您写了 %d 字。", sitestore.MaxComment, n))
 	}
-	r := sitestore.Report{PolicyID: p.ID, Category: p.Category, Reason: reason, Comment: comment, CreatedAt: f.s.cfg.Now()}
+	site, err := f.s.requestSite(c)
+	if err != nil {
+		return err
+	}
+	r := sitestore.Report{PolicyID: p.ID, Site: site, Category: p.Category, Reason: reason, Comment: comment, CreatedAt: f.s.cfg.Now()}
 	// The report is committed to disk before the answer goes out.
 	if _, err := f.store.AddReport(c.Request().Context(), r, f.quota(c, key, "report", "", ReportsPerDay)); err != nil {
 		return f.storeError(c, p, err)

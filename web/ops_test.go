@@ -184,7 +184,7 @@ func TestQueryLogKeepsNoPersonalData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	top, _, err := h.queries.top(context.Background(), 10)
+	top, _, err := h.queries.top(context.Background(), 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestQueryLogKeepsNoPersonalData(t *testing.T) {
 	}
 	// QueryLogDays on, the day is forgotten.
 	s.clock.Add(time.Duration(DefaultQueryLogDays) * 24 * time.Hour)
-	if top, _, _ := h.queries.top(context.Background(), 10); len(top) != 0 {
+	if top, _, _ := h.queries.top(context.Background(), 10, nil); len(top) != 0 {
 		t.Errorf("%d days on the query log still lists %+v", DefaultQueryLogDays, top)
 	}
 }

@@ -30,7 +30,7 @@ const (
 // queryStore is what the query log needs of the site store.
 type queryStore interface {
 	RecordQueries(ctx context.Context, day string, counts []sitestore.QueryCount) error
-	TopQueries(ctx context.Context, since string, n int) (asked, unanswered []sitestore.QueryCount, err error)
+	TopQueries(ctx context.Context, since string, n int, sites []string) (asked, unanswered []sitestore.QueryCount, err error)
 	ForgetQueries(ctx context.Context, before string) error
 }
 
@@ -41,7 +41,7 @@ type queryLog struct {
 	log   *slog.Logger
 
 	mu        sync.Mutex
-	pending   map[string]map[string]*sitestore.QueryCount // day → question → counts
+	pending   map[string]map[queryKey]*sitestore.QueryCount // day → site and question → counts
 	held      int
 	lastFlush time.Time
 	flushing  bool
@@ -50,11 +50,14 @@ type queryLog struct {
 }
 
 func newQueryLog(store queryStore, now func() time.Time, days int, log *slog.Logger) *queryLog {
-	return &queryLog{store: store, now: now, days: days, log: log, pending: map[string]map[string]*sitestore.QueryCount{}, lastFlush: now()}
+	return &queryLog{store: store, now: now, days: days, log: log, pending: map[string]map[queryKey]*sitestore.QueryCount{}, lastFlush: now()}
 }
 
+// queryKey is a question asked on a site.
+type queryKey struct{ site, query string }
+
 // record counts one question and whether it found nothing.
-func (l *queryLog) record(q string, zero bool) {
+func (l *queryLog) record(site, q string, zero bool) {
 	q = sitestore.Scrub(q)
 	if q == "" {
 		return
@@ -64,13 +67,14 @@ func (l *queryLog) record(q string, zero bool) {
 	l.mu.Lock()
 	d := l.pending[day]
 	if d == nil {
-		d = map[string]*sitestore.QueryCount{}
+		d = map[queryKey]*sitestore.QueryCount{}
 		l.pending[day] = d
 	}
-	c := d[q]
+	k := queryKey{site, q}
+	c := d[k]
 	if c == nil && l.held < queryPendingLimit {
-		c = &sitestore.QueryCount{Query: q}
-		d[q] = c
+		c = &sitestore.QueryCount{Site: site, Query: q}
+		d[k] = c
 		l.held++
 	}
 	if c != nil {
@@ -100,7 +104,7 @@ func (l *queryLog) flush(ctx context.Context) error {
 	defer l.flushes.Unlock()
 	l.mu.Lock()
 	pending := l.pending
-	l.pending, l.held, l.lastFlush = map[string]map[string]*sitestore.QueryCount{}, 0, l.now()
+	l.pending, l.held, l.lastFlush = map[string]map[queryKey]*sitestore.QueryCount{}, 0, l.now()
 	l.flushing = false
 	today, forgotten := corpus.Today(l.lastFlush), l.forgotten
 	l.mu.Unlock()
@@ -138,11 +142,11 @@ type QueryCount struct {
 
 // top returns the n most asked questions of the kept days, and the n most
 // asked that found nothing, counting what has not been written yet.
-func (l *queryLog) top(ctx context.Context, n int) (all, zero []QueryCount, err error) {
+func (l *queryLog) top(ctx context.Context, n int, sites []string) (all, zero []QueryCount, err error) {
 	if err := l.flush(ctx); err != nil {
 		return nil, nil, err
 	}
-	asked, unanswered, err := l.store.TopQueries(ctx, l.firstDay(), n)
+	asked, unanswered, err := l.store.TopQueries(ctx, l.firstDay(), n, sites)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -126,3 +126,38 @@ func (e *siteEntries) Retire(ctx context.Context, id string, exp entrystore.Expe
 	}
 	return e.Store.Retire(ctx, id, exp, by, check)
 }
+
+// rollUp lists the sites whose records a site's pages count: the site and
+// every site under it; a top-level site's also takes records kept before
+// sites were recorded (site ""). An unknown site gives nil: every record.
+func (s *Server) rollUp(id string) []string {
+	sites := s.cfg.Searcher.Corpus().Sites
+	site, ok := sites.Get(id)
+	if !ok {
+		return nil
+	}
+	var out []string
+	if site.Parent == "" {
+		out = append(out, "")
+	}
+	var walk func(string)
+	walk = func(id string) {
+		out = append(out, id)
+		for _, ch := range sites.Children(id) {
+			walk(ch.ID)
+		}
+	}
+	walk(id)
+	return out
+}
+
+// adminSites lists the sites whose records (feedback, questions) the
+// request's admin sees: every record for an admin without a site, else
+// the roll-up of theirs.
+func (s *Server) adminSites(c echo.Context) []string {
+	a := currentAdmin(c)
+	if a.Site == "" {
+		return nil
+	}
+	return s.rollUp(a.Site)
+}

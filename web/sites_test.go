@@ -17,6 +17,7 @@ import (
 	"yicha/corpus"
 	"yicha/corpus/corpustest"
 	"yicha/web/admins"
+	"yicha/web/sitestore"
 )
 
 // TestAPISites: GET /api/sites lists the district, the default, and its
@@ -332,5 +333,71 @@ func TestStreetAdmins(t *testing.T) {
 	eng := newTestServer(t).engine
 	if _, err := NewServer(Config{Searcher: eng, Suggester: eng, Admins: set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}); err == nil || !strings.Contains(err.Error(), `"putuo"`) {
 		t.Errorf("NewServer with an admin of an unknown site = %v", err)
+	}
+}
+
+// TestFeedbackPerSite: a report sent from a street's policy page is kept
+// as that street's; /transparency on the street counts its own, on a
+// sibling street none, on the district (the roll-up) every one; the query
+// log keeps the site of each question.
+func TestFeedbackPerSite(t *testing.T) {
+	f := newFeedbackServer(t)
+	defer f.stop()
+	send := func(prefix string) {
+		t.Helper()
+		a := f.get(prefix + "/policies/dibao")
+		if a.status != 200 {
+			t.Fatalf("GET %s/policies/dibao = %d", prefix, a.status)
+		}
+		report := formsIn(t, a.body)["report"]
+		if report == nil || !strings.HasPrefix(report.action, prefix+"/policies/dibao/") {
+			t.Fatalf("the report form on %q posts to %+v", prefix, report)
+		}
+		form := url.Values{}
+		for k, v := range report.hidden {
+			form[k] = v
+		}
+		form.Set("reason", report.reasonValue(t, "信息有误或过期"))
+		if a := f.post(report.action, form); a.status >= 400 {
+			t.Fatalf("report on %q = %d %s", prefix, a.status, a.body)
+		}
+	}
+	send("/s/quyanglu")
+	send("")
+	for site, want := range map[string]int{"quyanglu": 1, "hongkou": 1} {
+		rs, err := f.store.Reports(context.Background(), sitestore.Filter{Sites: []string{site}})
+		if err != nil || len(rs) != want {
+			t.Errorf("reports of %s: %d (%v), want %d", site, len(rs), err, want)
+		}
+	}
+	total := func(path string) string {
+		t.Helper()
+		a := f.get(path)
+		if a.status != 200 {
+			t.Fatalf("GET %s = %d", path, a.status)
+		}
+		foot := a.body[strings.Index(a.body, "<tfoot>"):]
+		cells := strings.SplitN(strings.SplitN(foot, "<td>", 3)[1], "<", 2)
+		return cells[0]
+	}
+	for path, want := range map[string]string{"/s/quyanglu/transparency": "1", "/s/ouyanglu/transparency": "0", "/transparency": "2"} {
+		if got := total(path); got != want {
+			t.Errorf("%s counts %s reports, want %s", path, got, want)
+		}
+	}
+
+	f.get("/s/quyanglu/search?q=" + url.QueryEscape("曲阳路的问题"))
+	f.get("/search?q=" + url.QueryEscape("区里的问题"))
+	var q QueriesResponse
+	a := f.send(noFollow(nil), "GET", "/api/admin/queries", nil, testToken)
+	if err := json.Unmarshal([]byte(a.body), &q); err != nil || a.status != 200 {
+		t.Fatalf("queries = %d %s", a.status, a.body)
+	}
+	if len(q.Top) != 2 {
+		t.Errorf("the district's admin sees %+v", q.Top)
+	}
+	asked, _, err := f.store.TopQueries(context.Background(), "2000-01-01", 10, []string{"quyanglu"})
+	if err != nil || len(asked) != 1 || asked[0].Query != "曲阳路的问题" {
+		t.Errorf("questions kept for quyanglu: %+v %v", asked, err)
 	}
 }

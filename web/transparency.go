@@ -77,7 +77,11 @@ func humanDuration(d time.Duration, answered bool) string {
 // transparency is the public page: per category, how many reports came in,
 // how many were handled and how quickly. It shows no comment text.
 func (f *feedbackRoutes) transparency(c echo.Context) error {
-	sum, err := f.store.Summary(c.Request().Context())
+	site, err := f.s.requestSite(c)
+	if err != nil {
+		return err
+	}
+	sum, err := f.store.Summary(c.Request().Context(), f.s.rollUp(site))
 	if err != nil {
 		return err
 	}

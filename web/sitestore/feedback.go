@@ -107,6 +107,8 @@ func (s State) Valid() bool { return slices.Contains(States, s) }
 // Vote is one answer to 「这条信息对您有帮助吗？」.
 type Vote struct {
 	PolicyID string
+	// Site is the site the vote was given on ("" for none).
+	Site string
 	// Category is the policy's category when the vote was given.
 	Category string
 	Helpful  bool
@@ -117,6 +119,8 @@ type Vote struct {
 type Report struct {
 	ID       int64
 	PolicyID string
+	// Site is the site the report came in on ("" for none).
+	Site string
 	// Category is the policy's category when the report came in.
 	Category string
 	Reason   Reason
@@ -155,6 +159,8 @@ func (e *LimitError) Is(target error) bool { return target == ErrLimit }
 type Filter struct {
 	State    State
 	PolicyID string
+	// Sites, when not nil, keeps the reports of these sites.
+	Sites []string
 	// Limit caps how many come back (0: all); Offset skips the newest.
 	Limit, Offset int
 }
@@ -223,7 +229,8 @@ type Store interface {
 	Counts(ctx context.Context) ([]PolicyCounts, error)
 	// Summary returns the public account of every category that has
 	// reports, by category name.
-	Summary(ctx context.Context) ([]CategorySummary, error)
+	// sites, when not nil, keeps the reports of these sites.
+	Summary(ctx context.Context, sites []string) ([]CategorySummary, error)
 
 	// RecordQueries adds to the counts of questions asked on a day (in
 	// Shanghai, YYYY-MM-DD). Questions are scrubbed (Scrub) before they
@@ -231,7 +238,8 @@ type Store interface {
 	RecordQueries(ctx context.Context, day string, counts []QueryCount) error
 	// TopQueries returns the n most asked questions of the days from
 	// since on, and the n most asked of those that found nothing.
-	TopQueries(ctx context.Context, since string, n int) (asked, unanswered []QueryCount, err error)
+	// sites, when not nil, keeps the questions asked on these sites.
+	TopQueries(ctx context.Context, since string, n int, sites []string) (asked, unanswered []QueryCount, err error)
 	// ForgetQueries removes the counts of the days before before.
 	ForgetQueries(ctx context.Context, before string) error
 
@@ -259,12 +267,29 @@ func (r Report) Validate() error {
 	if !r.Reason.Valid() {
 		return fmt.Errorf("%w: unknown reason %q", ErrInvalid, r.Reason)
 	}
+	if err := validSite(r.Site); err != nil {
+		return err
+	}
 	return validText("comment", r.Comment, MaxComment)
 }
+
+// validSite checks a site id: empty, or lower-case letters, digits and
+// '-'.
+func validSite(site string) error {
+	if site != "" && !siteRE.MatchString(site) {
+		return fmt.Errorf("%w: site %q is not a site id", ErrInvalid, site)
+	}
+	return nil
+}
+
+var siteRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // Validate checks a vote.
 func (v Vote) Validate() error {
 	if err := validID("policy", v.PolicyID); err != nil {
+		return err
+	}
+	if err := validSite(v.Site); err != nil {
 		return err
 	}
 	return validID("category", v.Category)

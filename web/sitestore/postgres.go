@@ -73,6 +73,13 @@ var pgMigrations = [][]string{
 			idle_ms bigint NOT NULL
 		)`,
 	},
+	{ // 3: the site each vote, report and question came from
+		`ALTER TABLE feedback_votes ADD COLUMN site text NOT NULL DEFAULT ''`,
+		`ALTER TABLE feedback_reports ADD COLUMN site text NOT NULL DEFAULT ''`,
+		`ALTER TABLE site_query_counts ADD COLUMN site text NOT NULL DEFAULT ''`,
+		`ALTER TABLE site_query_counts DROP CONSTRAINT site_query_counts_pkey`,
+		`ALTER TABLE site_query_counts ADD PRIMARY KEY (day, site, question)`,
+	},
 }
 
 // PostgresSchemaVersion is the version OpenPostgres brings a database to.
@@ -249,8 +256,8 @@ func (s *Postgres) AddVote(ctx context.Context, v Vote, qs ...Quota) error {
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO feedback_votes (policy_id, category, helpful, created_at) VALUES ($1, $2, $3, $4)`,
-			v.PolicyID, v.Category, v.Helpful, v.At)
+		_, err := tx.Exec(ctx, `INSERT INTO feedback_votes (policy_id, category, helpful, created_at, site) VALUES ($1, $2, $3, $4, $5)`,
+			v.PolicyID, v.Category, v.Helpful, v.At, v.Site)
 		return err
 	})
 }
@@ -271,9 +278,9 @@ func (s *Postgres) AddReport(ctx context.Context, r Report, qs ...Quota) (Report
 			}
 		}
 		var err error
-		out, err = pgScanReport(tx.QueryRow(ctx, `INSERT INTO feedback_reports (policy_id, category, reason, comment, state, note, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, 'new', '', $5, $5) RETURNING `+reportColumns,
-			r.PolicyID, r.Category, string(r.Reason), r.Comment, r.CreatedAt))
+		out, err = pgScanReport(tx.QueryRow(ctx, `INSERT INTO feedback_reports (policy_id, category, reason, comment, state, note, created_at, updated_at, site)
+			VALUES ($1, $2, $3, $4, 'new', '', $5, $5, $6) RETURNING `+reportColumns,
+			r.PolicyID, r.Category, string(r.Reason), r.Comment, r.CreatedAt, r.Site))
 		return err
 	})
 	if err != nil {
@@ -286,7 +293,7 @@ func pgScanReport(row pgx.Row) (Report, error) {
 	var r Report
 	var reason, state string
 	var resolved *time.Time
-	if err := row.Scan(&r.ID, &r.PolicyID, &r.Category, &reason, &r.Comment, &state, &r.Note, &r.CreatedAt, &r.UpdatedAt, &resolved); err != nil {
+	if err := row.Scan(&r.ID, &r.PolicyID, &r.Site, &r.Category, &reason, &r.Comment, &state, &r.Note, &r.CreatedAt, &r.UpdatedAt, &resolved); err != nil {
 		return Report{}, err
 	}
 	r.Reason, r.State = Reason(reason), State(state)
@@ -322,6 +329,10 @@ func (s *Postgres) Reports(ctx context.Context, f Filter) ([]Report, error) {
 	if f.PolicyID != "" {
 		args = append(args, f.PolicyID)
 		query += fmt.Sprintf(` AND policy_id = $%d`, len(args))
+	}
+	if f.Sites != nil {
+		args = append(args, f.Sites)
+		query += fmt.Sprintf(` AND site = ANY($%d)`, len(args))
 	}
 	var limit *int64 // NULL: no limit
 	if f.Limit > 0 {
@@ -438,11 +449,11 @@ func (s *Postgres) Counts(ctx context.Context) ([]PolicyCounts, error) {
 }
 
 // Summary implements Store.
-func (s *Postgres) Summary(ctx context.Context) ([]CategorySummary, error) {
+func (s *Postgres) Summary(ctx context.Context, sites []string) ([]CategorySummary, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT category, state, created_at, resolved_at FROM feedback_reports`)
+	rows, err := s.pool.Query(ctx, `SELECT category, state, created_at, resolved_at FROM feedback_reports WHERE $1::text[] IS NULL OR site = ANY($1)`, sites)
 	if err != nil {
 		return nil, err
 	}

@@ -22,9 +22,12 @@ func (s *Postgres) RecordQueries(ctx context.Context, day string, counts []Query
 			if q == "" || c.Asked <= 0 {
 				continue
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO site_query_counts AS c (day, question, asked, unanswered) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (day, question) DO UPDATE SET asked = c.asked + excluded.asked, unanswered = c.unanswered + excluded.unanswered`,
-				day, q, c.Asked, c.Unanswered); err != nil {
+			if err := validSite(c.Site); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO site_query_counts AS c (day, site, question, asked, unanswered) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (day, site, question) DO UPDATE SET asked = c.asked + excluded.asked, unanswered = c.unanswered + excluded.unanswered`,
+				day, c.Site, q, c.Asked, c.Unanswered); err != nil {
 				return err
 			}
 		}
@@ -33,7 +36,7 @@ func (s *Postgres) RecordQueries(ctx context.Context, day string, counts []Query
 }
 
 // TopQueries implements Store.
-func (s *Postgres) TopQueries(ctx context.Context, since string, n int) (asked, unanswered []QueryCount, err error) {
+func (s *Postgres) TopQueries(ctx context.Context, since string, n int, sites []string) (asked, unanswered []QueryCount, err error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -41,8 +44,9 @@ func (s *Postgres) TopQueries(ctx context.Context, since string, n int) (asked, 
 		return nil, nil, err
 	}
 	top := func(column string) ([]QueryCount, error) {
-		rows, err := s.pool.Query(ctx, `SELECT question, sum(asked)::bigint, sum(unanswered)::bigint FROM site_query_counts WHERE day >= $1
-			GROUP BY question HAVING sum(`+column+`) > 0 ORDER BY sum(`+column+`) DESC, question COLLATE "C" LIMIT $2`, since, n)
+		rows, err := s.pool.Query(ctx, `SELECT question, sum(asked)::bigint, sum(unanswered)::bigint FROM site_query_counts
+			WHERE day >= $1 AND ($3::text[] IS NULL OR site = ANY($3))
+			GROUP BY question HAVING sum(`+column+`) > 0 ORDER BY sum(`+column+`) DESC, question COLLATE "C" LIMIT $2`, since, n, sites)
 		if err != nil {
 			return nil, err
 		}

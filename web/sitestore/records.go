@@ -9,6 +9,8 @@ import (
 // QueryCount is a question and how often it was asked; Unanswered counts
 // the times it found nothing.
 type QueryCount struct {
+	// Site is the site the question was asked on ("" for none).
+	Site       string
 	Query      string
 	Asked      int
 	Unanswered int

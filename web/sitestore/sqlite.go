@@ -72,6 +72,21 @@ var migrations = [][]string{
 			idle_ms INTEGER NOT NULL
 		)`,
 	},
+	{ // 4: the site each vote, report and question came from
+		`ALTER TABLE votes ADD COLUMN site TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE reports ADD COLUMN site TEXT NOT NULL DEFAULT ''`,
+		`CREATE TABLE query_counts_4 (
+			day TEXT NOT NULL,
+			site TEXT NOT NULL,
+			question TEXT NOT NULL,
+			asked INTEGER NOT NULL,
+			unanswered INTEGER NOT NULL,
+			PRIMARY KEY (day, site, question)
+		)`,
+		`INSERT INTO query_counts_4 (day, site, question, asked, unanswered) SELECT day, '', question, asked, unanswered FROM query_counts`,
+		`DROP TABLE query_counts`,
+		`ALTER TABLE query_counts_4 RENAME TO query_counts`,
+	},
 }
 
 // SchemaVersion is the version OpenSQLite brings a database to.
@@ -206,8 +221,8 @@ func (s *SQLite) AddVote(ctx context.Context, v Vote, qs ...Quota) error {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO votes (policy_id, category, helpful, created_at) VALUES (?, ?, ?, ?)`,
-			v.PolicyID, v.Category, v.Helpful, v.At.UnixMilli())
+		_, err := tx.ExecContext(ctx, `INSERT INTO votes (policy_id, site, category, helpful, created_at) VALUES (?, ?, ?, ?, ?)`,
+			v.PolicyID, v.Site, v.Category, v.Helpful, v.At.UnixMilli())
 		return err
 	})
 }
@@ -224,9 +239,9 @@ func (s *SQLite) AddReport(ctx context.Context, r Report, qs ...Quota) (Report, 
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO reports (policy_id, category, reason, comment, state, note, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, '', ?, ?)`,
-			r.PolicyID, r.Category, string(r.Reason), r.Comment, string(StateNew), r.CreatedAt.UnixMilli(), r.CreatedAt.UnixMilli())
+		res, err := tx.ExecContext(ctx, `INSERT INTO reports (policy_id, site, category, reason, comment, state, note, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, '', ?, ?)`,
+			r.PolicyID, r.Site, r.Category, string(r.Reason), r.Comment, string(StateNew), r.CreatedAt.UnixMilli(), r.CreatedAt.UnixMilli())
 		if err != nil {
 			return err
 		}
@@ -239,7 +254,7 @@ func (s *SQLite) AddReport(ctx context.Context, r Report, qs ...Quota) (Report, 
 	return s.Report(ctx, r.ID)
 }
 
-const reportColumns = `id, policy_id, category, reason, comment, state, note, created_at, updated_at, resolved_at`
+const reportColumns = `id, policy_id, site, category, reason, comment, state, note, created_at, updated_at, resolved_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -248,7 +263,7 @@ func scanReport(row scanner) (Report, error) {
 	var reason, state string
 	var created, updated int64
 	var resolved sql.NullInt64
-	if err := row.Scan(&r.ID, &r.PolicyID, &r.Category, &reason, &r.Comment, &state, &r.Note, &created, &updated, &resolved); err != nil {
+	if err := row.Scan(&r.ID, &r.PolicyID, &r.Site, &r.Category, &reason, &r.Comment, &state, &r.Note, &created, &updated, &resolved); err != nil {
 		return Report{}, err
 	}
 	r.Reason, r.State = Reason(reason), State(state)
@@ -279,6 +294,11 @@ func (s *SQLite) Reports(ctx context.Context, f Filter) ([]Report, error) {
 	if f.PolicyID != "" {
 		query += ` AND policy_id = ?`
 		args = append(args, f.PolicyID)
+	}
+	if f.Sites != nil {
+		in, inArgs := sqliteIn(f.Sites)
+		query += ` AND site IN ` + in
+		args = append(args, inArgs...)
 	}
 	query += ` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`
 	limit := int64(f.Limit)
@@ -398,8 +418,13 @@ func (s *SQLite) Counts(ctx context.Context) ([]PolicyCounts, error) {
 }
 
 // Summary implements Store.
-func (s *SQLite) Summary(ctx context.Context) ([]CategorySummary, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT category, state, created_at, resolved_at FROM reports`)
+func (s *SQLite) Summary(ctx context.Context, sites []string) ([]CategorySummary, error) {
+	query, args := `SELECT category, state, created_at, resolved_at FROM reports`, []any(nil)
+	if sites != nil {
+		in, inArgs := sqliteIn(sites)
+		query, args = query+` WHERE site IN `+in, inArgs
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -423,4 +448,17 @@ func (s *SQLite) Summary(ctx context.Context) ([]CategorySummary, error) {
 		return nil, err
 	}
 	return Summarize(outcomes), nil
+}
+
+// sqliteIn is an IN list of placeholders for vals, and its arguments; an
+// empty list matches nothing.
+func sqliteIn(vals []string) (string, []any) {
+	if len(vals) == 0 {
+		return "(NULL)", nil
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	return "(" + strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ")", args
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -18,9 +19,12 @@ func (s *SQLite) RecordQueries(ctx context.Context, day string, counts []QueryCo
 			if q == "" || c.Asked <= 0 {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO query_counts (day, question, asked, unanswered) VALUES (?, ?, ?, ?)
-				ON CONFLICT (day, question) DO UPDATE SET asked = asked + excluded.asked, unanswered = unanswered + excluded.unanswered`,
-				day, q, c.Asked, c.Unanswered); err != nil {
+			if err := validSite(c.Site); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO query_counts (day, site, question, asked, unanswered) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (day, site, question) DO UPDATE SET asked = asked + excluded.asked, unanswered = unanswered + excluded.unanswered`,
+				day, c.Site, q, c.Asked, c.Unanswered); err != nil {
 				return err
 			}
 		}
@@ -29,13 +33,19 @@ func (s *SQLite) RecordQueries(ctx context.Context, day string, counts []QueryCo
 }
 
 // TopQueries implements Store.
-func (s *SQLite) TopQueries(ctx context.Context, since string, n int) (asked, unanswered []QueryCount, err error) {
+func (s *SQLite) TopQueries(ctx context.Context, since string, n int, sites []string) (asked, unanswered []QueryCount, err error) {
 	if err := validDay(since); err != nil {
 		return nil, nil, err
 	}
+	where, args := `day >= ?`, []any{since}
+	if sites != nil {
+		in, inArgs := sqliteIn(sites)
+		where += ` AND site IN ` + in
+		args = append(args, inArgs...)
+	}
 	top := func(column string) ([]QueryCount, error) {
-		rows, err := s.db.QueryContext(ctx, `SELECT question, sum(asked), sum(unanswered) FROM query_counts WHERE day >= ?
-			GROUP BY question HAVING sum(`+column+`) > 0 ORDER BY sum(`+column+`) DESC, question LIMIT ?`, since, n)
+		rows, err := s.db.QueryContext(ctx, `SELECT question, sum(asked), sum(unanswered) FROM query_counts WHERE `+where+`
+			GROUP BY question HAVING sum(`+column+`) > 0 ORDER BY sum(`+column+`) DESC, question LIMIT ?`, append(slices.Clone(args), n)...)
 		if err != nil {
 			return nil, err
 		}

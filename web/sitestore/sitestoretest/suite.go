@@ -33,6 +33,7 @@ func TestStore(t *testing.T, open func(t *testing.T) sitestore.Store) {
 		{"TwoQuotas", testTwoQuotas},
 		{"Queries", testQueries},
 		{"Sessions", testSessions},
+		{"Sites", testSites},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
 	}
@@ -335,7 +336,7 @@ func testCounts(t *testing.T, s sitestore.Store) {
 }
 
 func testSummary(t *testing.T, s sitestore.Store) {
-	if sum, err := s.Summary(ctx); err != nil || len(sum) != 0 {
+	if sum, err := s.Summary(ctx, nil); err != nil || len(sum) != 0 {
 		t.Fatalf("summary of an empty store: %+v, %v", sum, err)
 	}
 	answer := func(cat string, state sitestore.State, after time.Duration) {
@@ -352,7 +353,7 @@ func testSummary(t *testing.T, s sitestore.Store) {
 	answer("养老服务", sitestore.StateRejected, 30*time.Hour)
 	answer("养老服务", sitestore.StateNew, 0)
 	answer("社会救助", sitestore.StateNew, 0)
-	sum, err := s.Summary(ctx)
+	sum, err := s.Summary(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,7 +412,7 @@ func testQueries(t *testing.T, s sitestore.Store) {
 		{Query: "低保 身份证310101199001011234 电话13812345678 zhang@example.com", Asked: 1},
 		{Query: "残疾人补贴", Asked: 1}, {Query: "", Asked: 5}, {Query: "x", Asked: 0},
 	}))
-	asked, unanswered, err := s.TopQueries(ctx, "2026-03-01", 10)
+	asked, unanswered, err := s.TopQueries(ctx, "2026-03-01", 10, nil)
 	must(err)
 	got := map[string]int{}
 	for _, q := range asked {
@@ -430,11 +431,11 @@ func testQueries(t *testing.T, s sitestore.Store) {
 			}
 		}
 	}
-	if asked, _, _ := s.TopQueries(ctx, "2026-03-02", 1); len(asked) != 1 || asked[0].Asked != 3 {
+	if asked, _, _ := s.TopQueries(ctx, "2026-03-02", 1, nil); len(asked) != 1 || asked[0].Asked != 3 {
 		t.Errorf("since 2026-03-02, top 1: %+v", asked)
 	}
 	must(s.ForgetQueries(ctx, "2026-03-02"))
-	if asked, _, _ := s.TopQueries(ctx, "2026-01-01", 10); len(asked) == 0 || asked[0].Asked != 3 {
+	if asked, _, _ := s.TopQueries(ctx, "2026-01-01", 10, nil); len(asked) == 0 || asked[0].Asked != 3 {
 		t.Errorf("after forgetting 2026-03-01: %+v", asked)
 	}
 	if err := s.RecordQueries(ctx, "yesterday", nil); !errors.Is(err, sitestore.ErrInvalid) {
@@ -495,5 +496,58 @@ func testSessions(t *testing.T, s sitestore.Store) {
 	}
 	if err := s.CreateSession(ctx, sitestore.Session{IDHash: "short", CSRF: hash("c"), Created: t0, Expires: t0.Add(time.Hour)}); !errors.Is(err, sitestore.ErrInvalid) {
 		t.Errorf("a session without a proper id hash: %v", err)
+	}
+}
+
+// testSites keeps the site each report and question came from: reports,
+// the summary and the most asked questions of some sites only, and a
+// site that is not an id refused.
+func testSites(t *testing.T, s sitestore.Store) {
+	add := func(site, category string) {
+		t.Helper()
+		r := report("dibao", category, sitestore.ReasonWrong, "", t0)
+		r.Site = site
+		if got := mustAdd(t, s, r); got.Site != site {
+			t.Fatalf("report of %q came back from %q", site, got.Site)
+		}
+	}
+	add("quyanglu", "社会救助")
+	add("quyanglu", "社会救助")
+	add("ouyanglu", "养老服务")
+	add("", "教育")
+	for _, tc := range []struct {
+		sites []string
+		want  int
+	}{{nil, 4}, {[]string{"quyanglu"}, 2}, {[]string{"ouyanglu", ""}, 2}, {[]string{}, 0}, {[]string{"jiangwan"}, 0}} {
+		rs, err := s.Reports(ctx, sitestore.Filter{Sites: tc.sites})
+		if err != nil || len(rs) != tc.want {
+			t.Errorf("reports of %q: %d (%v), want %d", tc.sites, len(rs), err, tc.want)
+		}
+		sum, err := s.Summary(ctx, tc.sites)
+		n := 0
+		for _, c := range sum {
+			n += c.Received
+		}
+		if err != nil || n != tc.want {
+			t.Errorf("summary of %q counts %d reports (%v), want %d", tc.sites, n, err, tc.want)
+		}
+	}
+	if err := s.RecordQueries(ctx, "2026-03-02", []sitestore.QueryCount{{Site: "quyanglu", Query: "低保", Asked: 2}, {Site: "ouyanglu", Query: "低保", Asked: 1}, {Site: "ouyanglu", Query: "助餐", Asked: 4, Unanswered: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	asked, unanswered, err := s.TopQueries(ctx, "2026-03-01", 10, []string{"quyanglu"})
+	if err != nil || len(asked) != 1 || asked[0].Query != "低保" || asked[0].Asked != 2 || len(unanswered) != 0 {
+		t.Errorf("questions on quyanglu: %+v %+v %v", asked, unanswered, err)
+	}
+	if asked, _, _ := s.TopQueries(ctx, "2026-03-01", 10, nil); len(asked) != 2 || asked[0].Query != "助餐" || asked[1].Asked != 3 {
+		t.Errorf("questions on every site: %+v", asked)
+	}
+	bad := report("dibao", "社会救助", sitestore.ReasonWrong, "", t0)
+	bad.Site = "Qu Yang"
+	if _, err := s.AddReport(ctx, bad); !errors.Is(err, sitestore.ErrInvalid) {
+		t.Errorf("a report of site %q: %v", bad.Site, err)
+	}
+	if err := s.AddVote(ctx, sitestore.Vote{PolicyID: "dibao", Category: "社会救助", Site: "../x", At: t0}); !errors.Is(err, sitestore.ErrInvalid) {
+		t.Errorf("a vote of site ../x: %v", err)
 	}
 }
