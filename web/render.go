@@ -36,6 +36,9 @@ var pages = map[string][]string{
 	// feedback.go.
 	"feedback_done": {"layout"},
 	"transparency":  {"layout"},
+	// An entry's history (policies_history.go).
+	"admin_history": {"layout"},
+	"admin_diff":    {"layout"},
 }
 
 // pageDescriptions describe each page, for search engines and link
@@ -52,6 +55,8 @@ var pageDescriptions = map[string]string{
 	"admin":         "易查管理：索引状态、信息是否及时、居民的问题和反馈。",
 	"feedback_done": "易查：对政策信息的反馈。",
 	"transparency":  "易查公开居民反馈的数量和处理情况。",
+	"admin_history": "易查管理：条目的每个已发布版本、比较、回滚和撤下。",
+	"admin_diff":    "易查管理：两个版本之间逐项的改动。",
 }
 
 // maxDescription bounds a page description, in characters.

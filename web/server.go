@@ -258,6 +258,7 @@ func (s *Server) adminRoutes() {
 	e.POST("/admin/reindex", s.adminReindex, s.adminForm)
 	if s.cfg.Entries != nil {
 		s.entryRoutes(api)
+		s.historyRoutes()
 	}
 }
 
