@@ -36,6 +36,7 @@ var pages = map[string][]string{
 	// feedback.go.
 	"feedback_done": {"layout"},
 	"transparency":  {"layout"},
+	"updates":       {"layout"},
 	// An entry's history (policies_history.go).
 	"admin_history": {"layout"},
 	"admin_diff":    {"layout"},
@@ -55,6 +56,7 @@ var pageDescriptions = map[string]string{
 	"admin":         "易查管理：索引状态、信息是否及时、居民的问题和反馈。",
 	"feedback_done": "易查：对政策信息的反馈。",
 	"transparency":  "易查公开居民反馈的数量和处理情况。",
+	"updates":       "虹口区政策和服务信息最近的更新：新增、修改、恢复和撤下的条目，以及改了哪些内容。",
 	"admin_history": "易查管理：条目的每个已发布版本、比较、回滚和撤下。",
 	"admin_diff":    "易查管理：两个版本之间逐项的改动。",
 }

@@ -110,6 +110,8 @@ type Server struct {
 	draining atomic.Bool
 	// lastRequest is when the latest request began (Unix nanoseconds).
 	lastRequest atomic.Int64
+	// updates is the changelog of the index generation served.
+	updates updatesCache
 }
 
 // NewServer wires routes and middleware. It fails if the embedded
@@ -218,6 +220,8 @@ func (s *Server) residentRoutes() {
 	e.Match(getAndHead, "/advanced", s.advancedPage)
 	e.Match(getAndHead, "/documents", s.documentsPage)
 	e.Match(getAndHead, "/documents/:id", s.documentPage)
+	e.Match(getAndHead, "/updates", s.updatesPage)
+	e.Match(getAndHead, "/feed.xml", s.feed)
 	e.Match(getAndHead, "/prefs", s.setPrefs)
 	e.Match(getAndHead, "/static/*", s.render.static.handler())
 	e.Match(getAndHead, "/favicon.ico", s.render.static.favicon())
