@@ -46,6 +46,7 @@ var fieldLabels = map[string]string{
 	"amounts":           "金额明细",
 	"sources":           "信息来源",
 	"verified":          "核对日期",
+	"guide":             "办事指南",
 	"guide.eligibility": "申请条件",
 	"guide.materials":   "办理材料",
 	"guide.steps":       "办理步骤",

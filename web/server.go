@@ -263,6 +263,7 @@ func (s *Server) adminRoutes() {
 	if s.cfg.Entries != nil {
 		s.entryRoutes(api)
 		s.historyRoutes()
+		s.importRoutes(api)
 	}
 }
 
