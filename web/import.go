@@ -16,6 +16,7 @@ import (
 
 	"yicha/corpus"
 	"yicha/corpus/entrystore"
+	"yicha/search/live"
 )
 
 // Import from an official document: an admin pastes the text of a
@@ -27,13 +28,23 @@ import (
 // (POST /api/admin/policies, or the new-entry page), where it is checked
 // as every draft is.
 
-// MaxImportRequest bounds an import request: the text with room to spare.
-const MaxImportRequest = "2M"
+// MaxImportRequest bounds an import request: the text with room to
+// spare; MaxImportForm the page's form, where each character of the text
+// comes percent-encoded (up to 9 bytes).
+const (
+	MaxImportRequest = "2M"
+	MaxImportForm    = "4M"
+)
+
+// importPage is the import page's path (and its forms').
+const importPage = "/admin/policies/import"
 
 func (s *Server) importRoutes(api *echo.Group) {
 	api.POST("/policies/import", s.apiImport, middleware.BodyLimit(MaxImportRequest))
-	s.echo.Match(getAndHead, "/admin/policies/import", s.importPage, s.signedIn)
-	s.echo.POST("/admin/policies/import", s.importForm, middleware.BodyLimit(MaxImportRequest), s.adminForm)
+	s.echo.Match(getAndHead, importPage, s.importPage, s.signedIn)
+	s.echo.POST(importPage, s.importForm, middleware.BodyLimit(MaxImportForm), s.adminForm)
+	api.POST("/documents", s.apiAddDocument, publisherOnly)
+	s.echo.POST(importPage+"/document", s.importDocumentForm, middleware.BodyLimit(MaxImportForm), s.adminForm, publisherOnly)
 }
 
 // ImportRequest is the body of POST /api/admin/policies/import.
@@ -222,7 +233,12 @@ func (s *Server) apiImport(c echo.Context) error {
 
 type importView struct {
 	CSRF, Text, Message string
-	Proposal            *ImportResponse
+	// Done says what was saved; CanPublish whether the admin may register
+	// the document; Statuses are the registry's statuses to choose from.
+	Done       string
+	CanPublish bool
+	Statuses   []string
+	Proposal   *ImportResponse
 	// NewEntry is the new-entry page's address with the proposal's
 	// values as its fields (named as in the entry's file).
 	NewEntry string
@@ -299,10 +315,14 @@ func newEntryLink(p ImportResponse) string {
 	return "/admin/policies/new?" + q.Encode()
 }
 
+func (s *Server) newImportView(c echo.Context, csrf, text string) importView {
+	return importView{CSRF: csrf, Text: text, CanPublish: currentAdmin(c).CanPublish(), Statuses: corpus.DocumentStatuses}
+}
+
 func (s *Server) importPage(c echo.Context) error {
 	se, _ := s.session(c)
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return s.render.render(c, http.StatusOK, "admin_import", s.page(c, "从政策文件导入", importView{CSRF: se.CSRF}))
+	return s.render.render(c, http.StatusOK, "admin_import", s.page(c, "从政策文件导入", s.newImportView(c, se.CSRF, "")))
 }
 
 // importForm reads the pasted text and shows the proposal; it saves
@@ -310,7 +330,7 @@ func (s *Server) importPage(c echo.Context) error {
 func (s *Server) importForm(c echo.Context) error {
 	se, _ := s.session(c)
 	raw := c.Request().PostFormValue("text")
-	v := importView{CSRF: se.CSRF, Text: raw}
+	v := s.newImportView(c, se.CSRF, raw)
 	c.Response().Header().Set("Cache-Control", "no-store")
 	text, err := importText(raw)
 	if err != nil {
@@ -324,4 +344,115 @@ func (s *Server) importForm(c echo.Context) error {
 	p := importProposal(text, docs)
 	v.Proposal, v.Read, v.NewEntry = &p, factsOf(p.Read), newEntryLink(p)
 	return s.render.render(c, http.StatusOK, "admin_import", s.page(c, "从政策文件导入", v))
+}
+
+// AddDocumentRequest is the body of POST /api/admin/documents: a document
+// for the registry, as the admin confirmed it, and why.
+type AddDocumentRequest struct {
+	Document corpus.Document `json:"document"`
+	Note     string          `json:"note"`
+}
+
+// AddDocumentResponse answers an added document with the index serving
+// the corpus that holds it.
+type AddDocumentResponse struct {
+	Document corpus.Document `json:"document"`
+	Index    *live.Status    `json:"index,omitempty"`
+}
+
+// addDocument adds a confirmed document to the store's registry: the
+// corpus with it must load (the registry's checks), then the index is
+// rebuilt so the documents' pages list it.
+func (s *Server) addDocument(c echo.Context, doc corpus.Document, note string) (*live.Status, error) {
+	doc.Source, doc.Successor = nil, strings.TrimSpace(doc.Successor)
+	check := func(ctx context.Context, snap *entrystore.Snapshot) (*corpus.Corpus, error) { return snap.Corpus(ctx) }
+	if err := s.cfg.Entries.AddDocument(c.Request().Context(), &doc, s.change(c, note), check); err != nil {
+		return nil, err
+	}
+	st, err := s.rebuild(c.Request().Context())
+	if err != nil {
+		s.cfg.Logger.Error("rebuilding after adding a document", "document", doc.ID, "error", err)
+		if st.LastError == "" {
+			st.LastError = err.Error()
+		}
+	}
+	return &st, nil
+}
+
+func (s *Server) apiAddDocument(c echo.Context) error {
+	if !strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) {
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send the document as application/json")
+	}
+	var r AddDocumentRequest
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "the body is not {\"document\": …, \"note\": …}: "+err.Error())
+	}
+	st, err := s.addDocument(c, r.Document, strings.TrimSpace(r.Note))
+	var ce *corpus.CheckError
+	switch {
+	case errors.Is(err, entrystore.ErrTaken):
+		return c.JSON(http.StatusConflict, errorBody{Error: errorDetail{Code: "conflict", Message: err.Error()}})
+	case errors.As(err, &ce):
+		return c.JSON(http.StatusUnprocessableEntity, invalidEntry(r.Document.ID, ce.Problems))
+	case errors.Is(err, entrystore.ErrInvalid):
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	case err != nil:
+		return err
+	}
+	return c.JSON(http.StatusCreated, AddDocumentResponse{Document: r.Document, Index: st})
+}
+
+// documentOfForm reads the document the registration form confirms.
+func documentOfForm(c echo.Context) corpus.Document {
+	f := func(name string) string {
+		return strings.TrimSpace(strings.ToValidUTF8(c.Request().PostFormValue(name), ""))
+	}
+	return corpus.Document{ID: f("id"), Title: f("title"), Number: f("number"), Issuer: f("issuer"), Adopted: f("adopted"),
+		Effective: f("effective"), Expires: f("expires"), Status: f("status"), URL: f("url")}
+}
+
+// importDocumentForm registers the document a proposal confirmed, then
+// shows the proposal again: the entry now cites it.
+func (s *Server) importDocumentForm(c echo.Context) error {
+	se, _ := s.session(c)
+	raw := c.Request().PostFormValue("text")
+	v := s.newImportView(c, se.CSRF, raw)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	text, err := importText(raw)
+	if err != nil {
+		v.Message = err.Error()
+		return s.render.render(c, http.StatusBadRequest, "admin_import", s.page(c, "从政策文件导入", v))
+	}
+	status := http.StatusOK
+	doc := documentOfForm(c)
+	_, err = s.addDocument(c, doc, strings.TrimSpace(c.Request().PostFormValue("note")))
+	var ce *corpus.CheckError
+	switch {
+	case err == nil:
+		v.Done = "已登记政策文件 " + doc.ID + "：新条目将引用它"
+	case errors.As(err, &ce):
+		status, v.Message = http.StatusUnprocessableEntity, "未登记："
+		for i, p := range ce.Problems {
+			if i > 0 {
+				v.Message += "；"
+			}
+			v.Message += p.Message
+		}
+	case errors.Is(err, entrystore.ErrInvalid):
+		status, v.Message = http.StatusUnprocessableEntity, "未登记："+err.Error()
+	default:
+		return err
+	}
+	docs, err := s.registry(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	p := importProposal(text, docs)
+	if status != http.StatusOK && p.Document != nil {
+		p.Document = &doc // show what the admin sent, to correct it
+	}
+	v.Proposal, v.Read, v.NewEntry = &p, factsOf(p.Read), newEntryLink(p)
+	return s.render.render(c, status, "admin_import", s.page(c, "从政策文件导入", v))
 }

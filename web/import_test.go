@@ -203,3 +203,109 @@ func regexpFind(t *testing.T, what, re, s string) string {
 	}
 	return m[1]
 }
+
+// TestImportRegistersDocument: a publisher confirms the proposed document
+// and it joins the registry (served at once); an import of the same text
+// then cites it, and the completed proposal saves as a draft. Editors may
+// not register; a taken id or a bad value changes nothing.
+func TestImportRegistersDocument(t *testing.T) {
+	s := newEntryServer(t, false)
+	var p ImportResponse
+	if code, body := s.call(t, "POST", policiesAPI+"/import", editorToken, ImportRequest{Text: importNotice}, &p); code != 200 || p.Document == nil {
+		t.Fatalf("import: %d %s", code, body)
+	}
+	doc := *p.Document
+	bad := doc
+	bad.Effective = "2099-13-01"
+	var invalid InvalidEntryResponse
+	for _, c := range []struct {
+		token string
+		body  any
+		want  int
+	}{
+		{editorToken, AddDocumentRequest{Document: doc}, 403},
+		{publisherToken, AddDocumentRequest{Document: bad}, 422},
+		{publisherToken, []byte(`{"document": {"id": "x"}, "extra": 1}`), 400},
+		{publisherToken, AddDocumentRequest{Document: corpus.Document{ID: "../x"}}, 400},
+	} {
+		if code, body := s.call(t, "POST", "/api/admin/documents", c.token, c.body, &invalid); code != c.want {
+			t.Errorf("%.80v = %d, want %d: %.300s", c.body, code, c.want, body)
+		}
+	}
+	if len(invalid.Fields) == 0 && len(invalid.Problems) == 0 {
+		t.Error("a bad date is refused without its problem")
+	}
+	if code, _ := s.call(t, "GET", "/api/documents/"+doc.ID, "", nil, nil); code != 404 {
+		t.Fatalf("a refused document is served: %d", code)
+	}
+	var added AddDocumentResponse
+	if code, body := s.call(t, "POST", "/api/admin/documents", publisherToken, AddDocumentRequest{Document: doc, Note: "从文件导入"}, &added); code != http.StatusCreated || added.Index == nil {
+		t.Fatalf("register: %d %s", code, body)
+	}
+	var served struct{ Title, Number string }
+	if code, body := s.call(t, "GET", "/api/documents/"+doc.ID, "", nil, &served); code != 200 || served.Title != doc.Title || served.Number != doc.Number {
+		t.Errorf("the registered document is served as %d %s", code, body)
+	}
+	if code, _ := s.call(t, "POST", "/api/admin/documents", publisherToken, AddDocumentRequest{Document: doc}, nil); code != http.StatusConflict {
+		t.Errorf("a taken id = %d, want 409", code)
+	}
+	recs, _ := s.entries.Audit(context.Background(), entrystore.AuditQuery{Limit: 1})
+	if len(recs) != 1 || recs[0].Action != entrystore.ActionDocument || recs[0].Admin != "李强" {
+		t.Errorf("audit: %+v", recs)
+	}
+
+	p = ImportResponse{}
+	s.call(t, "POST", policiesAPI+"/import", editorToken, ImportRequest{Text: importNotice}, &p)
+	if p.Known == nil || p.Known.ID != doc.ID || p.Document != nil {
+		t.Fatalf("after registering, the import proposes %+v / %+v", p.Known, p.Document)
+	}
+	if code, body := s.call(t, "POST", policiesAPI, editorToken, map[string]any{"id": "weiqi-import", "entry": completed(t, s, p, "少儿围棋培训补贴")}, nil); code != http.StatusCreated {
+		t.Errorf("saving the completed proposal: %d %s", code, body)
+	}
+}
+
+// TestImportPageRegisters: the proposal page's registration form, for
+// publishers only, with the values the admin corrected.
+func TestImportPageRegisters(t *testing.T) {
+	s := newEntryServer(t, false)
+	editor := signIn(t, s.URL, editorToken)
+	_, page := editor.get("/admin/policies/import")
+	csrf := csrfOf(t, page)
+	resp, _ := editor.client.PostForm(s.URL+"/admin/policies/import", url.Values{"csrf": {csrf}, "text": {importNotice}})
+	if body := readBody(t, resp); strings.Contains(body, `id="register-form"`) || !strings.Contains(body, "须由发布人员确认") {
+		t.Error("an editor is offered the registration form")
+	}
+	form := url.Values{"csrf": {csrf}, "text": {importNotice}, "id": {"weiqi-banfa"}, "title": {"上海市少儿围棋培训补贴办法"}, "number": {"沪府办规〔2099〕7号"},
+		"issuer": {"上海市人民政府办公厅"}, "adopted": {"2099-05-20"}, "effective": {"2099-06-01"}, "status": {"现行有效"}, "url": {"unknown"}}
+	if code, _ := editor.post("/admin/policies/import/document", form); code != http.StatusForbidden {
+		t.Errorf("an editor's registration = %d", code)
+	}
+
+	pub := signIn(t, s.URL, publisherToken)
+	_, page = pub.get("/admin/policies/import")
+	csrf = csrfOf(t, page)
+	resp, _ = pub.client.PostForm(s.URL+"/admin/policies/import", url.Values{"csrf": {csrf}, "text": {importNotice}})
+	body := readBody(t, resp)
+	if !strings.Contains(body, `id="register-form"`) || !strings.Contains(body, `name="id" value="hfbg-2099-7"`) || !strings.Contains(body, `name="number" value="沪府办规〔2099〕7号"`) {
+		t.Fatalf("the publisher's proposal has no filled registration form:\n%s", body)
+	}
+	form.Set("csrf", csrf)
+	form.Set("adopted", "2099-02-30")
+	resp, _ = pub.client.PostForm(s.URL+"/admin/policies/import/document", form)
+	if body := readBody(t, resp); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "未登记") || !strings.Contains(body, `value="2099-02-30"`) {
+		t.Errorf("a bad date = %d:\n%s", resp.StatusCode, body)
+	}
+	form.Set("adopted", "2099-05-20")
+	resp, _ = pub.client.PostForm(s.URL+"/admin/policies/import/document", form)
+	body = readBody(t, resp)
+	if resp.StatusCode != 200 || !strings.Contains(body, "已登记政策文件 weiqi-banfa") || !strings.Contains(body, `登记表中已有这份文件：<a href="/documents/weiqi-banfa">`) {
+		t.Fatalf("registering = %d:\n%s", resp.StatusCode, body)
+	}
+	link := html.UnescapeString(regexpFind(t, "the new-entry link", `href="([^"]+)" id="import-new-entry"`, body))
+	if u, _ := url.Parse(link); u.Query().Get("basis.document") != "weiqi-banfa" {
+		t.Errorf("the new-entry link %s does not cite the registered document", link)
+	}
+	if code, page := s.call(t, "GET", "/documents/weiqi-banfa", "", nil, nil); code != 200 || !strings.Contains(string(page), "上海市少儿围棋培训补贴办法") {
+		t.Errorf("the document's page = %d", code)
+	}
+}

@@ -176,10 +176,13 @@ func NewServer(cfg Config) (*Server, error) {
 	e.Use(securityHeaders)
 	e.Use(compress())
 	e.Use(middleware.Recover())
-	// Entries may be longer than anything else sent: their routes have a
-	// limit of their own.
+	// Entries, and the documents pasted to import, may be longer than
+	// anything else sent: their routes have a limit of their own.
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "64K",
-		Skipper: func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, policiesAPI) }}))
+		Skipper: func(c echo.Context) bool {
+			path := c.Request().URL.Path
+			return strings.HasPrefix(path, policiesAPI) || strings.HasPrefix(path, importPage)
+		}}))
 	e.Use(sameOrigin)
 	if cfg.RateLimit > 0 {
 		e.Use(s.rateLimit())

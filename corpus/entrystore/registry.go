@@ -2,6 +2,7 @@ package entrystore
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -12,6 +13,10 @@ import (
 
 // ActionDocument adds a document to the registry (documents.yaml).
 const ActionDocument = "document"
+
+// ErrTaken says the registry holds a document of that id; it comes
+// wrapped with ErrInvalid.
+var ErrTaken = errors.New("the id is taken")
 
 // withDocument returns the snapshot with doc added to its registry: the
 // registry's text as it is (comments and order kept) and the document
@@ -31,7 +36,7 @@ func withDocument(s *Snapshot, doc *corpus.Document, by Change) (*Snapshot, Audi
 			return nil, AuditRecord{}, &corpus.CheckError{Problems: probs}
 		}
 		if _, ok := docs[doc.ID]; ok {
-			return nil, AuditRecord{}, fmt.Errorf("%w: the registry already holds a document %q", ErrInvalid, doc.ID)
+			return nil, AuditRecord{}, fmt.Errorf("%w: %w: the registry already holds a document %q", ErrInvalid, ErrTaken, doc.ID)
 		}
 	}
 	var b bytes.Buffer
