@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -307,5 +308,34 @@ func TestImportPageRegisters(t *testing.T) {
 	}
 	if code, page := s.call(t, "GET", "/documents/weiqi-banfa", "", nil, nil); code != 200 || !strings.Contains(string(page), "上海市少儿围棋培训补贴办法") {
 		t.Errorf("the document's page = %d", code)
+	}
+}
+
+// TestImportPageLongText: a long statute pasted on the page (here 300 KB,
+// over 2 MB as the form sends it) is read whole; one over the limit is
+// refused with a message.
+func TestImportPageLongText(t *testing.T) {
+	s := newEntryServer(t, false)
+	b := signIn(t, s.URL, editorToken)
+	_, page := b.get("/admin/policies/import")
+	csrf := csrfOf(t, page)
+	var text strings.Builder
+	text.WriteString("测试条例\n")
+	for i := 1; i <= 2000; i++ {
+		fmt.Fprintf(&text, "第%d条　%s\n", i, strings.Repeat("为了保障居民的基本生活，", 4))
+	}
+	resp, err := b.client.PostForm(s.URL+"/admin/policies/import", url.Values{"csrf": {csrf}, "text": {text.String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readBody(t, resp); resp.StatusCode != 200 || !strings.Contains(body, "条款结构（2000 项）") {
+		t.Errorf("a %d KB text = %d", text.Len()>>10, resp.StatusCode)
+	}
+	resp, err = b.client.PostForm(s.URL+"/admin/policies/import", url.Values{"csrf": {csrf}, "text": {strings.Repeat("文", 1<<19)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readBody(t, resp); resp.StatusCode != http.StatusRequestEntityTooLarge && !strings.Contains(body, "文字太长") {
+		t.Errorf("a text over the limit = %d", resp.StatusCode)
 	}
 }
