@@ -205,17 +205,29 @@ func bodyStart(lines []string) int {
 // 「…文件」 masthead or table of contents; a title broken over two lines
 // is joined.
 func (d *ImportedDocument) readTitle(head []string) {
-	for i, l := range head {
+	var lines []string
+	for _, l := range head {
 		if isMasthead(l) || l == "目录" || strings.HasPrefix(l, "（") || strings.HasPrefix(l, "(") ||
 			bracketNumberRE.MatchString(l) && utf8.RuneCountInString(l) < 30 || dateRE.FindString(l) == l {
 			continue
 		}
+		lines = append(lines, l)
+	}
+	// The title is the first line that ends with a kind of document (or
+	// does so joined with the next), past the urgency, signer and
+	// organ lines a notice may carry above it; else the first line.
+	for i, l := range lines {
 		title := l
-		if docKindOf(title) == "" && i+1 < len(head) && docKindOf(head[i+1]) != "" && !strings.ContainsAny(head[i+1], "，。：；") {
-			title += head[i+1]
+		if docKindOf(title) == "" && i+1 < len(lines) && docKindOf(lines[i+1]) != "" && !strings.ContainsAny(lines[i+1], "，。：；") && !isOrgan(l) {
+			title += lines[i+1]
 		}
-		d.Title = strings.TrimSpace(title)
-		break
+		if docKindOf(title) != "" && !strings.ContainsAny(title, "：:") {
+			d.Title = strings.TrimSpace(title)
+			break
+		}
+	}
+	if d.Title == "" && len(lines) > 0 {
+		d.Title = lines[0]
 	}
 	if d.Title == "" {
 		return

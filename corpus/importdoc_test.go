@@ -240,6 +240,13 @@ func TestReadDocumentSnippets(t *testing.T) {
 		t.Errorf("sections notes: %v (want one on the validity without an end day)", d.Notes)
 	}
 
+	// Lines above the title: urgency, signer, the organ without 「文件」;
+	// a title over two lines.
+	d = ReadDocument("特急\n上海市民政局\n沪民规〔2024〕3号\n签发人：张三\n上海市民政局关于做好测试工作\n的通知\n各区民政局：\n一、要求\n做好。\n")
+	if d.Title != "上海市民政局关于做好测试工作的通知" || d.Number != "沪民规〔2024〕3号" || d.Issuer != "上海市民政局" || len(d.Articles) != 1 {
+		t.Errorf("a notice with lines above its title: %q %q %q %d", d.Title, d.Number, d.Issuer, len(d.Articles))
+	}
+
 	// Numbers out of sequence, an inserted article, nothing dated.
 	d = ReadDocument("测试办法\n第一条 甲。\n第二条 乙。\n第二条之一 丙。\n第四条 丁。\n")
 	arts = nil
