@@ -205,12 +205,21 @@ func regexpFind(t *testing.T, what, re, s string) string {
 	return m[1]
 }
 
-// TestImportRegistersDocument: a publisher confirms the proposed document
+// testImportRegistersDocument: a publisher confirms the proposed document
 // and it joins the registry (served at once); an import of the same text
 // then cites it, and the completed proposal saves as a draft. Editors may
 // not register; a taken id or a bad value changes nothing.
-func TestImportRegistersDocument(t *testing.T) {
-	s := newEntryServer(t, false)
+func TestImportRegistersDocumentFiles(t *testing.T) {
+	testImportRegistersDocument(t, newEntryServer(t, false))
+}
+
+// With PostgreSQL, the registry's change is pushed as a corpus version the
+// replicas follow (here the server's own follower).
+func TestImportRegistersDocumentPostgres(t *testing.T) {
+	testImportRegistersDocument(t, newEntryServer(t, true))
+}
+
+func testImportRegistersDocument(t *testing.T, s *entryServer) {
 	var p ImportResponse
 	if code, body := s.call(t, "POST", policiesAPI+"/import", editorToken, ImportRequest{Text: importNotice}, &p); code != 200 || p.Document == nil {
 		t.Fatalf("import: %d %s", code, body)

@@ -153,12 +153,15 @@ func TestUpdatesFromCorpusDates(t *testing.T) {
 	}
 }
 
-// TestUpdatesFromStore: with the entry store the changelog lists its
+// testUpdatesFromStore: with the entry store the changelog lists its
 // publications, newest first, with what changed in plain words: a new
 // entry, a change, a rollback and a withdrawal; the seeded entries follow
 // by their own dates.
-func TestUpdatesFromStore(t *testing.T) {
-	s := newEntryServer(t, false)
+func TestUpdatesFromStoreFiles(t *testing.T) { testUpdatesFromStore(t, newEntryServer(t, false)) }
+
+func TestUpdatesFromStorePostgres(t *testing.T) { testUpdatesFromStore(t, newEntryServer(t, true)) }
+
+func testUpdatesFromStore(t *testing.T, s *entryServer) {
 	before := updatesOf(t, string(s.mustGet(t, "/updates")))
 	if len(before) != MaxUpdates {
 		t.Fatalf("%d updates before any publication", len(before))
