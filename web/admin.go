@@ -125,11 +125,13 @@ type adminView struct {
 	Feedback *adminFeedbackView
 	// Freshness lists what is due for checking.
 	Freshness corpus.Freshness
+	// Entries is set when admins edit entries in the store.
+	Entries bool
 }
 
 func (s *Server) adminPage(c echo.Context) error {
 	se, signedIn := s.session(c)
-	v := adminView{SignedIn: signedIn, Failed: c.QueryParam("failed") == "1", Message: c.QueryParam("msg")}
+	v := adminView{SignedIn: signedIn, Failed: c.QueryParam("failed") == "1", Message: c.QueryParam("msg"), Entries: s.cfg.Entries != nil}
 	if v.SignedIn {
 		v.CSRF = se.CSRF
 		v.Status = s.cfg.Admin.Status()

@@ -136,6 +136,9 @@ func TestImportAPI(t *testing.T) {
 func TestImportPage(t *testing.T) {
 	s := newEntryServer(t, false)
 	b := signIn(t, s.URL, editorToken)
+	if _, admin := b.get("/admin"); !strings.Contains(admin, `<a href="/admin/policies/import">从政策文件导入</a>`) {
+		t.Error("the admin page does not link to the import")
+	}
 	code, page := b.get("/admin/policies/import")
 	if code != 200 || !strings.Contains(page, `id="import-form"`) {
 		t.Fatalf("import page: %d", code)

@@ -153,6 +153,20 @@ func TestHistoryPages(t *testing.T) {
 			t.Errorf("%s = %d, want %d", path, code, want)
 		}
 	}
+	// An open draft: the history says so and links to what it changes.
+	var cur EntryResponse
+	s.call(t, "GET", policiesAPI+"/"+id, editorToken, nil, &cur)
+	draft := newEntry(t, s, newTitle)
+	draft["summary"] = "草稿改了简介"
+	if code, body := s.call(t, "PUT", policiesAPI+"/"+id+"/draft", editorToken, map[string]any{"based_on": cur.BasedOn, "entry": draft}, nil); code != 200 {
+		t.Fatalf("draft: %d %s", code, body)
+	}
+	if _, page = editor.get(hist); !strings.Contains(page, "有一份未发布的草稿") || !strings.Contains(page, "/diff?to=draft") {
+		t.Error("the history does not show the open draft")
+	}
+	if _, page = editor.get("/admin/policies/" + id + "/diff?to=draft"); !strings.Contains(page, "第 2 版 → 草稿") || !strings.Contains(page, "改为：草稿改了简介") {
+		t.Errorf("the draft's diff:\n%s", page)
+	}
 	if code, _ := editor.get("/admin/policies/nope/history"); code != 404 {
 		t.Errorf("an unknown entry's history = %d", code)
 	}
@@ -185,7 +199,13 @@ func TestHistoryPages(t *testing.T) {
 	if e, _ := s.entries.Get(context.Background(), id); len(e.Versions) != 2 {
 		t.Fatalf("refused rollbacks changed the entry: %d versions", len(e.Versions))
 	}
-	code, loc := pub.post(rb, url.Values{"csrf": {csrf}, "to": {"1"}, "version": {"2"}, "note": {"标题未经批准"}})
+	// The forms carry the open draft's revision: a rollback or retire
+	// leaves the draft, but only as the admin saw it.
+	draftRev := regexpFind(t, "the draft's revision", `id="rollback-form">.*?name="draft" value="(\d+)"`, strings.ReplaceAll(page, "\n", " "))
+	if draftRev == "0" {
+		t.Fatal("the forms do not carry the open draft")
+	}
+	code, loc := pub.post(rb, url.Values{"csrf": {csrf}, "to": {"1"}, "version": {"2"}, "draft": {draftRev}, "note": {"标题未经批准"}})
 	if code != http.StatusSeeOther {
 		t.Fatalf("rollback = %d", code)
 	}
@@ -205,7 +225,7 @@ func TestHistoryPages(t *testing.T) {
 	}
 
 	// The publisher retires it: the public page says withdrawn, and when.
-	code, loc = pub.post("/admin/policies/"+id+"/retire", url.Values{"csrf": {csrf}, "version": {"3"}, "note": {"政策已停止执行"}})
+	code, loc = pub.post("/admin/policies/"+id+"/retire", url.Values{"csrf": {csrf}, "version": {"3"}, "draft": {draftRev}, "note": {"政策已停止执行"}})
 	if code != http.StatusSeeOther {
 		t.Fatalf("retire = %d", code)
 	}
