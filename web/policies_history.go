@@ -61,7 +61,7 @@ var fieldLabels = map[string]string{
 	"expires":           "有效期至",
 	"updated":           "更新日期",
 	"keywords":          "关键词",
-	"eligibility":       "适用条件（按我的情况查）",
+	"eligibility":       "适用条件",
 }
 
 // fieldLabel names a field in Chinese; an unknown one keeps its name.
@@ -193,6 +193,38 @@ func fieldChanges(ds []entrystore.FieldDiff) []fieldChangeView {
 	return out
 }
 
+// describeRules writes a change of the eligibility rule as the lines
+// residents read (「年龄：60 岁及以上」), added and removed, rather than as
+// the rule's fields; a body that does not parse keeps the fields.
+func describeRules(id string, from, to []byte, ds []entrystore.FieldDiff) []entrystore.FieldDiff {
+	for i, d := range ds {
+		if d.Field != "eligibility" {
+			continue
+		}
+		lines := func(body []byte) ([]string, bool) {
+			if body == nil {
+				return nil, true
+			}
+			p, _ := corpus.ParsePolicy(entrystore.File(id), id, body)
+			if p == nil {
+				return nil, false
+			}
+			// Checking reads the rule's values (its problems, if any, are
+			// the draft's business, not the diff's).
+			corpus.Check([]*corpus.Policy{p}, map[string]corpus.Location{}, corpus.Documents{})
+			return corpus.Describe(p.Eligible), true
+		}
+		a, okA := lines(from)
+		b, okB := lines(to)
+		if okA && okB {
+			nd := entrystore.FieldDiff{Field: d.Field, List: true}
+			nd.Added, nd.Removed = entrystore.ListDiff(a, b)
+			ds[i] = nd
+		}
+	}
+	return ds
+}
+
 type diffChoice struct {
 	Value, Label string
 }
@@ -274,6 +306,7 @@ func (s *Server) diffPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ds = describeRules(e.ID, a, b, ds)
 	v := diffView{ID: e.ID, Title: entryTitle(e), From: diffChoice{from, versionLabel(from)}, To: diffChoice{to, versionLabel(to)},
 		Changes: fieldChanges(ds)}
 	for _, ver := range e.Versions {

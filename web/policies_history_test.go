@@ -77,6 +77,7 @@ func publishTwice(t *testing.T, s *entryServer, id, title, newTitle string) {
 	guide := entry["guide"].(map[string]any)
 	mats := guide["materials"].([]any)
 	guide["materials"] = append([]any{"围棋等级证书"}, mats[1:]...)
+	entry["eligibility"].(map[string]any)["all"].([]any)[1] = map[string]any{"field": "age", "op": "lte", "value": 16}
 	if code, body := s.call(t, "PUT", policiesAPI+"/"+id+"/draft", editorToken, map[string]any{"based_on": ch.Entry.BasedOn, "entry": entry, "note": "改标题和材料"}, &ch); code != 200 {
 		t.Fatalf("save: %d %s", code, body)
 	}
@@ -137,13 +138,14 @@ func TestHistoryPages(t *testing.T) {
 	if changes == nil {
 		t.Fatalf("no changes listed:\n%s", page)
 	}
-	for _, want := range []string{"<dt>标题</dt>", "原来：" + title, "改为：" + newTitle, "<dt>办理材料</dt>", "新增：围棋等级证书", "删除：" + removed} {
+	for _, want := range []string{"<dt>标题</dt>", "原来：" + title, "改为：" + newTitle, "<dt>办理材料</dt>", "新增：围棋等级证书", "删除：" + removed,
+		"<dt>适用条件</dt>", "新增：年龄 16 周岁及以下", "删除：年龄 18 周岁及以下"} {
 		if !strings.Contains(changes[1], want) {
 			t.Errorf("the diff lacks %q:\n%s", want, changes[1])
 		}
 	}
-	if n := strings.Count(changes[1], "<dt>"); n != 2 || strings.Contains(changes[1], "收费") {
-		t.Errorf("the diff lists %d fields, want 2:\n%s", n, changes[1])
+	if n := strings.Count(changes[1], "<dt>"); n != 3 || strings.Contains(changes[1], "收费") {
+		t.Errorf("the diff lists %d fields, want 3:\n%s", n, changes[1])
 	}
 	if _, page = editor.get("/admin/policies/" + id + "/diff?from=2&to=2"); !strings.Contains(page, "两个版本的内容相同") {
 		t.Error("a version compared with itself shows changes")

@@ -186,8 +186,8 @@ func testUpdatesFromStore(t *testing.T, s *entryServer) {
 	day := func(d time.Duration) string { return dateText(corpus.Today(s.clock.Now().Add(d))) }
 	want := [][]string{
 		{id, updateRetired, day(0), "已撤下。说明：政策已停止执行"},
-		{id, updateRollback, day(-24 * time.Hour), "恢复为第 1 版，修改了：标题、办理材料"},
-		{id, updateChanged, day(-25 * time.Hour), "修改了：标题、办理材料"},
+		{id, updateRollback, day(-24 * time.Hour), "恢复为第 1 版，修改了：标题、办理材料、适用条件"},
+		{id, updateChanged, day(-25 * time.Hour), "修改了：标题、办理材料、适用条件"},
 		{id, updateNew, day(-25 * time.Hour), "新增"},
 	}
 	if len(ups) != MaxUpdates {
@@ -200,7 +200,7 @@ func testUpdatesFromStore(t *testing.T, s *entryServer) {
 	}
 	f := readFeed(t, s.URL)
 	if len(f.Entries) < 4 || !strings.HasSuffix(f.Entries[0].ID, id+"-v4") || !strings.HasSuffix(f.Entries[3].ID, id+"-v1") ||
-		f.Entries[2].Title != newTitle+"：修改了：标题、办理材料" || f.Entries[0].Links[0].Href != s.URL+"/policies/"+id {
+		f.Entries[2].Title != newTitle+"：修改了：标题、办理材料、适用条件" || f.Entries[0].Links[0].Href != s.URL+"/policies/"+id {
 		t.Errorf("the feed's first entries: %+v", f.Entries[:min(4, len(f.Entries))])
 	}
 }

@@ -53,7 +53,7 @@ func CompareFields(from, to []byte) ([]FieldDiff, error) {
 		}
 		if isList(na) || isList(nb) {
 			d := FieldDiff{Field: f, List: true}
-			d.Added, d.Removed = itemsDiff(items(na), items(nb))
+			d.Added, d.Removed = ListDiff(items(na), items(nb))
 			out = append(out, d)
 			continue
 		}
@@ -127,9 +127,9 @@ func items(n *yaml.Node) []string {
 	return []string{nodeText(n)}
 }
 
-// itemsDiff returns the items of b not in a and those of a not in b,
+// ListDiff returns the items of b not in a and those of a not in b,
 // counting repeats, each in its list's order.
-func itemsDiff(a, b []string) (added, removed []string) {
+func ListDiff(a, b []string) (added, removed []string) {
 	left := map[string]int{}
 	for _, s := range a {
 		left[s]++
