@@ -33,6 +33,10 @@ var opsByKind = map[FieldKind][]string{
 	KindSet:    {OpHas, OpNotHas},
 }
 
+// Operators returns the operators a condition on a field of that kind
+// can use.
+func Operators(k FieldKind) []string { return slices.Clone(opsByKind[k]) }
+
 // Condition is a test of one situation field (Field, Op, Values or
 // Number), a question no situation field can answer (Ask: 「家里是否因突发事件
 // 导致基本生活困难？」), or a group: All (every item holds) or Any (at least

@@ -1,7 +1,6 @@
 package corpus
 
 import (
-	"bytes"
 	"context"
 	"math/rand"
 	"net/url"
@@ -101,52 +100,13 @@ func TestParseSituationRejectsBadValues(t *testing.T) {
 	}
 }
 
-// cases are the situations kept for an entry in corpus/cases/ID.yaml, by
-// the outcome the matcher must give them.
-type cases struct {
-	// Eligible situations meet every condition: 符合.
-	Eligible []map[string]any `yaml:"eligible"`
-	// Maybe situations fail none but leave something open, a fact not
-	// given or a question to confirm: 可能符合.
-	Maybe []map[string]any `yaml:"maybe"`
-	// NotEligible situations must not be 符合 (可能符合 or 不符合): the
-	// ones a naive reading of the entry would wrongly call eligible.
-	NotEligible []map[string]any `yaml:"not_eligible"`
-	// Ineligible situations fail a condition: 不符合.
-	Ineligible []map[string]any `yaml:"ineligible"`
-}
-
 func situationOf(t *testing.T, m map[string]any) Situation {
 	t.Helper()
-	v := url.Values{}
-	for k, x := range m {
-		if _, ok := FieldByName(k); !ok {
-			t.Fatalf("unknown field %q", k)
-		}
-		switch x := x.(type) {
-		case []any:
-			for _, y := range x {
-				v.Add(k, toString(y))
-			}
-		default:
-			v.Add(k, toString(x))
-		}
-	}
-	s, err := ParseSituation(v)
+	s, err := SituationOf(m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
-}
-
-func toString(x any) string {
-	switch x := x.(type) {
-	case int:
-		return strconv.Itoa(x)
-	case string:
-		return x
-	}
-	return ""
 }
 
 // TestEligibilityCases runs, for every corpus entry, the situations kept in
@@ -171,11 +131,12 @@ func TestEligibilityCases(t *testing.T) {
 			t.Errorf("%s: no cases: %v", p.ID, err)
 			continue
 		}
-		var cs cases
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cs); err != nil {
+		cs, err := ParseCases(data)
+		if err != nil {
 			t.Fatalf("cases/%s.yaml: %v", p.ID, err)
+		}
+		if emb, ok, err := EmbeddedCases(p.ID); err != nil || !ok || len(emb.Eligible) != len(cs.Eligible) || len(emb.Ineligible) != len(cs.Ineligible) {
+			t.Errorf("%s: the cases built in differ from the file (%v)", p.ID, err)
 		}
 		if len(cs.Eligible)+len(cs.Maybe) == 0 {
 			t.Errorf("%s: want at least one eligible or maybe situation", p.ID)

@@ -63,42 +63,73 @@ func (s *JSONLSource) Load(ctx context.Context) (*Corpus, error) {
 	}
 	places, probs := ParsePlaces("corpus/"+PlacesFile, placesData)
 	sum := sha256.New()
-	ps, docs, lineProbs, err := ReadJSONLEntries(ctx, s.Path, io.TeeReader(f, sum))
+	file, lineProbs, err := ReadJSONLEntries(ctx, s.Path, io.TeeReader(f, sum))
 	if err != nil {
 		return nil, err
 	}
 	probs = append(probs, lineProbs...)
-	if len(ps) == 0 && len(probs) == 0 {
+	if len(file.Policies) == 0 && len(probs) == 0 {
 		return nil, fmt.Errorf("corpus %s holds no entries", s.Path)
 	}
-	probs = append(probs, Check(ps, places, docs)...)
+	probs = append(probs, Check(file.Policies, places, file.Documents)...)
+	probs = append(probs, CheckSites(file.SitesOrBuiltin(), places, file.Policies)...)
 	if len(probs) > 0 {
 		return nil, &CheckError{Problems: probs}
 	}
-	c := NewCorpus(ps, hex.EncodeToString(sum.Sum(nil)[:8]))
-	c.Documents = docs
-	return c, nil
+	return file.Corpus(hex.EncodeToString(sum.Sum(nil)[:8])), nil
+}
+
+// JSONLFile is what a JSONL corpus holds.
+type JSONLFile struct {
+	Policies  []*Policy
+	Documents Documents
+	// Sites are those of the sites line; nil for a file without one.
+	Sites *Sites
+}
+
+// SitesOrBuiltin are the file's sites, or the built-in ones.
+func (f JSONLFile) SitesOrBuiltin() *Sites {
+	if f.Sites != nil {
+		return f.Sites
+	}
+	return builtinSites()
+}
+
+// Corpus is a corpus of the file's entries, registry and sites (the
+// built-in ones when it has none).
+func (f JSONLFile) Corpus(fingerprint string) *Corpus {
+	c := NewCorpus(f.Policies, fingerprint)
+	c.Documents = f.Documents
+	c.Sites = f.SitesOrBuiltin()
+	return c
 }
 
 // ReadJSONLEntries decodes one entry per non-empty line, keeping each
 // problem's line in the file, and the registry of documents from its
-// registry line ({"documents": [...]}, which WriteJSONL writes first). A
+// registry line ({"documents": [...]}, which WriteJSONL writes first) and
+// the sites from its sites line ({"sites": [...]}, written next). A
 // file without one (written before the registry) gets a registry rebuilt
 // from its entries' resolved basis items. A line longer than MaxLineBytes
 // is a problem and is not decoded; past MaxJSONLBytes reading stops with a
 // problem. Reading ends when ctx does.
-func ReadJSONLEntries(ctx context.Context, name string, r io.Reader) (ps []*Policy, docs Documents, probs Problems, err error) {
-	defer func() {
-		if err == nil && docs == nil {
-			docs = documentsFromBasis(ps)
-		}
-	}()
+func ReadJSONLEntries(ctx context.Context, name string, r io.Reader) (file JSONLFile, probs Problems, err error) {
+	ps, docs, sites, probs, err := readJSONLEntries(ctx, name, r)
+	if err != nil {
+		return JSONLFile{}, nil, err
+	}
+	if docs == nil {
+		docs = documentsFromBasis(ps)
+	}
+	return JSONLFile{Policies: ps, Documents: docs, Sites: sites}, probs, nil
+}
+
+func readJSONLEntries(ctx context.Context, name string, r io.Reader) (ps []*Policy, docs Documents, sites *Sites, probs Problems, err error) {
 	br := bufio.NewReaderSize(io.LimitReader(ctxReader{ctx, r}, MaxJSONLBytes+1), 64<<10)
 	var total int64
 	for line := 1; ; line++ {
 		text, n, long, err := readLine(br)
 		if err != nil && err != io.EOF {
-			return nil, nil, nil, fmt.Errorf("read %s: %w", name, err)
+			return nil, nil, nil, nil, fmt.Errorf("read %s: %w", name, err)
 		}
 		total += n
 		switch {
@@ -106,7 +137,7 @@ func ReadJSONLEntries(ctx context.Context, name string, r io.Reader) (ps []*Poli
 			// The limit may have cut this line short: it is not decoded.
 			probs = append(probs, Problem{File: name, Line: line,
 				Message: fmt.Sprintf("the file goes on past the %s a JSONL corpus may hold", sizeText(MaxJSONLBytes))})
-			return ps, docs, probs, nil
+			return ps, docs, sites, probs, nil
 		case long:
 			probs = append(probs, Problem{File: name, Line: line,
 				Message: fmt.Sprintf("the line is longer than the %s a line may hold", sizeText(MaxLineBytes))})
@@ -121,6 +152,14 @@ func ReadJSONLEntries(ctx context.Context, name string, r io.Reader) (ps []*Poli
 			var lineProbs Problems
 			docs, lineProbs = parseDocumentsLine(name, line, text)
 			probs = append(probs, lineProbs...)
+		case bytes.HasPrefix(bytes.TrimSpace(text), []byte(sitesLinePrefix)):
+			if sites != nil {
+				probs = append(probs, Problem{File: name, Line: line, Message: "a second sites line"})
+				break
+			}
+			var lineProbs Problems
+			sites, lineProbs = parseSitesLine(name, line, text)
+			probs = append(probs, lineProbs...)
 		default:
 			if p, lineProbs := parsePolicy(name, "", text, line); p != nil {
 				ps = append(ps, p)
@@ -129,7 +168,7 @@ func ReadJSONLEntries(ctx context.Context, name string, r io.Reader) (ps []*Poli
 			}
 		}
 		if err == io.EOF {
-			return ps, docs, probs, nil
+			return ps, docs, sites, probs, nil
 		}
 	}
 }
@@ -142,33 +181,47 @@ func ReadJSONLEntries(ctx context.Context, name string, r io.Reader) (ps []*Poli
 // finds name the entry's first line). It reports no problems: anything
 // WriteJSONL would not have written is an error, and the caller reads the
 // file with ReadJSONLEntries instead.
-func DecodeJSONL(ctx context.Context, name string, r io.Reader) ([]*Policy, Documents, error) {
+func DecodeJSONL(ctx context.Context, name string, r io.Reader) (JSONLFile, error) {
+	ps, docs, sites, err := decodeJSONL(ctx, name, r)
+	if err != nil {
+		return JSONLFile{}, err
+	}
+	return JSONLFile{Policies: ps, Documents: docs, Sites: sites}, nil
+}
+
+func decodeJSONL(ctx context.Context, name string, r io.Reader) ([]*Policy, Documents, *Sites, error) {
 	br := bufio.NewReaderSize(io.LimitReader(ctxReader{ctx, r}, MaxJSONLBytes+1), 64<<10)
 	var (
 		ps    []*Policy
 		docs  Documents
+		sites *Sites
 		total int64
 	)
 	for line := 1; ; line++ {
 		text, n, long, err := readLine(br)
 		if err != nil && err != io.EOF {
-			return nil, nil, fmt.Errorf("read %s: %w", name, err)
+			return nil, nil, nil, fmt.Errorf("read %s: %w", name, err)
 		}
 		total += n
 		text = bytes.TrimSpace(text)
 		switch {
 		case total > MaxJSONLBytes || long:
-			return nil, nil, fmt.Errorf("%s:%d: too long", name, line)
+			return nil, nil, nil, fmt.Errorf("%s:%d: too long", name, line)
 		case len(text) == 0:
 		case bytes.HasPrefix(text, []byte(documentsLinePrefix)) && docs == nil:
 			var probs Problems
 			if docs, probs = parseDocumentsLine(name, line, text); len(probs) > 0 {
-				return nil, nil, &CheckError{Problems: probs}
+				return nil, nil, nil, &CheckError{Problems: probs}
+			}
+		case bytes.HasPrefix(text, []byte(sitesLinePrefix)) && sites == nil:
+			var probs Problems
+			if sites, probs = parseSitesLine(name, line, text); len(probs) > 0 {
+				return nil, nil, nil, &CheckError{Problems: probs}
 			}
 		default:
 			p, err := decodePolicy(name, line, text)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			ps = append(ps, p)
 		}
@@ -179,7 +232,7 @@ func DecodeJSONL(ctx context.Context, name string, r io.Reader) ([]*Policy, Docu
 	if docs == nil {
 		docs = documentsFromBasis(ps)
 	}
-	return ps, docs, nil
+	return ps, docs, sites, nil
 }
 
 // decodePolicy decodes one line of JSON strictly into an entry, as
@@ -233,7 +286,9 @@ func readLine(br *bufio.Reader) (text []byte, n int64, long bool, err error) {
 }
 
 // WriteJSONL writes a corpus as JSONL, one entry a line, with its places
-// inline, so that it can be read back without the places file. An entry
+// inline, so that it can be read back without the places file; the
+// registry of documents first, then the sites unless they are the
+// built-in ones. An entry
 // whose line would be longer than MaxLineBytes is an error.
 func WriteJSONL(w io.Writer, c *Corpus) error {
 	bw := bufio.NewWriter(w)
@@ -243,6 +298,20 @@ func WriteJSONL(w io.Writer, c *Corpus) error {
 	}
 	if reg != nil {
 		bw.Write(reg)
+		bw.WriteByte('\n')
+	}
+	// Built-in sites are not written: a reader has them too.
+	var sites []byte
+	if c.Sites != builtinSites() {
+		if sites, err = SitesLine(c.Sites); err != nil {
+			return err
+		}
+		if builtin, _ := SitesLine(builtinSites()); bytes.Equal(sites, builtin) {
+			sites = nil
+		}
+	}
+	if sites != nil {
+		bw.Write(sites)
 		bw.WriteByte('\n')
 	}
 	for _, p := range c.Policies {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -101,17 +102,25 @@ func TestDecodeJSONLReadsAsYAML(t *testing.T) {
 		{Any: []*Condition{{Field: "hukou", Op: OpIn, Values: []string{"本市户籍"}}, {Ask: "家里是否困难？"}}},
 		{Field: "identity", Op: OpHas, Values: []string{"独居"}},
 	}}
+	// Sites of its own (the built-in ones are not written).
+	extra := *c.Sites.List[len(c.Sites.List)-1]
+	extra.ID, extra.Name = "test-street", "测试街道"
+	c.Sites = NewSites(append(slices.Clone(c.Sites.List), &extra))
 	var buf bytes.Buffer
 	if err := WriteJSONL(&buf, c); err != nil {
 		t.Fatal(err)
 	}
-	slow, slowDocs, probs, err := ReadJSONLEntries(context.Background(), "x.jsonl", bytes.NewReader(buf.Bytes()))
+	slowFile, probs, err := ReadJSONLEntries(context.Background(), "x.jsonl", bytes.NewReader(buf.Bytes()))
 	if err != nil || len(probs) > 0 {
 		t.Fatal(err, probs)
 	}
-	fast, fastDocs, err := DecodeJSONL(context.Background(), "x.jsonl", bytes.NewReader(buf.Bytes()))
+	fastFile, err := DecodeJSONL(context.Background(), "x.jsonl", bytes.NewReader(buf.Bytes()))
 	if err != nil {
 		t.Fatal(err)
+	}
+	slow, slowDocs, fast, fastDocs := slowFile.Policies, slowFile.Documents, fastFile.Policies, fastFile.Documents
+	if slowFile.Sites == nil || !reflect.DeepEqual(fastFile.Sites, slowFile.Sites) || len(fastFile.Sites.List) != len(c.Sites.List) {
+		t.Error("the sites differ, or were not written")
 	}
 	if probs := append(Check(slow, nil, slowDocs), Check(fast, nil, fastDocs)...); len(probs) > 0 {
 		t.Fatal(probs)
@@ -146,7 +155,7 @@ func TestDecodeJSONLRefusesWhatYAMLReads(t *testing.T) {
 		`{"id":"a"} {"id":"b"}`,
 		`id: a`,
 	} {
-		if _, _, err := DecodeJSONL(context.Background(), "x.jsonl", strings.NewReader(line+"\n")); err == nil {
+		if _, err := DecodeJSONL(context.Background(), "x.jsonl", strings.NewReader(line+"\n")); err == nil {
 			t.Errorf("%s: no error", line)
 		}
 	}

@@ -34,7 +34,7 @@ const (
 	PlacesFile  = "places.yaml"
 )
 
-//go:embed policies/*.yaml places.yaml referrals.yaml documents.yaml
+//go:embed policies/*.yaml places.yaml referrals.yaml documents.yaml sites/*/site.yaml
 var embedded embed.FS
 
 // Embedded returns the corpus built into the binary.
@@ -94,6 +94,12 @@ func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
 	if _, err := fs.Lstat(d.fsys, DocumentsFile); err == nil {
 		head = append(head, DocumentsFile)
 	}
+	siteNames, err := fs.Glob(d.fsys, SitesDir+"/*/"+SiteFile)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", s.Name, err)
+	}
+	slices.Sort(siteNames)
+	head = append(head, siteNames...)
 	files, err := d.statAll(append(head, names...))
 	if err != nil {
 		return nil, fmt.Errorf("corpus %s: %w", s.Name, err)
@@ -113,6 +119,7 @@ func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
 	var places map[string]Location
 	docs := Documents{}
 	var ps []*Policy
+	var siteList []*Site
 	sum := sha256.New()
 	for _, f := range files {
 		if f.prob != nil {
@@ -146,6 +153,16 @@ func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
 			probs = append(probs, docProbs...)
 			continue
 		}
+		if strings.HasPrefix(f.name, SitesDir+"/") {
+			sum.Write([]byte(f.name))
+			sum.Write(data)
+			site, siteProbs := ParseSite(file, path.Base(path.Dir(f.name)), data)
+			probs = append(probs, siteProbs...)
+			if site != nil {
+				siteList = append(siteList, site)
+			}
+			continue
+		}
 		sum.Write([]byte(f.name))
 		sum.Write(data)
 		p, fileProbs := ParsePolicy(file, strings.TrimSuffix(path.Base(f.name), ".yaml"), data)
@@ -155,6 +172,13 @@ func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
 		}
 	}
 	probs = append(probs, Check(ps, places, docs)...)
+	// A directory without sites has the built-in ones, whose places are
+	// the embedded places file's.
+	sites, sitePlaces := builtinSites(), map[string]Location(nil)
+	if len(siteNames) > 0 {
+		sites, sitePlaces = NewSites(siteList), places
+	}
+	probs = append(probs, CheckSites(sites, sitePlaces, ps)...)
 	routing, routingProbs, err := d.routing(ctx)
 	if err != nil {
 		return nil, err
@@ -167,6 +191,10 @@ func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
 	c.Documents = docs
 	if routing != nil {
 		c.Routing = routing
+	}
+	if len(siteNames) > 0 {
+		sites.Resolve(places)
+		c.Sites = sites
 	}
 	return c, nil
 }

@@ -65,6 +65,12 @@ type Policy struct {
 	Online    *Online    `json:"online,omitempty" yaml:"online,omitempty"`
 	Agency    string     `json:"agency" yaml:"agency"`
 	Region    string     `json:"region" yaml:"region"`
+	// Scope says which sites show the entry: 市级 (every site, the
+	// default), 区级 (Site, a district, and its streets) or 街道级 (Site,
+	// a street, only).
+	Scope string `json:"scope,omitempty" yaml:"scope,omitempty"`
+	// Site is the district or street a 区级 or 街道级 entry belongs to.
+	Site      string     `json:"site,omitempty" yaml:"site,omitempty"`
 	Effective string     `json:"effective,omitempty" yaml:"effective,omitempty"`
 	Expires   string     `json:"expires,omitempty" yaml:"expires,omitempty"`
 	Updated   string     `json:"updated" yaml:"updated"`
@@ -197,7 +203,11 @@ type Corpus struct {
 	// the corpus directory's documents.yaml, the registry line of a JSONL
 	// corpus, or one rebuilt from resolved basis items.
 	Documents Documents
-	byID      map[string]*Policy
+	// Sites are the districts and streets the corpus serves: the corpus
+	// directory's sites/*/site.yaml, the sites line of a JSONL corpus, or
+	// the ones built in.
+	Sites *Sites
+	byID  map[string]*Policy
 }
 
 // NewCorpus orders the policies by ID and indexes them.
@@ -211,7 +221,7 @@ func NewCorpus(ps []*Policy, fingerprint string) *Corpus {
 		}
 		return 0
 	})
-	c := &Corpus{Policies: ps, Fingerprint: fingerprint, Routing: builtinRouting(), Documents: Documents{}, byID: make(map[string]*Policy, len(ps))}
+	c := &Corpus{Policies: ps, Fingerprint: fingerprint, Routing: builtinRouting(), Documents: Documents{}, Sites: builtinSites(), byID: make(map[string]*Policy, len(ps))}
 	for _, p := range ps {
 		c.byID[p.ID] = p
 	}

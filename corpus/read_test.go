@@ -353,7 +353,11 @@ func TestJSONLLimits(t *testing.T) {
 		var ps []*Policy
 		var probs Problems
 		var err error
-		n := allocated(func() { ps, _, probs, err = ReadJSONLEntries(context.Background(), "stream", r) })
+		n := allocated(func() {
+			var file JSONLFile
+			file, probs, err = ReadJSONLEntries(context.Background(), "stream", r)
+			ps = file.Policies
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -372,7 +376,7 @@ func TestReadJSONLEntriesEndsWithItsContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, _, _, err := ReadJSONLEntries(ctx, "stream", &spaces{left: MaxJSONLBytes})
+		_, _, err := ReadJSONLEntries(ctx, "stream", &spaces{left: MaxJSONLBytes})
 		done <- err
 	}()
 	cancel()

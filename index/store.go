@@ -126,7 +126,7 @@ func (s *Store) Active() (bleve.Index, *corpus.Corpus, *Manifest, error) {
 		return nil, nil, nil, nil
 	}
 	dir := filepath.Join(s.dir, m.Dir)
-	ps, docs, err := s.readCorpus(filepath.Join(dir, corpusName))
+	file, err := s.readCorpus(filepath.Join(dir, corpusName))
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("corpus of index %s: %w", m.Dir, err)
 	}
@@ -134,8 +134,7 @@ func (s *Store) Active() (bleve.Index, *corpus.Corpus, *Manifest, error) {
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open index %s: %w", m.Dir, err)
 	}
-	served := corpus.NewCorpus(ps, m.Fingerprint)
-	served.Documents = docs
+	served := file.Corpus(m.Fingerprint)
 	served.Version = m.CorpusVersion
 	return idx, served, m, nil
 }
@@ -145,28 +144,32 @@ func (s *Store) Active() (bleve.Index, *corpus.Corpus, *Manifest, error) {
 // as a hand-made JSONL corpus (corpus.ReadJSONLEntries, ten times slower)
 // when that fails or the corpus has problems, so that they name their
 // lines.
-func (s *Store) readCorpus(path string) ([]*corpus.Policy, corpus.Documents, error) {
+func (s *Store) readCorpus(path string) (corpus.JSONLFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return corpus.JSONLFile{}, err
 	}
 	defer f.Close()
-	ps, docs, err := corpus.DecodeJSONL(context.Background(), path, f)
-	if err == nil && len(corpus.Check(ps, nil, docs)) == 0 {
-		return ps, docs, nil
+	problems := func(file corpus.JSONLFile) corpus.Problems {
+		probs := corpus.Check(file.Policies, nil, file.Documents)
+		return append(probs, corpus.CheckSites(file.SitesOrBuiltin(), nil, file.Policies)...)
+	}
+	file, err := corpus.DecodeJSONL(context.Background(), path, f)
+	if err == nil && len(problems(file)) == 0 {
+		return file, nil
 	}
 	s.log().Info("reading the index's corpus as YAML", "file", path, "reason", cmp.Or(err, errors.New("it has problems")))
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, nil, err
+		return corpus.JSONLFile{}, err
 	}
-	ps, docs, probs, err := corpus.ReadJSONLEntries(context.Background(), path, f)
+	file, probs, err := corpus.ReadJSONLEntries(context.Background(), path, f)
 	if err == nil {
-		probs = append(probs, corpus.Check(ps, nil, docs)...)
+		probs = append(probs, problems(file)...)
 		if len(probs) > 0 {
 			err = &corpus.CheckError{Problems: probs}
 		}
 	}
-	return ps, docs, err
+	return file, err
 }
 
 func (s *Store) log() *slog.Logger {

@@ -255,6 +255,32 @@ func (e *Engine) Suggest(q string, limit int) []Suggestion {
 	return e.snap.Load().suggester.Suggest(q, limit)
 }
 
+// SuggestOn is Suggest on a site: texts of the entries it shows. An
+// unknown site is ErrBadRequest.
+func (e *Engine) SuggestOn(q string, limit int, site string) ([]Suggestion, error) {
+	s := e.snap.Load()
+	owners, err := s.owners(site)
+	if err != nil {
+		return nil, err
+	}
+	return s.suggester.SuggestOn(q, limit, owners), nil
+}
+
+// owners are the owners of the entries a site shows (nil for "": all);
+// an unknown site is ErrBadRequest.
+func (s *snapshot) owners(site string) ([]string, error) {
+	if site == "" {
+		return nil, nil
+	}
+	if _, ok := s.corpus.Sites.Get(site); !ok {
+		return nil, badRequest("unknown site %q", site)
+	}
+	return s.corpus.Sites.Owners(site), nil
+}
+
+// Sites returns the sites of the current corpus.
+func (e *Engine) Sites() *corpus.Sites { return e.snap.Load().corpus.Sites }
+
 // ParseRequest validates the parameters of a search (see the function
 // ParseRequest) and gives it its Question: the request carries the one
 // analysis of the question to the cache key, the query, the snippets, the
@@ -265,7 +291,12 @@ func (e *Engine) ParseRequest(v url.Values) (Request, error) {
 		return r, err
 	}
 	r.Question = e.query.Question(r.Query)
-	if sp, ok := e.snap.Load().suggester.Spelled(r.Query); ok {
+	s := e.snap.Load()
+	owners, err := s.owners(r.Filters.Site)
+	if err != nil {
+		return r, err
+	}
+	if sp, ok := s.suggester.SpelledOn(r.Query, owners); ok {
 		// Searched in Chinese; the key and the query log keep what was typed.
 		r.Question.raw, r.Question.Spelled = sp.Text, sp.Text
 	}
@@ -380,6 +411,9 @@ func (e *Engine) search(ctx context.Context, s *snapshot, r Request) (*Result, e
 			return nil, badRequest("unknown agency %q", a)
 		}
 	}
+	if _, err := s.owners(r.Filters.Site); err != nil {
+		return nil, err
+	}
 	now := e.now()
 	if r.Question == nil {
 		r.Question = e.query.Question(r.Query)
@@ -433,7 +467,11 @@ func (e *Engine) search(ctx context.Context, s *snapshot, r Request) (*Result, e
 
 	// With a situation: the eligible entries, then the maybe ones, each
 	// group in the request's order, paged as one list.
-	m := match(s.corpus, r.Situation, now)
+	owners, err := s.owners(r.Filters.Site)
+	if err != nil {
+		return nil, err
+	}
+	m := match(s.corpus, r.Situation, now, owners)
 	out.Match = m
 	outcomes := map[string]corpus.Match{}
 	var eligible, maybe []string
@@ -511,6 +549,19 @@ func (e *Engine) filter(ctx context.Context, s *snapshot, rd *reading, f Filters
 		any := newBitset(v.n)
 		for _, val := range l.vals {
 			if b, ok := v.values[l.field][val]; ok {
+				any.or(b)
+			}
+		}
+		and(any)
+	}
+	if f.Site != "" {
+		owners, err := s.owners(f.Site)
+		if err != nil {
+			return nil, err
+		}
+		any := newBitset(v.n)
+		for _, o := range owners {
+			if b, ok := v.values[attrSite][o]; ok {
 				any.or(b)
 			}
 		}

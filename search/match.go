@@ -27,13 +27,26 @@ type MatchResult struct {
 
 // Match checks a situation against every current entry.
 func (e *Engine) Match(s corpus.Situation) *MatchResult {
-	return match(e.snap.Load().corpus, s, e.now())
+	return match(e.snap.Load().corpus, s, e.now(), nil)
 }
 
-func match(c *corpus.Corpus, s corpus.Situation, now time.Time) *MatchResult {
+// MatchOn is Match on a site: the current entries it shows. An unknown
+// site is ErrBadRequest.
+func (e *Engine) MatchOn(s corpus.Situation, site string) (*MatchResult, error) {
+	snap := e.snap.Load()
+	owners, err := snap.owners(site)
+	if err != nil {
+		return nil, err
+	}
+	return match(snap.corpus, s, e.now(), owners), nil
+}
+
+// match checks a situation against the current entries of owners (nil:
+// every entry).
+func match(c *corpus.Corpus, s corpus.Situation, now time.Time, owners []string) *MatchResult {
 	r := &MatchResult{}
 	for _, p := range c.Policies {
-		if p.Expired(now) {
+		if p.Expired(now) || owners != nil && !slices.Contains(owners, p.Owner()) {
 			continue
 		}
 		m := corpus.Evaluate(p.Eligible, s)

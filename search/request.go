@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,6 +57,10 @@ type Filters struct {
 	// ExcludeExpired leaves out entries past their expiry date; without it
 	// they are listed after the current ones.
 	ExcludeExpired bool
+	// Site keeps the entries shown on that site (city entries, its own and
+	// its ancestors'); "" keeps every entry. It is where a search is made,
+	// not a filter a person chose.
+	Site string
 }
 
 // Empty reports whether no filter is set.
@@ -87,6 +92,9 @@ type Request struct {
 // From is the offset of the first hit of the page.
 func (r Request) From() int { return (r.Page - 1) * r.Size }
 
+// siteRE is the form of a site id; the engine checks it is a site.
+var siteRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
 func badRequest(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrBadRequest, fmt.Sprintf(format, args...))
 }
@@ -108,6 +116,12 @@ func ParseRequest(v url.Values) (Request, error) {
 		return r, badRequest("q is %d characters long; at most %d are allowed", n, MaxQueryRunes)
 	}
 	r.Query = q
+	if r.Filters.Site, err = single(v, "site"); err != nil {
+		return r, err
+	}
+	if r.Filters.Site != "" && !siteRE.MatchString(r.Filters.Site) {
+		return r, badRequest("site %q is not a site id (lower-case letters, digits and '-')", r.Filters.Site)
+	}
 	for _, t := range []struct {
 		name string
 		dst  *string
@@ -255,7 +269,7 @@ func (r Request) Key() string {
 	set("kind", f.Kind)
 	set("audience", f.Audience)
 	set("agency", f.Agency)
-	for name, val := range map[string]string{"phrase": f.Phrase, "title": f.Title, "number": f.DocNumber} {
+	for name, val := range map[string]string{"phrase": f.Phrase, "title": f.Title, "number": f.DocNumber, "site": f.Site} {
 		if val != "" {
 			v.Set(name, val)
 		}

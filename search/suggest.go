@@ -37,6 +37,9 @@ type Suggester struct {
 
 type suggestItem struct {
 	Suggestion
+	// owners are the owners (corpus.Policy.Owner) of the entries the text
+	// comes from: it is suggested on the sites that show one of them.
+	owners []string
 	folded string // Text folded, for matching Chinese input
 	// syllables holds, per character, its readings without tones: every
 	// reading of a character with several (长: chang, zhang) is accepted.
@@ -53,27 +56,41 @@ func NewSuggester(c *corpus.Corpus, syn index.Synonyms, fold *index.Folder) *Sug
 // suggestItems computes what a suggester matches against, in rank order.
 func suggestItems(c *corpus.Corpus, syn index.Synonyms, fold *index.Folder) []suggestItem {
 	var items []suggestItem
-	seen := map[string]bool{}
-	add := func(text, id string) {
+	seen := map[string]int{}
+	add := func(text, id, owner string) {
 		text = strings.TrimSpace(text)
 		folded := fold.String(text)
-		if text == "" || seen[folded] {
+		if text == "" {
 			return
 		}
-		seen[folded] = true
+		if i, ok := seen[folded]; ok {
+			if !slices.Contains(items[i].owners, owner) {
+				items[i].owners = append(items[i].owners, owner)
+			}
+			return
+		}
+		seen[folded] = len(items)
 		items = append(items, suggestItem{
-			Suggestion: Suggestion{Text: text, ID: id},
-			folded:     folded, syllables: syllablesOf(folded),
+			Suggestion: Suggestion{Text: text, ID: id}, owners: []string{owner},
+			folded: folded, syllables: syllablesOf(folded),
 		})
 	}
 	// Titles first, so that a keyword equal to a title keeps the title's id.
 	for _, p := range c.Policies {
-		add(p.Title, p.ID)
+		add(p.Title, p.ID, p.Owner())
 	}
-	var text strings.Builder
+	// The entries' text, one haystack per owner.
+	texts := map[string]*strings.Builder{}
+	var owners []string
 	for _, p := range c.Policies {
 		for _, k := range p.Keywords {
-			add(k, "")
+			add(k, "", p.Owner())
+		}
+		text := texts[p.Owner()]
+		if text == nil {
+			text = &strings.Builder{}
+			texts[p.Owner()] = text
+			owners = append(owners, p.Owner())
 		}
 		text.WriteString(p.Title)
 		text.WriteByte('\n')
@@ -84,15 +101,21 @@ func suggestItems(c *corpus.Corpus, syn index.Synonyms, fold *index.Folder) []su
 		text.WriteString(p.Content)
 		text.WriteByte('\n')
 	}
-	haystack := fold.String(text.String())
+	slices.Sort(owners)
+	haystacks := make([]string, len(owners))
+	for i, o := range owners {
+		haystacks[i] = fold.String(texts[o].String())
+	}
 	words := make([]string, 0, len(syn))
 	for w := range syn {
 		words = append(words, w)
 	}
 	slices.Sort(words)
 	for _, w := range words {
-		if strings.Contains(haystack, fold.String(w)) {
-			add(w, "")
+		for i, h := range haystacks {
+			if strings.Contains(h, fold.String(w)) {
+				add(w, "", owners[i])
+			}
 		}
 	}
 	slices.SortStableFunc(items, func(a, b suggestItem) int {
@@ -197,6 +220,26 @@ const (
 // then prefix matches, then infix ones; within each, entry titles, then
 // shorter texts, then texts in order.
 func (s *Suggester) Suggest(q string, limit int) []Suggestion {
+	return s.SuggestOn(q, limit, nil)
+}
+
+// shown reports whether an item is suggested where entries of owners are
+// shown (nil: everywhere).
+func (it *suggestItem) shown(owners []string) bool {
+	if owners == nil {
+		return true
+	}
+	for _, o := range it.owners {
+		if slices.Contains(owners, o) {
+			return true
+		}
+	}
+	return false
+}
+
+// SuggestOn is Suggest on a site: only texts of the entries whose owners
+// (corpus.Policy.Owner) are listed; nil lists every owner.
+func (s *Suggester) SuggestOn(q string, limit int, owners []string) []Suggestion {
 	q = strings.TrimSpace(q)
 	if q == "" {
 		return nil
@@ -219,6 +262,9 @@ func (s *Suggester) Suggest(q string, limit int) []Suggestion {
 	items := s.items()
 	for i := range items {
 		it := &items[i]
+		if !it.shown(owners) {
+			continue
+		}
 		t := -1
 		if isPinyin {
 			switch exact, prefix := matchPinyin(it.syllables, py); {
@@ -262,6 +308,12 @@ func (s *Suggester) Suggest(q string, limit int) []Suggestion {
 // gljt). The first such suggestion wins: entry titles first, then shorter
 // texts.
 func (s *Suggester) Spelled(q string) (Suggestion, bool) {
+	return s.SpelledOn(q, nil)
+}
+
+// SpelledOn is Spelled on a site: only texts of the entries whose owners
+// are listed (nil: every owner).
+func (s *Suggester) SpelledOn(q string, owners []string) (Suggestion, bool) {
 	py := strings.Map(func(r rune) rune {
 		switch {
 		case r == ' ' || r == '\'' || r == '’':
@@ -275,6 +327,9 @@ func (s *Suggester) Spelled(q string) (Suggestion, bool) {
 		return Suggestion{}, false
 	}
 	for _, it := range s.items() {
+		if !it.shown(owners) {
+			continue
+		}
 		if exact, _ := matchPinyin(it.syllables, py); exact {
 			return it.Suggestion, true
 		}

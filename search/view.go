@@ -73,7 +73,11 @@ type part struct {
 
 // attrFields are the fields whose values filter and count as facets, read
 // from the corpus's entries.
-var attrFields = []string{index.FieldCategory, index.FieldKind, index.FieldAudience, index.FieldAgency, index.FieldOnline}
+var attrFields = []string{index.FieldCategory, index.FieldKind, index.FieldAudience, index.FieldAgency, index.FieldOnline, attrSite}
+
+// attrSite is the attribute of an entry's owner (corpus.Policy.Owner): the
+// site it belongs to, "" for a city entry. It is not indexed.
+const attrSite = "site"
 
 // attrValues returns an entry's values of one of attrFields, as indexed.
 func attrValues(p *corpus.Policy, field string) []string {
@@ -86,6 +90,8 @@ func attrValues(p *corpus.Policy, field string) []string {
 		return p.Audiences
 	case index.FieldAgency:
 		return []string{p.Agency}
+	case attrSite:
+		return []string{p.Owner()}
 	case index.FieldOnline:
 		if p.HasOnline() {
 			return []string{index.True}

@@ -45,6 +45,8 @@ func copyCorpus(t testing.TB) string {
 		t.Fatal(err)
 	}
 	files, _ := filepath.Glob("../corpus/policies/*.yaml")
+	sites, _ := filepath.Glob("../corpus/sites/*/site.yaml")
+	files = append(files, sites...)
 	files = append(files, "../corpus/places.yaml", "../corpus/documents.yaml", "../corpus/referrals.yaml")
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -52,6 +54,9 @@ func copyCorpus(t testing.TB) string {
 			t.Fatal(err)
 		}
 		rel, _ := filepath.Rel("../corpus", f)
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, rel), data, 0o644); err != nil {
 			t.Fatal(err)
 		}

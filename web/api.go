@@ -12,7 +12,7 @@ import (
 )
 
 func (s *Server) apiSearch(c echo.Context) error {
-	req, err := s.cfg.Searcher.ParseRequest(c.QueryParams())
+	req, err := s.parseOnSite(c, c.QueryParams())
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,14 @@ func (s *Server) apiMatch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m := s.cfg.Searcher.Match(sit)
+	site, err := s.requestSite(c)
+	if err != nil {
+		return err
+	}
+	m, err := s.cfg.Searcher.MatchOn(sit, site)
+	if err != nil {
+		return err
+	}
 	conv := func(ms []search.Matched) []MatchedEntry {
 		out := []MatchedEntry{}
 		for _, x := range ms {

@@ -47,7 +47,7 @@ func advancedParams(q url.Values) (params url.Values, searched bool) {
 // and a dense table of results.
 func (s *Server) advancedPage(c echo.Context) error {
 	params, searched := advancedParams(c.QueryParams())
-	req, err := s.cfg.Searcher.ParseRequest(params)
+	req, err := s.parseOnSite(c, params)
 	if err != nil {
 		return err
 	}

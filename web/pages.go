@@ -119,7 +119,13 @@ const (
 
 // page fills what every page has.
 func (s *Server) page(c echo.Context, title string, data any) Page {
-	return Page{Title: title, Prefs: prefs(c), Here: c.Request().URL.RequestURI(), Query: c.QueryParam("q"), Data: data}
+	p := Page{Title: title, Prefs: prefs(c), Here: c.Request().URL.RequestURI(), Query: c.QueryParam("q"), Data: data}
+	if id, err := s.requestSite(c); err == nil && id != s.defaultSite() {
+		if site, ok := s.cfg.Searcher.Corpus().Sites.Get(id); ok {
+			p.Site = site.Name
+		}
+	}
+	return p
 }
 
 // setPrefs stores a display preference in a cookie and goes back to the

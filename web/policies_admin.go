@@ -220,10 +220,15 @@ func (s *Server) apiNewEntry(c echo.Context) error {
 		return err
 	}
 	if !corpus.ValidID(r.ID) {
-		return c.JSON(http.StatusUnprocessableEntity, invalidEntry(r.ID, corpus.Problems{{File: entrystore.File(r.ID), Line: 1, Field: "id",
-			Message: fmt.Sprintf("id %q must be lower-case letters, digits and '-' (at most %d)", r.ID, corpus.MaxID)}}))
+		return c.JSON(http.StatusUnprocessableEntity, invalidEntry(r.ID, corpus.Problems{badID(r.ID)}))
 	}
 	return s.saveDraft(c, r.ID, r, http.StatusCreated)
+}
+
+// badID is the problem of an id that cannot name an entry.
+func badID(id string) corpus.Problem {
+	return corpus.Problem{File: entrystore.File(id), Line: 1, Field: "id",
+		Message: fmt.Sprintf("id %q must be lower-case letters, digits and '-' (at most %d)", id, corpus.MaxID)}
 }
 
 func (s *Server) apiSaveDraft(c echo.Context) error {

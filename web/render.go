@@ -32,6 +32,10 @@ var pages = map[string][]string{
 	"documents": {"layout", "searchbox"},
 	"error":     {"layout", "searchbox"},
 	"admin":     {"layout", "searchbox", "admin_feedback"},
+	// The editors' pages for entries (policies_pages.go).
+	"admin_policies":       {"layout", "searchbox"},
+	"admin_policy_edit":    {"layout", "searchbox"},
+	"admin_policy_preview": {"layout", "searchbox"},
 	// The feedback pages; policy and admin get their feedback parts in
 	// feedback.go.
 	"feedback_done": {"layout"},
@@ -46,17 +50,20 @@ var pages = map[string][]string{
 // pageDescriptions describe each page, for search engines and link
 // previews, unless its handler describes it more closely.
 var pageDescriptions = map[string]string{
-	"home":          "易查汇集上海市虹口区居民常用的政策和服务：用一句话提问，或按分类、按自己的情况查找能享受的补贴和能办理的事项。",
-	"search":        "在易查搜索虹口区居民常用的政策和服务，可按分类、类型、适用对象和主管部门筛选。",
-	"policy":        "虹口区居民常用政策和服务的说明、办理条件、材料、步骤和地点。",
-	"match":         "按年龄、户籍、残疾、家庭经济状况等情况，查一查您可能符合的政策和服务，不需要填写姓名、身份证号或电话。",
-	"advanced":      "供工作人员使用的精确检索：按关键词、完整短语、标题、依据文号、主管部门和分类查找政策。",
-	"document":      "政策文件的文号、发文机关、日期、现行状态，以及依据它的政策和服务。",
-	"documents":     "易查引用的全部政策文件及其现行状态。",
-	"error":         "易查：页面出错了，可以回到首页重新查找政策和服务。",
-	"admin":         "易查管理：索引状态、信息是否及时、居民的问题和反馈。",
-	"feedback_done": "易查：对政策信息的反馈。",
-	"transparency":  "易查公开居民反馈的数量和处理情况。",
+	"home":                 "易查汇集上海市虹口区居民常用的政策和服务：用一句话提问，或按分类、按自己的情况查找能享受的补贴和能办理的事项。",
+	"search":               "在易查搜索虹口区居民常用的政策和服务，可按分类、类型、适用对象和主管部门筛选。",
+	"policy":               "虹口区居民常用政策和服务的说明、办理条件、材料、步骤和地点。",
+	"match":                "按年龄、户籍、残疾、家庭经济状况等情况，查一查您可能符合的政策和服务，不需要填写姓名、身份证号或电话。",
+	"advanced":             "供工作人员使用的精确检索：按关键词、完整短语、标题、依据文号、主管部门和分类查找政策。",
+	"document":             "政策文件的文号、发文机关、日期、现行状态，以及依据它的政策和服务。",
+	"documents":            "易查引用的全部政策文件及其现行状态。",
+	"error":                "易查：页面出错了，可以回到首页重新查找政策和服务。",
+	"admin":                "易查管理：索引状态、信息是否及时、居民的问题和反馈。",
+	"feedback_done":        "易查：对政策信息的反馈。",
+	"admin_policies":       "易查管理：政策和服务条目的列表、草稿和审核。",
+	"admin_policy_edit":    "易查管理：编辑一个政策或服务条目。",
+	"admin_policy_preview": "易查管理：预览条目并按情形检验办理条件。",
+	"transparency":         "易查公开居民反馈的数量和处理情况。",
 	"updates":       "虹口区政策和服务信息最近的更新：新增、修改、恢复和撤下的条目，以及改了哪些内容。",
 	"admin_history": "易查管理：条目的每个已发布版本、比较、回滚和撤下。",
 	"admin_diff":    "易查管理：两个版本之间逐项的改动。",
@@ -130,7 +137,10 @@ type Page struct {
 	Refresh int
 	Prefs   Prefs
 	// Here is the path and query of this page, for links that come back.
-	Here  string
+	Here string
+	// Site is the site the page is on, when it is not the default one:
+	// its name heads the page.
+	Site  string
 	Query string
 	Data  any
 	// Nonce-free: pages carry no inline script; app.js is loaded from /static.
@@ -172,6 +182,13 @@ func (r *renderer) render(c echo.Context, status int, name string, p Page) error
 		}
 		out = conv
 	}
+	if id, ok := pathSite(c); ok {
+		conv, err := onSite(out, sitesPath+id)
+		if err != nil {
+			return err
+		}
+		out = conv
+	}
 	return c.HTMLBlob(status, out)
 }
 
@@ -180,7 +197,8 @@ var convertedAttrs = map[string]bool{"title": true, "placeholder": true, "aria-l
 
 // toTraditional converts the text a person reads in an HTML page from
 // simplified to traditional characters, leaving markup, links and form
-// values alone (they carry the simplified values the server expects).
+// values alone (they carry the simplified values the server expects): a
+// textarea's text is a form value too.
 func toTraditional(cc *opencc.OpenCC, page []byte) ([]byte, error) {
 	z := html.NewTokenizer(bytes.NewReader(page))
 	var out bytes.Buffer
@@ -206,7 +224,7 @@ func toTraditional(cc *opencc.OpenCC, page []byte) ([]byte, error) {
 			out.WriteString(s)
 		case html.StartTagToken, html.SelfClosingTagToken:
 			tok := z.Token()
-			if tok.Data == "script" || tok.Data == "style" {
+			if tok.Data == "script" || tok.Data == "style" || tok.Data == "textarea" {
 				inScript = tt == html.StartTagToken
 			}
 			changed := false
@@ -227,7 +245,7 @@ func toTraditional(cc *opencc.OpenCC, page []byte) ([]byte, error) {
 			}
 		case html.EndTagToken:
 			name, _ := z.TagName()
-			if string(name) == "script" || string(name) == "style" {
+			if string(name) == "script" || string(name) == "style" || string(name) == "textarea" {
 				inScript = false
 			}
 			out.Write(z.Raw())

@@ -46,14 +46,32 @@ type homeView struct {
 	Questions  []string
 	Total      uint64
 	Online     int
+	// Street is the street the page is on, with its offices; nil on a
+	// district.
+	Street *streetView
+}
+
+// streetView is what a street's home page says of it.
+type streetView struct {
+	Name, Intro string
+	Places      []corpus.Location
+	Hotline     *corpus.Hotline
 }
 
 func (s *Server) home(c echo.Context) error {
-	res, err := s.cfg.Searcher.Search(c.Request().Context(), search.Request{Page: 1, Size: 1, Sort: search.SortRelevance})
+	site, err := s.requestSite(c)
+	if err != nil {
+		return err
+	}
+	res, err := s.cfg.Searcher.Search(c.Request().Context(), search.Request{Page: 1, Size: 1, Sort: search.SortRelevance, Filters: search.Filters{Site: site}})
 	if err != nil {
 		return err
 	}
 	v := homeView{Questions: CommonQuestions, Total: res.Total}
+	sites := s.cfg.Searcher.Corpus().Sites
+	if st, ok := sites.Get(site); ok && st.Level == corpus.LevelStreet {
+		v.Street = &streetView{Name: st.Name, Intro: st.Intro, Places: st.Locations, Hotline: sites.HotlineOf(st.ID)}
+	}
 	counts := map[string]int{}
 	for _, f := range res.Facets[index.FieldCategory] {
 		counts[f.Value] = f.Count
@@ -61,7 +79,7 @@ func (s *Server) home(c echo.Context) error {
 	for _, cat := range corpus.Categories {
 		v.Categories = append(v.Categories, categoryCount{Name: cat, Count: counts[cat], Href: "/search?" + url.Values{"category": {cat}}.Encode()})
 	}
-	on, err := s.cfg.Searcher.Search(c.Request().Context(), search.Request{Page: 1, Size: 1, Sort: search.SortRelevance, Filters: search.Filters{Online: true}})
+	on, err := s.cfg.Searcher.Search(c.Request().Context(), search.Request{Page: 1, Size: 1, Sort: search.SortRelevance, Filters: search.Filters{Online: true, Site: site}})
 	if err != nil {
 		return err
 	}
@@ -157,7 +175,7 @@ type noResultHelp struct {
 
 func (s *Server) searchPage(c echo.Context) error {
 	params := c.QueryParams()
-	req, err := s.cfg.Searcher.ParseRequest(params)
+	req, err := s.parseOnSite(c, params)
 	if err != nil {
 		return err
 	}
@@ -275,7 +293,7 @@ func (s *Server) noResultHelp(ctx context.Context, req search.Request, l links) 
 	if !req.Filters.Empty() || !req.Situation.Empty() {
 		h.ClearFilters = "/search?" + url.Values{"q": {req.Query}}.Encode()
 	}
-	res, err := s.cfg.Searcher.Search(ctx, search.Request{Page: 1, Size: 1, Sort: search.SortRelevance})
+	res, err := s.cfg.Searcher.Search(ctx, search.Request{Page: 1, Size: 1, Sort: search.SortRelevance, Filters: search.Filters{Site: req.Filters.Site}})
 	if err != nil {
 		return nil, err
 	}
@@ -362,8 +380,12 @@ func (s *Server) policyPage(c echo.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SearchTimeout)
 	defer cancel()
+	site, err := s.requestSite(c)
+	if err != nil {
+		return err
+	}
 	rel, err := s.cfg.Searcher.Search(ctx, search.Request{Query: p.Title + " " + strings.Join(p.Keywords, " "), Page: 1, Size: 6,
-		Sort: search.SortRelevance, Filters: search.Filters{ExcludeExpired: true}})
+		Sort: search.SortRelevance, Filters: search.Filters{ExcludeExpired: true, Site: site}})
 	if err != nil {
 		return err
 	}
@@ -485,10 +507,17 @@ func (s *Server) matchPage(c echo.Context) error {
 				v.Facts = append(v.Facts, f.Label+"："+strings.Join(vals, "、"))
 			}
 		}
-		m := s.cfg.Searcher.Match(sit)
+		site, err := s.requestSite(c)
+		if err != nil {
+			return err
+		}
+		m, err := s.cfg.Searcher.MatchOn(sit, site)
+		if err != nil {
+			return err
+		}
 		v.Next = nextViews(m.Next, given)
 		if v.Q != "" {
-			req, err := s.cfg.Searcher.ParseRequest(url.Values{"q": {v.Q}, "size": {"50"}})
+			req, err := s.cfg.Searcher.ParseRequest(url.Values{"q": {v.Q}, "size": {"50"}, "site": {site}})
 			if err != nil {
 				return err
 			}

@@ -32,7 +32,9 @@ type Searcher interface {
 	Policy(id string) (*corpus.Policy, error)
 	// Corpus returns the corpus served: its registry of documents.
 	Corpus() *corpus.Corpus
-	Match(s corpus.Situation) *search.MatchResult
+	// MatchOn checks a situation against the entries a site shows ("":
+	// every entry); an unknown site is search.ErrBadRequest.
+	MatchOn(s corpus.Situation, site string) (*search.MatchResult, error)
 	// Agencies returns the agencies of the corpus, for filters.
 	Agencies() []string
 	// Generation changes whenever a new index is swapped in.
@@ -49,9 +51,14 @@ type Config struct {
 	Searcher Searcher
 	// Suggester completes what a person is typing, pinyin included.
 	Suggester interface {
-		Suggest(q string, limit int) []search.Suggestion
+		// SuggestOn completes q from the entries a site shows ("": every
+		// entry); an unknown site is search.ErrBadRequest.
+		SuggestOn(q string, limit int, site string) ([]search.Suggestion, error)
 	}
-	Logger *slog.Logger
+	// DefaultSite is the site of requests that name none (the pages at /
+	// and API calls without site=); empty: the corpus's first district.
+	DefaultSite string
+	Logger      *slog.Logger
 	// TrustProxyHeader names the header a reverse proxy sets with the
 	// client's address (X-Forwarded-For or X-Real-IP), believed only from
 	// TrustedProxies; empty trusts no header.
@@ -170,18 +177,20 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	e.HTTPErrorHandler = s.handleError
+	// A site's pages (/s/ID/…) are routed as the default site's are.
+	e.Pre(s.sitePrefix)
 	e.Use(middleware.RequestID())
 	e.Use(s.logRequests)
 	e.Use(s.metrics.observe)
 	e.Use(securityHeaders)
 	e.Use(compress())
 	e.Use(middleware.Recover())
-	// Entries, and the documents pasted to import, may be longer than
-	// anything else sent: their routes have a limit of their own.
+	// Entries may be longer than anything else sent: their routes (the API
+	// and the entry form) have a limit of their own.
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "64K",
 		Skipper: func(c echo.Context) bool {
-			path := c.Request().URL.Path
-			return strings.HasPrefix(path, policiesAPI) || strings.HasPrefix(path, importPage)
+			p := c.Request().URL.Path
+			return strings.HasPrefix(p, policiesAPI) || strings.HasPrefix(p, policiesPages+"/")
 		}}))
 	e.Use(sameOrigin)
 	if cfg.RateLimit > 0 {
@@ -240,6 +249,7 @@ func (s *Server) apiRoutes() {
 	e.Match(getAndHead, "/api/documents", s.apiDocuments)
 	e.Match(getAndHead, "/api/documents/:id", s.apiDocument)
 	e.Match(getAndHead, "/api/suggest", s.apiSuggest)
+	e.Match(getAndHead, "/api/sites", s.apiSites)
 	e.Match(getAndHead, "/api/openapi.json", s.apiOpenAPI)
 }
 
@@ -265,6 +275,7 @@ func (s *Server) adminRoutes() {
 	e.POST("/admin/reindex", s.adminReindex, s.adminForm)
 	if s.cfg.Entries != nil {
 		s.entryRoutes(api)
+		s.policyPageRoutes()
 		s.historyRoutes()
 		s.importRoutes(api)
 	}

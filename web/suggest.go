@@ -41,9 +41,17 @@ func (s *Server) apiSuggest(c echo.Context) error {
 		}
 		limit = n
 	}
+	site, err := s.requestSite(c)
+	if err != nil {
+		return err
+	}
 	out := SuggestResponse{Suggestions: []search.Suggestion{}}
 	if s.cfg.Suggester != nil {
-		out.Suggestions = append(out.Suggestions, s.cfg.Suggester.Suggest(q, limit)...)
+		got, err := s.cfg.Suggester.SuggestOn(q, limit, site)
+		if err != nil {
+			return err
+		}
+		out.Suggestions = append(out.Suggestions, got...)
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -53,7 +53,7 @@ func runCheck(ctx context.Context, env *cli, args []string) error {
 		return errExit
 	}
 	expired, soon := corp.Expiries(now, corpus.ExpiryWindow)
-	fmt.Fprintf(stdout, "ok: %d entries in corpus %s; as of %s, %d expired, %d expiring within %d days\n",
-		len(corp.Policies), c.corpusName(), corpus.Today(now), len(expired), len(soon), int(corpus.ExpiryWindow.Hours()/24))
+	fmt.Fprintf(stdout, "ok: %d entries in corpus %s, %d sites; as of %s, %d expired, %d expiring within %d days\n",
+		len(corp.Policies), c.corpusName(), len(corp.Sites.List), corpus.Today(now), len(expired), len(soon), int(corpus.ExpiryWindow.Hours()/24))
 	return nil
 }

@@ -91,6 +91,34 @@ func StoreSuite(t *testing.T, put Put) {
 		}
 	})
 
+	t.Run("sites", func(t *testing.T) {
+		// Sites of its own come back with their places; a version without
+		// them has the built-in ones.
+		extra := *emb.Sites.List[len(emb.Sites.List)-1]
+		extra.ID, extra.Name = "test-street", "测试街道"
+		c := corpus.NewCorpus(emb.Policies, "")
+		c.Documents = emb.Documents
+		c.Sites = corpus.NewSites(append(append([]*corpus.Site{}, emb.Sites.List...), &extra))
+		var withSites bytes.Buffer
+		if err := corpus.WriteJSONL(&withSites, c); err != nil {
+			t.Fatal(err)
+		}
+		back, err := put(t, withSites.Bytes()).Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := back.Sites.Get("test-street")
+		if !ok || got.Name != "测试街道" || got.Parent != extra.Parent || !reflect.DeepEqual(got.Locations, extra.Locations) || len(got.Locations) == 0 {
+			t.Fatalf("test-street came back as %+v", got)
+		}
+		if back, err = put(t, original).Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := back.Sites.Get("test-street"); ok || back.Sites.Default() == nil {
+			t.Errorf("a version without sites has %d sites, test-street among them", len(back.Sites.List))
+		}
+	})
+
 	t.Run("registry of documents", func(t *testing.T) {
 		// One entry citing a document of the registry: both come back, the
 		// basis resolved; without the registry line one is rebuilt.

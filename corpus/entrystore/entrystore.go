@@ -279,8 +279,32 @@ type Snapshot struct {
 	Entries map[string][]byte
 }
 
-// SupportFiles are the supporting files a snapshot may hold.
+// SupportFiles are the supporting files a snapshot may hold, beside the
+// sites' files (corpus.SiteFilePath).
 var SupportFiles = []string{corpus.PlacesFile, corpus.DocumentsFile, corpus.ReferralsFile}
+
+// IsSupportFile reports whether name is a supporting file: one of
+// SupportFiles or a site's file.
+func IsSupportFile(name string) bool {
+	if slices.Contains(SupportFiles, name) {
+		return true
+	}
+	_, ok := corpus.SiteIDOf(name)
+	return ok
+}
+
+// SupportNames returns the names of the snapshot's supporting files, in
+// order.
+func (s *Snapshot) SupportNames() []string {
+	var names []string
+	for name := range s.Support {
+		if IsSupportFile(name) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
 
 // IDs returns the entries' ids in order.
 func (s *Snapshot) IDs() []string {
@@ -316,6 +340,20 @@ func (s *Snapshot) Corpus(ctx context.Context) (*corpus.Corpus, error) {
 		docs, p = corpus.ParseDocuments(Prefix+"/"+corpus.DocumentsFile, data)
 		probs = append(probs, p...)
 	}
+	var siteList []*corpus.Site
+	for _, name := range s.SupportNames() {
+		id, ok := corpus.SiteIDOf(name)
+		if !ok {
+			continue
+		}
+		sum.Write([]byte(name))
+		sum.Write(s.Support[name])
+		site, p := corpus.ParseSite(Prefix+"/"+name, id, s.Support[name])
+		probs = append(probs, p...)
+		if site != nil {
+			siteList = append(siteList, site)
+		}
+	}
 	var ps []*corpus.Policy
 	for _, id := range s.IDs() {
 		if err := ctx.Err(); err != nil {
@@ -331,6 +369,12 @@ func (s *Snapshot) Corpus(ctx context.Context) (*corpus.Corpus, error) {
 		}
 	}
 	probs = append(probs, corpus.Check(ps, places, docs)...)
+	// Without sites of its own, the built-in ones, with their places.
+	sites, sitePlaces := corpus.BuiltinSites(), map[string]corpus.Location(nil)
+	if len(siteList) > 0 {
+		sites, sitePlaces = corpus.NewSites(siteList), places
+	}
+	probs = append(probs, corpus.CheckSites(sites, sitePlaces, ps)...)
 	var routing *corpus.Routing
 	if data, ok := s.Support[corpus.ReferralsFile]; ok {
 		routing, p = corpus.ParseRouting(Prefix+"/"+corpus.ReferralsFile, data)
@@ -344,6 +388,10 @@ func (s *Snapshot) Corpus(ctx context.Context) (*corpus.Corpus, error) {
 	}
 	c := corpus.NewCorpus(ps, hex.EncodeToString(sum.Sum(nil))[:16])
 	c.Documents = docs
+	if len(siteList) > 0 {
+		sites.Resolve(places)
+		c.Sites = sites
+	}
 	if routing != nil {
 		c.Routing = routing
 	}

@@ -155,7 +155,19 @@ func (s *Files) load() error {
 		s.entries[f.ID] = &f
 		s.audit = append(s.audit, f.Events...)
 	}
-	for _, name := range SupportFiles {
+	sites, err := filepath.Glob(filepath.Join(s.dir, supportDir, corpus.SitesDir, "*", corpus.SiteFile))
+	if err != nil {
+		return err
+	}
+	support := slices.Clone(SupportFiles)
+	for _, p := range sites {
+		rel, err := filepath.Rel(filepath.Join(s.dir, supportDir), p)
+		if err != nil {
+			return err
+		}
+		support = append(support, filepath.ToSlash(rel))
+	}
+	for _, name := range support {
 		data, err := os.ReadFile(filepath.Join(s.dir, supportDir, name))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -249,9 +261,16 @@ func (s *Files) Seed(ctx context.Context, snap *Snapshot, by Change) error {
 			return err
 		}
 	}
-	for _, name := range SupportFiles {
-		if data, ok := snap.Support[name]; ok {
-			if err := writeSynced(filepath.Join(tmp, supportDir, name), data); err != nil {
+	for _, name := range snap.SupportNames() {
+		file := filepath.Join(tmp, supportDir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return err
+		}
+		if err := writeSynced(file, snap.Support[name]); err != nil {
+			return err
+		}
+		if dir := filepath.Dir(file); dir != filepath.Join(tmp, supportDir) {
+			if err := durable.SyncDir(dir); err != nil {
 				return err
 			}
 		}

@@ -169,11 +169,9 @@ func (s *Postgres) Seed(ctx context.Context, snap *Snapshot, by Change) error {
 		if n > 0 {
 			return ErrSeeded
 		}
-		for _, name := range SupportFiles {
-			if data, ok := snap.Support[name]; ok {
-				if _, err := tx.Exec(ctx, `INSERT INTO entry_support (name, body) VALUES ($1, $2)`, name, string(data)); err != nil {
-					return err
-				}
+		for _, name := range snap.SupportNames() {
+			if _, err := tx.Exec(ctx, `INSERT INTO entry_support (name, body) VALUES ($1, $2)`, name, string(snap.Support[name])); err != nil {
+				return err
 			}
 		}
 		heads := make([][]any, 0, len(snap.Entries))

@@ -50,6 +50,13 @@ func SnapshotOf(ctx context.Context, src corpus.Source) (*Snapshot, error) {
 			return nil, err
 		}
 	}
+	if c.Sites != corpus.BuiltinSites() {
+		for _, site := range c.Sites.List {
+			if snap.Support[corpus.SiteFilePath(site.ID)], err = yaml.Marshal(site); err != nil {
+				return nil, err
+			}
+		}
+	}
 	for _, p := range c.Policies {
 		cp := *p
 		cp.Places = nil
@@ -73,6 +80,15 @@ func snapshotOfFS(fsys fs.FS, c *corpus.Corpus) (*Snapshot, error) {
 			return nil, err
 		}
 	}
+	sites, err := fs.Glob(fsys, corpus.SitesDir+"/*/"+corpus.SiteFile)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range sites {
+		if snap.Support[name], err = fs.ReadFile(fsys, name); err != nil {
+			return nil, err
+		}
+	}
 	for _, p := range c.Policies {
 		data, err := fs.ReadFile(fsys, path.Join(corpus.PoliciesDir, p.ID+".yaml"))
 		if err != nil {
@@ -93,8 +109,11 @@ func (s *Snapshot) WriteDir(dir string) error {
 	if err := os.MkdirAll(path.Join(dir, corpus.PoliciesDir), 0o755); err != nil {
 		return err
 	}
-	for name, data := range s.Support {
-		if err := os.WriteFile(path.Join(dir, name), data, 0o644); err != nil {
+	for _, name := range s.SupportNames() {
+		if err := os.MkdirAll(path.Dir(path.Join(dir, name)), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path.Join(dir, name), s.Support[name], 0o644); err != nil {
 			return err
 		}
 	}

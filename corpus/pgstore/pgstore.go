@@ -24,6 +24,9 @@ import (
 // documents; entry ids are lower-case letters, digits and '-'.
 const documentsRow = "~documents"
 
+// sitesRow is the id of the row holding a version's sites.
+const sitesRow = "~sites"
+
 // Channel is the PostgreSQL channel a push notifies with the new version.
 const Channel = "yicha_corpus"
 
@@ -202,6 +205,11 @@ func pushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string, shr
 		return 0, false, err
 	}
 	sum.Write(reg)
+	sites, err := corpus.SitesLine(c.Sites)
+	if err != nil {
+		return 0, false, err
+	}
+	sum.Write(sites)
 	fp := hex.EncodeToString(sum.Sum(nil))[:16]
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 		return 0, false, err
@@ -229,6 +237,9 @@ func pushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string, shr
 	}
 	if reg != nil {
 		rows = append(rows, []any{version, documentsRow, string(reg)})
+	}
+	if sites != nil {
+		rows = append(rows, []any{version, sitesRow, string(sites)})
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"corpus_policies"}, []string{"version", "id", "body"}, pgx.CopyFromRows(rows)); err != nil {
 		return 0, false, fmt.Errorf("store entries: %w", err)
@@ -281,22 +292,24 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 		return nil, fmt.Errorf("load corpus from %s: %w", s.name, err)
 	}
 	name := fmt.Sprintf("%s#v%d", s.name, version)
-	ps, docs, probs, err := corpus.ReadJSONLEntries(ctx, name, &buf)
+	file, probs, err := corpus.ReadJSONLEntries(ctx, name, &buf)
 	if err != nil {
 		return nil, err
 	}
-	// Entries are stored with their places inline: nothing to resolve.
-	// Versions stored before the registry get one rebuilt from their
-	// resolved basis.
-	probs = append(probs, corpus.Check(ps, nil, docs)...)
+	// Entries and sites are stored with their places inline: nothing to
+	// resolve. Versions stored before the registry get one rebuilt from
+	// their resolved basis; versions stored before sites get the built-in
+	// ones.
+	ps := file.Policies
+	probs = append(probs, corpus.Check(ps, nil, file.Documents)...)
+	c := file.Corpus(fp)
+	probs = append(probs, corpus.CheckSites(c.Sites, nil, ps)...)
 	if len(probs) > 0 {
 		return nil, &corpus.CheckError{Problems: probs}
 	}
 	if len(ps) == 0 {
 		return nil, fmt.Errorf("%s: version %d holds no entries", s.name, version)
 	}
-	c := corpus.NewCorpus(ps, fp)
-	c.Documents = docs
 	c.Version = version
 	return c, nil
 }

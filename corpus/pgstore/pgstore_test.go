@@ -57,6 +57,9 @@ func putRaw(t *testing.T, db *Store, jsonl []byte) {
 			if e.ID == "" && bytes.HasPrefix(l, []byte(`{"documents":`)) {
 				e.ID = documentsRow // the registry line, as Push stores it
 			}
+			if e.ID == "" && bytes.HasPrefix(l, []byte(`{"sites":`)) {
+				e.ID = sitesRow // the sites line, as Push stores it
+			}
 			if _, err := tx.Exec(ctx, `INSERT INTO corpus_policies (version, id, body) VALUES ($1, $2, $3)`, v, e.ID, string(l)); err != nil {
 				return err
 			}
@@ -180,5 +183,29 @@ func TestPushRefusesAShrunkenCorpus(t *testing.T) {
 	}
 	if _, stored, err := db.PushShrinking(ctx, one, "test"); err != nil || !stored {
 		t.Errorf("PushShrinking = %v, %v", stored, err)
+	}
+}
+
+// TestPostgresPushCarriesSites: a pushed corpus with a site of its own is
+// loaded back with it, so replicas serve the same sites.
+func TestPostgresPushCarriesSites(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	emb, err := corpus.Embedded().Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := *emb.Sites.List[len(emb.Sites.List)-1]
+	extra.ID, extra.Name = "test-street", "测试街道"
+	emb.Sites = corpus.NewSites(append(append([]*corpus.Site{}, emb.Sites.List...), &extra))
+	if _, stored, err := db.Push(ctx, emb, "test"); err != nil || !stored {
+		t.Fatalf("Push = %v, %v", stored, err)
+	}
+	c, err := db.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := c.Sites.Get("test-street"); !ok || s.Name != "测试街道" || len(s.Locations) == 0 {
+		t.Errorf("test-street loaded as %+v", s)
 	}
 }

@@ -65,8 +65,59 @@
       input.form.addEventListener("submit", function (e) { if (active >= 0) { e.preventDefault(); } });
     }
   }
+  // The eligibility builder of the entry form: choosing a row's field
+  // offers that field's operators and values at once (without script,
+  // the form's 更新 button does it).
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    for (var k in attrs) { e.setAttribute(k, attrs[k]); }
+    if (text) { e.textContent = text; }
+    return e;
+  }
+  function setupCondField(sel) {
+    var li = sel.closest("li.cond");
+    var op = li && li.querySelector("select[name$='.op']");
+    var slot = li && li.querySelector(".values-slot");
+    if (!op || !slot) { return; }
+    var name = sel.name.replace(/\.field$/, ""), id = sel.id.replace(/-field$/, "");
+    sel.addEventListener("change", function () {
+      var chosen = sel.options[sel.selectedIndex];
+      var kind = chosen.getAttribute("data-kind") || "";
+      for (var i = 0; i < op.options.length; i++) {
+        var o = op.options[i], kinds = o.getAttribute("data-kinds");
+        var on = !kinds || !kind || (" " + kinds + " ").indexOf(" " + kind + " ") >= 0;
+        o.hidden = !on; o.disabled = !on;
+        if (!on && o.selected) { op.value = ""; }
+      }
+      var typed = slot.querySelector("input[name$='.text']");
+      var text = el("input", { id: id + "-text", name: name + ".text", value: typed ? typed.value : "" });
+      slot.textContent = "";
+      if (kind === "" || kind === "number") {
+        var unit = chosen.getAttribute("data-unit");
+        var box = el("div", { "class": "field" });
+        box.appendChild(el("label", { "for": id + "-text" }, kind ? "值（" + unit + "）" : "值（多个值用“、”隔开）"));
+        if (kind) { text.setAttribute("inputmode", "numeric"); }
+        box.appendChild(text);
+        slot.appendChild(box);
+        return;
+      }
+      var set = el("fieldset", { "class": "field checks values" });
+      set.appendChild(el("legend", {}, "值（可多选）"));
+      chosen.getAttribute("data-options").split("|").forEach(function (v) {
+        var label = el("label", { "class": "check" });
+        label.appendChild(el("input", { type: "checkbox", name: name + ".value", value: v }));
+        label.appendChild(document.createTextNode(" " + v));
+        set.appendChild(label);
+      });
+      set.appendChild(el("label", { "for": id + "-text" }, "其他值"));
+      set.appendChild(text);
+      slot.appendChild(set);
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     var inputs = document.querySelectorAll("input[data-suggest]");
     for (var i = 0; i < inputs.length; i++) { setupSuggest(inputs[i]); }
+    var fields = document.querySelectorAll("select[data-cond-field]");
+    for (var j = 0; j < fields.length; j++) { setupCondField(fields[j]); }
   });
 })();
