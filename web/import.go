@@ -41,7 +41,7 @@ const importPage = "/admin/policies/import"
 
 func (s *Server) importRoutes(api *echo.Group) {
 	api.POST("/policies/import", s.apiImport, middleware.BodyLimit(MaxImportRequest))
-	s.echo.Match(getAndHead, importPage, s.importPage, s.signedIn)
+	s.echo.Match(getAndHead, importPage, s.importPage, s.signedInPage)
 	s.echo.POST(importPage, s.importForm, middleware.BodyLimit(MaxImportForm), s.adminForm)
 	api.POST("/documents", s.apiAddDocument, publisherOnly)
 	s.echo.POST(importPage+"/document", s.importDocumentForm, middleware.BodyLimit(MaxImportForm), s.adminForm, publisherOnly)
@@ -455,4 +455,19 @@ func (s *Server) importDocumentForm(c echo.Context) error {
 	}
 	v.Proposal, v.Read, v.NewEntry = &p, factsOf(p.Read), newEntryLink(p)
 	return s.render.render(c, status, "admin_import", s.page(c, "从政策文件导入", v))
+}
+
+// prefillFromImport starts the new-entry form with what an import
+// proposed (newEntryLink): the title, the dates and the basis. Nothing is
+// saved: the form is checked on saving as any other.
+func prefillFromImport(q url.Values, f *entryForm) {
+	if q.Get("from") != "import" {
+		return
+	}
+	get := func(k string) string { return strings.TrimSpace(strings.ToValidUTF8(q.Get(k), "")) }
+	f.Title, f.Effective, f.Expires = get("title"), get("effective"), get("expires")
+	b := basisRow{Document: get("basis.document"), Title: get("basis.title"), Number: get("basis.number"), Issuer: get("basis.issuer"), Date: get("basis.date")}
+	if b != (basisRow{}) {
+		f.Basis = []basisRow{b}
+	}
 }

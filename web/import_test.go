@@ -135,7 +135,7 @@ func TestImportAPI(t *testing.T) {
 // proposed for the registry, and a link that starts a new entry with it.
 func TestImportPage(t *testing.T) {
 	s := newEntryServer(t, false)
-	b := signIn(t, s.URL, editorToken)
+	b := adminSignIn(t, s.URL, editorToken)
 	if _, admin := b.get("/admin"); !strings.Contains(admin, `<a href="/admin/policies/import">从政策文件导入</a>`) {
 		t.Error("the admin page does not link to the import")
 	}
@@ -281,7 +281,7 @@ func testImportRegistersDocument(t *testing.T, s *entryServer) {
 // publishers only, with the values the admin corrected.
 func TestImportPageRegisters(t *testing.T) {
 	s := newEntryServer(t, false)
-	editor := signIn(t, s.URL, editorToken)
+	editor := adminSignIn(t, s.URL, editorToken)
 	_, page := editor.get("/admin/policies/import")
 	csrf := csrfOf(t, page)
 	resp, _ := editor.client.PostForm(s.URL+"/admin/policies/import", url.Values{"csrf": {csrf}, "text": {importNotice}})
@@ -294,7 +294,7 @@ func TestImportPageRegisters(t *testing.T) {
 		t.Errorf("an editor's registration = %d", code)
 	}
 
-	pub := signIn(t, s.URL, publisherToken)
+	pub := adminSignIn(t, s.URL, publisherToken)
 	_, page = pub.get("/admin/policies/import")
 	csrf = csrfOf(t, page)
 	resp, _ = pub.client.PostForm(s.URL+"/admin/policies/import", url.Values{"csrf": {csrf}, "text": {importNotice}})
@@ -321,6 +321,14 @@ func TestImportPageRegisters(t *testing.T) {
 	if code, page := s.call(t, "GET", "/documents/weiqi-banfa", "", nil, nil); code != 200 || !strings.Contains(string(page), "上海市少儿围棋培训补贴办法") {
 		t.Errorf("the document's page = %d", code)
 	}
+	// The link opens the new-entry form with the title, the day it takes effect and
+	// the registered document as its basis.
+	code, newForm := pub.get(link)
+	if code != 200 || !strings.Contains(newForm, `id="title" name="title" value="上海市少儿围棋培训补贴办法"`) ||
+		!regexp.MustCompile(`name="basis.0.document">.*<option value="weiqi-banfa" selected>`).MatchString(newForm) ||
+		!strings.Contains(newForm, `value="2099-06-01"`) {
+		t.Errorf("the new-entry form from the import = %d:\n%s", code, newForm)
+	}
 }
 
 // TestImportPageLongText: a long statute pasted on the page (here 300 KB,
@@ -328,7 +336,7 @@ func TestImportPageRegisters(t *testing.T) {
 // refused with a message.
 func TestImportPageLongText(t *testing.T) {
 	s := newEntryServer(t, false)
-	b := signIn(t, s.URL, editorToken)
+	b := adminSignIn(t, s.URL, editorToken)
 	_, page := b.get("/admin/policies/import")
 	csrf := csrfOf(t, page)
 	var text strings.Builder

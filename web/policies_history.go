@@ -27,8 +27,8 @@ import (
 
 func (s *Server) historyRoutes() {
 	e := s.echo
-	e.Match(getAndHead, "/admin/policies/:id/history", s.historyPage, s.signedIn)
-	e.Match(getAndHead, "/admin/policies/:id/diff", s.diffPage, s.signedIn)
+	e.Match(getAndHead, "/admin/policies/:id/history", s.historyPage, s.signedInPage)
+	e.Match(getAndHead, "/admin/policies/:id/diff", s.diffPage, s.signedInPage)
 	e.POST("/admin/policies/:id/rollback", s.rollbackForm, s.adminForm, publisherOnly)
 	e.POST("/admin/policies/:id/retire", s.retireForm, s.adminForm, publisherOnly)
 }

@@ -23,7 +23,7 @@ type adminBrowser struct {
 	client *http.Client
 }
 
-func signIn(t *testing.T, base, token string) *adminBrowser {
+func adminSignIn(t *testing.T, base, token string) *adminBrowser {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	b := &adminBrowser{t: t, base: base, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
@@ -98,12 +98,13 @@ func TestHistoryPages(t *testing.T) {
 	removed := p1.Guide.Materials[0]
 	hist := "/admin/policies/" + id + "/history"
 
-	// Without a session: no history.
-	if resp, err := http.Get(s.URL + hist); err != nil || resp.StatusCode != http.StatusUnauthorized {
+	// Without a session: the sign-in form instead.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if resp, err := noFollow.Get(s.URL + hist); err != nil || resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin" {
 		t.Fatalf("history without a session: %v %v", resp.StatusCode, err)
 	}
 
-	editor := signIn(t, s.URL, editorToken)
+	editor := adminSignIn(t, s.URL, editorToken)
 	code, page := editor.get(hist)
 	if code != 200 {
 		t.Fatalf("history: %d\n%s", code, page)
@@ -122,6 +123,12 @@ func TestHistoryPages(t *testing.T) {
 	}
 	if strings.Contains(page, `id="rollback-form"`) || strings.Contains(page, `id="retire-form"`) || !strings.Contains(page, "只能由发布人员") {
 		t.Error("an editor is offered rollback or retire")
+	}
+	if _, list := editor.get("/admin/policies"); !strings.Contains(list, `<a href="/admin/policies/`+id+`/history">历史</a>`) {
+		t.Error("the entries list does not link to the history")
+	}
+	if _, edit := editor.get("/admin/policies/" + id); !strings.Contains(edit, `href="/admin/policies/`+id+`/history"`) {
+		t.Error("the entry's form does not link to its history")
 	}
 	_, adminPage := editor.get("/admin")
 	csrf := csrfOf(t, adminPage)
@@ -174,7 +181,7 @@ func TestHistoryPages(t *testing.T) {
 	}
 
 	// The publisher rolls back through the form.
-	pub := signIn(t, s.URL, publisherToken)
+	pub := adminSignIn(t, s.URL, publisherToken)
 	_, page = pub.get(hist)
 	if !strings.Contains(page, `id="rollback-form"`) || !strings.Contains(page, `id="retire-form"`) || !strings.Contains(page, `<option value="1">第 1 版</option>`) {
 		t.Fatalf("the publisher's history page has no forms:\n%s", page)
