@@ -8,7 +8,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= data
 FUZZTIME ?= 5s
 
-.PHONY: build run test test-cluster deps check-format vet unit fuzz-short vulncheck bench bench-scale eval eval-deps load
+.PHONY: build run test test-cluster deps check-format vet unit fuzz-short vulncheck bench bench-scale eval eval-deps load audit
 
 build:
 	$(GO) build -o $(BIN) ./cmd/yicha
@@ -60,6 +60,15 @@ vulncheck:
 test-cluster:
 	@command -v nginx >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null)
 	YICHA_TEST_CLUSTER=1 ./deploy/dev/with-postgres.sh $(GO) test -count=1 -timeout 15m -run '^TestCluster$$' -v ./cmd/yicha
+
+# Lighthouse (mobile) and axe-core on home, results, a policy, the wizard,
+# /transparency and a 办事清单 of a local server, axe also with the search
+# suggestions open and in large text at 320px. Installs Debian's Chromium,
+# Node and the pinned npm packages when missing (into AUDIT_CACHE); prints
+# the scores and fails on accessibility below 100 or an axe violation. Not
+# part of make test: performance depends on the machine's load.
+audit: build
+	BIN=./$(BIN) ./deploy/dev/audit.sh
 
 # A few seconds of each fuzz target on top of its seed corpus.
 fuzz-short:

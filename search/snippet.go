@@ -16,32 +16,52 @@ const SnippetRunes = 110
 
 type span struct{ start, end int }
 
-// Snippet returns the part of an entry's content (or summary) where the
-// searched terms are densest, escaped, with the terms in <mark>. Without a
-// match it returns the opening of the summary.
+// Snippet returns what a hit shows of an entry: the part of its content
+// where the searched terms are densest, escaped, with the terms in <mark>
+// — unless that part adds nothing to the summary (every term it marks is in
+// the summary too, or its text is a piece of the summary), when it is the
+// summary with the terms marked, which reads as a whole. Without a match
+// it returns the opening of the summary.
 func (b *QueryBuilder) Snippet(p *corpus.Policy, terms []string) template.HTML {
+	summary, summaryTo := p.Summary, forwardRunes(p.Summary, 0, SnippetRunes)
 	if len(terms) > 0 {
 		want := make(map[string]bool, len(terms))
 		for _, t := range terms {
 			want[t] = true
 		}
-		for _, text := range []string{p.Content, p.Summary} {
-			if s, ok := b.highlight(text, want); ok {
-				return s
+		marked, inSummary := b.mark(summary, 0, summaryTo, want)
+		from, to, ok := b.window(p.Content, want)
+		if !ok {
+			if len(inSummary) > 0 {
+				return marked
 			}
+		} else {
+			snippet, inContent := b.mark(p.Content, from, to, want)
+			adds := false
+			for t := range inContent {
+				if !inSummary[t] {
+					adds = true
+				}
+			}
+			piece := strings.TrimSpace(p.Content[from:to])
+			if len(inSummary) > 0 && (!adds || strings.Contains(summary[:summaryTo], piece)) {
+				return marked
+			}
+			return snippet
 		}
 	}
-	s := p.Summary
-	if utf8.RuneCountInString(s) > SnippetRunes {
-		s = string([]rune(s)[:SnippetRunes]) + "…"
+	s := summary[:summaryTo]
+	if summaryTo < len(summary) {
+		s += "…"
 	}
 	return template.HTML(html.EscapeString(s))
 }
 
-func (b *QueryBuilder) highlight(text string, want map[string]bool) (template.HTML, bool) {
+// window finds the stretch of about SnippetRunes characters of text that
+// holds the most searched terms; ok is false when it holds none.
+func (b *QueryBuilder) window(text string, want map[string]bool) (from, to int, ok bool) {
 	// Find the terms in the folded text without segmenting all of it, pick
-	// the densest window, then segment only that window to mark whole
-	// words.
+	// the densest window; only the window is segmented, by mark.
 	folded, offsets := b.fold.Fold([]byte(text))
 	var hits []span
 	for t := range want {
@@ -57,7 +77,7 @@ func (b *QueryBuilder) highlight(text string, want map[string]bool) (template.HT
 		}
 	}
 	if len(hits) == 0 {
-		return "", false
+		return 0, 0, false
 	}
 	slices.SortFunc(hits, func(a, b span) int { return a.start - b.start })
 
@@ -78,15 +98,19 @@ func (b *QueryBuilder) highlight(text string, want map[string]bool) (template.HT
 			best, bestCount = from, n
 		}
 	}
-	from := best
-	to := forwardRunes(text, from, SnippetRunes)
+	return best, forwardRunes(text, best, SnippetRunes), true
+}
 
-	// Mark the words of the window that are searched for, longest first
-	// where they overlap.
+// mark escapes text[from:to], with 「…」 where it is cut, and marks the
+// words in it that are searched for, longest first where they overlap. It
+// returns the terms it marked.
+func (b *QueryBuilder) mark(text string, from, to int, want map[string]bool) (template.HTML, map[string]bool) {
+	found := map[string]bool{}
 	var spans []span
 	for _, t := range b.tok.Tokenize([]byte(text[from:to])) {
 		if want[string(t.Term)] {
 			spans = append(spans, span{from + t.Start, from + t.End})
+			found[string(t.Term)] = true
 		}
 	}
 	slices.SortFunc(spans, func(a, b span) int {
@@ -114,7 +138,7 @@ func (b *QueryBuilder) highlight(text string, want map[string]bool) (template.HT
 	if to < len(text) {
 		out.WriteString("…")
 	}
-	return template.HTML(out.String()), true
+	return template.HTML(out.String()), found
 }
 
 // backRunes moves back n runes from byte offset i.

@@ -69,6 +69,8 @@ var browserFlows = []struct {
 	{"suggest", flowSuggest},
 	{"reflow", flowReflow},
 	{"filters", flowFilters},
+	{"worklist", flowWorklist},
+	{"print", flowPrint},
 }
 
 // TestBrowser runs every flow with JavaScript on and off, as subtests named

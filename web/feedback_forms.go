@@ -131,13 +131,43 @@ type feedbackFormView struct {
 	ReportAction string
 	Reasons      []sitestore.Reason
 	MaxComment   int
+	// Thanks, after a vote, thanks the person in place of the vote form.
+	Thanks string
 }
 
-// form is the view of a policy page's feedback forms.
-func (f *feedbackRoutes) form(p *corpus.Policy, client string) feedbackFormView {
+// Thanks after a vote, on the policy page itself.
+const (
+	thanksHelpful   = "谢谢！已记下这条信息对您有帮助。"
+	thanksUnhelpful = "谢谢！已记下这条信息对您没有帮助。愿意的话，请在下面告诉我们哪里不足。"
+)
+
+// voteAnswer is the answer to a vote posted by app.js (Accept:
+// application/json): the thanks to show, and whether to offer the report
+// form.
+type voteAnswer struct {
+	Message string `json:"message"`
+	Report  bool   `json:"report"`
+}
+
+// wantsJSON reports whether a form was posted by script, which asks for
+// JSON so that the page can stay where it is.
+func wantsJSON(c echo.Context) bool {
+	return strings.Contains(c.Request().Header.Get(echo.HeaderAccept), echo.MIMEApplicationJSON)
+}
+
+// form is the view of a policy page's feedback forms; voted is the page's
+// ?voted= after a vote without script ("yes" or "no").
+func (f *feedbackRoutes) form(p *corpus.Policy, client, voted string) feedbackFormView {
 	base := "/policies/" + url.PathEscape(p.ID)
-	return feedbackFormView{PolicyID: p.ID, Token: f.token(p.ID, client, f.s.cfg.Now()), VoteAction: base + "/helpful",
+	v := feedbackFormView{PolicyID: p.ID, Token: f.token(p.ID, client, f.s.cfg.Now()), VoteAction: base + "/helpful",
 		ReportAction: base + "/feedback", Reasons: sitestore.Reasons, MaxComment: sitestore.MaxComment}
+	switch voted {
+	case "yes":
+		v.Thanks = thanksHelpful
+	case "no":
+		v.Thanks = thanksUnhelpful
+	}
+	return v
 }
 
 // feedbackDoneView is the page after a post, or the page saying why it was
@@ -152,6 +182,9 @@ type feedbackDoneView struct {
 
 // refuse answers a post that cannot be taken with a page that says why.
 func (f *feedbackRoutes) refuse(c echo.Context, status int, p *corpus.Policy, msg string) error {
+	if wantsJSON(c) {
+		return c.JSON(status, errorBody{Error: errorDetail{Code: codeForStatus(status), Message: f.s.render.text(c, msg)}})
+	}
 	v := feedbackDoneView{Heading: "没能提交", Message: msg, PolicyID: p.ID, PolicyTitle: p.Title, Report: true}
 	return f.s.render.render(c, status, "feedback_done", f.s.page(c, "没能提交", v))
 }
@@ -203,11 +236,20 @@ func (f *feedbackRoutes) vote(c echo.Context) error {
 	if err := f.store.AddVote(c.Request().Context(), v, f.quota(c, votePolicyQuota, p.ID, 1), f.quota(c, "vote", "", VotesPerDay)); err != nil {
 		return f.storeError(c, p, err)
 	}
-	kind := "helpful"
-	if !helpful {
-		kind = "unhelpful"
+	// The thanks shows where the person voted: in place with script, else
+	// back on the policy page at its feedback section.
+	if wantsJSON(c) {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		if helpful {
+			return c.JSON(http.StatusOK, voteAnswer{Message: f.s.render.text(c, thanksHelpful)})
+		}
+		return c.JSON(http.StatusOK, voteAnswer{Message: f.s.render.text(c, thanksUnhelpful), Report: true})
 	}
-	return c.Redirect(http.StatusSeeOther, "/policies/"+url.PathEscape(p.ID)+"/feedback/done?kind="+kind)
+	voted := "yes"
+	if !helpful {
+		voted = "no"
+	}
+	return c.Redirect(http.StatusSeeOther, "/policies/"+url.PathEscape(p.ID)+"?voted="+voted+"#feedback")
 }
 
 // report takes a report: a reason from the list and an optional comment.

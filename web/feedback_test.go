@@ -327,8 +327,14 @@ func TestFeedbackThroughThePageForm(t *testing.T) {
 		t.Errorf("done page: %d", done.status)
 	}
 	form := url.Values{"token": vote.hidden["token"], "helpful": {"no"}}
-	if a := f.post(vote.action, form); a.status != http.StatusSeeOther || !strings.Contains(a.header.Get("Location"), "kind=unhelpful") {
+	a = f.post(vote.action, form)
+	if a.status != http.StatusSeeOther || a.header.Get("Location") != "/policies/dibao?voted=no#feedback" {
 		t.Fatalf("vote: %d %v", a.status, a.header)
+	}
+	back := f.get(a.header.Get("Location")).body
+	if !strings.Contains(back, thanksUnhelpful) || strings.Contains(back, `class="vote"`) || !strings.Contains(back, `id="report"`) {
+		t.Errorf("back on the policy page after a vote: thanks %v, vote form gone %v, report form %v",
+			strings.Contains(back, thanksUnhelpful), !strings.Contains(back, `class="vote"`), strings.Contains(back, `id="report"`))
 	}
 
 	f.restart()
@@ -753,12 +759,44 @@ func TestFeedbackBrowser(t *testing.T) {
 			b.expectText("h1", "谢谢您的反馈")
 			b.shoot("feedback-done")
 
+			// A vote stays on the policy page: in place with script (same
+			// address, same document, the report form in focus), else back
+			// at the feedback section with the thanks.
 			b.visit("/policies/dibao")
-			b.follow(`form.vote button[value="no"]`)
-			b.expectText("main", "没有帮助")
-			b.follow("main a.button")
-			if u := b.location(); u.Path != "/policies/dibao" || u.Fragment != "report" {
-				b.t.Errorf("the way back to the report form led to %s", u)
+			if js {
+				before := b.location().String()
+				b.eval(`(window.__stay = 1, document.getElementById("feedback").scrollIntoView(), 0)`)
+				b.click(`form.vote button[value="no"]`)
+				b.do(chromedp.WaitNotPresent("form.vote"))
+				if u := b.location().String(); u != before || b.eval("window.__stay") != "1" {
+					b.t.Errorf("voting left the page: %s → %s", before, u)
+				}
+				if got := b.focused(); got != "report-title" {
+					b.t.Errorf("after 没有帮助 the focus is on %q, want the report form's heading", got)
+				}
+			} else {
+				b.follow(`form.vote button[value="no"]`)
+				if u := b.location(); u.Path != "/policies/dibao" || u.Fragment != "feedback" || u.Query().Get("voted") != "no" {
+					b.t.Errorf("voting without script led to %s, want the policy page at #feedback", u)
+				}
+				if b.count("form.vote") != 0 {
+					b.t.Error("the vote form is shown again after voting")
+				}
+			}
+			b.expectText("#vote-status", "没有帮助")
+			b.expectText("#vote-status", "请在下面告诉我们哪里不足")
+			if !b.visible("#report button[type=submit]") {
+				b.t.Error("the report form is not there after 没有帮助")
+			}
+			// The day's second vote on it is refused, in place too.
+			if js {
+				b.visit("/policies/dibao")
+				b.click(`form.vote button[value="yes"]`)
+				b.do(chromedp.WaitNotPresent("form.vote"))
+				b.expectText("#vote-status", "已经评价过")
+				if p := b.location().Path; p != "/policies/dibao" {
+					b.t.Errorf("a refused vote left the page for %s", p)
+				}
 			}
 
 			f.restart()
@@ -839,5 +877,51 @@ func TestFeedbackFormsBelongToTheirClient(t *testing.T) {
 	}
 	if w := do("POST", vote.action, "192.168.1.50", form, map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": "http://example.com"}); w.Code != http.StatusSeeOther {
 		t.Errorf("the client's own same-origin post: %d, want 303", w.Code)
+	}
+}
+
+// TestFeedbackVoteInPlace: a vote posted by script (Accept: JSON) is
+// answered with the thanks to show in place, and a refusal with its reason,
+// both as JSON; the page is never left.
+func TestFeedbackVoteInPlace(t *testing.T) {
+	f := newFeedbackServer(t)
+	vote, _ := f.policyForms("dibao")
+	post := func(helpful string, cookies ...*http.Cookie) (int, string) {
+		req, err := http.NewRequest("POST", f.URL+vote.action, strings.NewReader(url.Values{"token": vote.hidden["token"], "helpful": {helpful}}.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "application/json")
+		resp, err := noFollow(nil).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("vote answered with %s", ct)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	status, body := post("no")
+	var ok voteAnswer
+	if err := json.Unmarshal([]byte(body), &ok); err != nil || status != http.StatusOK || ok.Message != thanksUnhelpful || !ok.Report {
+		t.Errorf("vote by script: %d %s", status, body)
+	}
+	status, body = post("yes")
+	var refused errorBody
+	if err := json.Unmarshal([]byte(body), &refused); err != nil || status != http.StatusTooManyRequests || !strings.Contains(refused.Error.Message, "已经评价过") {
+		t.Errorf("a second vote by script: %d %s", status, body)
+	}
+	// In traditional characters when the person reads them.
+	f.clock.Add(24 * time.Hour)
+	vote, _ = f.policyForms("dibao")
+	status, body = post("yes", &http.Cookie{Name: cookieScript, Value: "t"})
+	if err := json.Unmarshal([]byte(body), &ok); err != nil || status != http.StatusOK || !strings.Contains(ok.Message, "謝謝") {
+		t.Errorf("vote by script in traditional characters: %d %s", status, body)
 	}
 }

@@ -23,6 +23,7 @@ func TestPageDescriptions(t *testing.T) {
 		{"/match", "不需要填写姓名"},
 		{"/advanced", "精确检索"},
 		{"/documents", "政策文件"},
+		{"/list?ids=" + p.ID, "办事清单"},
 		{"/policies/" + p.ID, shorten(p.Title+"："+p.Summary, maxDescription)},
 		{"/policies/no-such-entry", "出错了"},
 	} {

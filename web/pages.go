@@ -59,6 +59,15 @@ var templateFuncs = template.FuncMap{
 	// portalSearch is where a search link (online.search) leads.
 	"portalSearch": func() string { return corpus.PortalSearchURL },
 	"add":          func(a, b int) int { return a + b },
+	"maxList":      func() int { return MaxListEntries },
+	// entryNumbers writes the numbers of a list's entries: 第1、3项.
+	"entryNumbers": func(ns []int) string {
+		s := make([]string, len(ns))
+		for i, n := range ns {
+			s[i] = strconv.Itoa(n)
+		}
+		return "第" + strings.Join(s, "、") + "项"
+	},
 	"join": func(sep string, items []string) string {
 		return strings.Join(items, sep)
 	},
@@ -119,7 +128,7 @@ const (
 
 // page fills what every page has.
 func (s *Server) page(c echo.Context, title string, data any) Page {
-	p := Page{Title: title, Prefs: prefs(c), Here: c.Request().URL.RequestURI(), Query: c.QueryParam("q"), Data: data}
+	p := Page{Title: title, Prefs: prefs(c), Here: c.Request().URL.RequestURI(), Query: c.QueryParam("q"), List: pageList(c), Data: data}
 	if id, err := s.requestSite(c); err == nil && id != s.defaultSite() {
 		if site, ok := s.cfg.Searcher.Corpus().Sites.Get(id); ok {
 			p.Site = site.Name

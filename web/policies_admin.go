@@ -285,6 +285,10 @@ func (s *Server) checkEntry(ctx context.Context, id string, body []byte) (corpus
 	if probs = corpus.Check([]*corpus.Policy{p}, places, docs); len(probs) > 0 {
 		return probs, nil
 	}
+	// Its scope against the sites served.
+	if probs = corpus.CheckSites(s.cfg.Searcher.Corpus().Sites, nil, []*corpus.Policy{p}); len(probs) > 0 {
+		return probs, nil
+	}
 	one := corpus.NewCorpus([]*corpus.Policy{p}, "")
 	one.Documents = docs
 	return corpus.CheckTrust(one, s.cfg.Now()), nil

@@ -37,6 +37,7 @@ type entryForm struct {
 	OnlineMode             string // "", "url" or "search"
 	Online                 corpus.Online
 	Agency, Region         string
+	Scope, Site            string
 	Effective, Expires     string
 	Updated                string
 	Keywords               string
@@ -133,7 +134,8 @@ func readForm(v url.Values) entryForm {
 		Steps: v.Get("guide.steps"), TimeLimit: get("guide.time_limit"), Fee: get("guide.fee"),
 		Locations: get("locations"), OnlineMode: get("online.mode"),
 		Online: corpus.Online{URL: get("online.url"), Search: get("online.search"), Label: get("online.label"), Source: get("online.source")},
-		Agency: get("agency"), Region: get("region"), Effective: get("effective"), Expires: get("expires"), Updated: get("updated"),
+		Agency: get("agency"), Region: get("region"), Scope: get("scope"), Site: get("site"),
+		Effective: get("effective"), Expires: get("expires"), Updated: get("updated"),
 		Keywords: v.Get("keywords"), Root: get("elig.root"), Note: get("note")}
 	f.BasedVersion, _ = strconv.Atoi(v.Get("bv"))
 	f.BasedRev, _ = strconv.Atoi(v.Get("bd"))
@@ -385,6 +387,10 @@ func (f *entryForm) entryJSON() ([]byte, error) {
 	}
 	put("agency", f.Agency)
 	put("region", f.Region)
+	if f.Scope != "" && f.Scope != corpus.ScopeCity {
+		put("scope", f.Scope)
+	}
+	opt("site", f.Site)
 	opt("effective", f.Effective)
 	opt("expires", f.Expires)
 	put("updated", f.Updated)
@@ -427,7 +433,7 @@ func formOf(p *corpus.Policy) entryForm {
 		Content: p.Content, Benefit: p.Benefit, Amounts: p.Amounts, Sources: p.Sources, Verified: p.Verified,
 		Eligibility: strings.Join(p.Guide.Eligibility, "\n"), Materials: strings.Join(p.Guide.Materials, "\n"),
 		Steps: strings.Join(p.Guide.Steps, "\n"), TimeLimit: p.Guide.TimeLimit, Fee: p.Guide.Fee, Places: p.Places,
-		Agency: p.Agency, Region: p.Region, Effective: p.Effective, Expires: p.Expires, Updated: p.Updated,
+		Agency: p.Agency, Region: p.Region, Scope: p.Scope, Site: p.Site, Effective: p.Effective, Expires: p.Expires, Updated: p.Updated,
 		Keywords: strings.Join(p.Keywords, "\n"), Root: rowAll}
 	for _, b := range p.Basis {
 		f.Basis = append(f.Basis, basisRow{Document: b.Document, Articles: b.Articles, Title: b.Title, Number: b.Number, Issuer: b.Issuer, Date: b.Date})

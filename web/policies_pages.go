@@ -239,6 +239,8 @@ type editView struct {
 	Rows []condRowView
 	// Choices of the selects and checkboxes.
 	Kinds, Categories, Audiences, Regions []string
+	Scopes                                []string
+	Sites                                 []choice
 	Documents, Places                     []choice
 	Fields                                []corpus.Field
 	Ops                                   []choice
@@ -273,7 +275,10 @@ func (s *Server) choices(ctx context.Context, v *editView) error {
 	if err != nil {
 		return err
 	}
-	v.Kinds, v.Categories, v.Regions = corpus.Kinds, corpus.Categories, regions
+	v.Kinds, v.Categories, v.Regions, v.Scopes = corpus.Kinds, corpus.Categories, regions, corpus.Scopes
+	for _, site := range s.cfg.Searcher.Corpus().Sites.List {
+		v.Sites = append(v.Sites, choice{Value: site.ID, Label: site.Name})
+	}
 	v.Audiences = chosenFirst(v.Form.Audiences, corpus.Audiences)
 	v.Fields, v.Ops = corpus.Fields, opLabels
 	places, _ := corpus.ParsePlaces(entrystore.Prefix+"/"+corpus.PlacesFile, snap.Support[corpus.PlacesFile])
@@ -333,7 +338,7 @@ func (s *Server) showForm(c echo.Context, status int, v editView) error {
 	v.Errors = map[string][]string{}
 	slots := []string{"id", "title", "kind", "category", "audiences", "summary", "content", "benefit", "amounts", "sources", "basis",
 		"verified", "guide.eligibility", "guide.materials", "guide.steps", "guide.time_limit", "guide.fee", "places", "locations",
-		"online", "agency", "region", "effective", "expires", "updated", "keywords", "eligibility"}
+		"online", "agency", "region", "scope", "site", "effective", "expires", "updated", "keywords", "eligibility"}
 	for i := range v.Form.Basis {
 		slots = append(slots, fmt.Sprintf("basis[%d]", i))
 	}

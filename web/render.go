@@ -45,6 +45,7 @@ var pages = map[string][]string{
 	"admin_history": {"layout"},
 	"admin_diff":    {"layout"},
 	"admin_import":  {"layout"},
+	"list":          {"layout"},
 }
 
 // pageDescriptions describe each page, for search engines and link
@@ -68,6 +69,7 @@ var pageDescriptions = map[string]string{
 	"admin_history":        "易查管理：条目的每个已发布版本、比较、回滚和撤下。",
 	"admin_diff":           "易查管理：两个版本之间逐项的改动。",
 	"admin_import":         "易查管理：从政策文件的全文读出标题、文号、发文机关、日期和条款，核对后新建条目。",
+	"list":                 "办事清单：把要办的几项政策和服务的材料、地点和步骤合在一页，可以打印，也可以把链接发给家人。",
 }
 
 // maxDescription bounds a page description, in characters.
@@ -142,9 +144,18 @@ type Page struct {
 	// its name heads the page.
 	Site  string
 	Query string
-	Data  any
+	// List is the 办事清单 being gathered (?list=), carried on by the
+	// page's links and its search box.
+	List []string
+	Data any
 	// Nonce-free: pages carry no inline script; app.js is loaded from /static.
 }
+
+// ListParam is the list as a ?list= value.
+func (p Page) ListParam() string { return strings.Join(p.List, ",") }
+
+// ListHref is the list's page.
+func (p Page) ListHref() string { return listHref(p.List) }
 
 // Lang is the page's language tag.
 func (p Page) Lang() string {
@@ -190,6 +201,22 @@ func (r *renderer) render(c echo.Context, status int, name string, p Page) error
 		out = conv
 	}
 	return c.HTMLBlob(status, out)
+}
+
+// text is a message in the person's script: converted to traditional
+// characters when they asked for them.
+func (r *renderer) text(c echo.Context, s string) string {
+	if !prefs(c).Traditional {
+		return s
+	}
+	cc, err := r.s2t()
+	if err != nil {
+		return s
+	}
+	if t, err := cc.Convert(s); err == nil {
+		return t
+	}
+	return s
 }
 
 // convertedAttrs are the attributes whose text a person reads.

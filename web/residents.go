@@ -98,8 +98,11 @@ type hitView struct {
 	Reasons         []corpus.Reason
 	Missing         []string
 	// Query is added to the entry's link: the wizard passes the street it
-	// was told, so the entry's page shows that street's centre first.
+	// was told, so the entry's page shows that street's centre first, and
+	// pages pass the 办事清单 being gathered.
 	Query string
+	// List is the entry's 加入清单 link (worklist.go).
+	List *listAdd
 }
 
 func toHitView(h search.Hit) hitView {
@@ -220,6 +223,8 @@ func resultsView(req search.Request, res *search.Result, l links) searchView {
 	for _, h := range res.Hits {
 		v.Hits = append(v.Hits, toHitView(h))
 	}
+	list, _ := parseListIDs(l.v.Get("list"))
+	withList(v.Hits, list)
 	if len(v.Hits) > 0 {
 		v.From = req.From() + 1
 		v.To = req.From() + len(v.Hits)
@@ -321,6 +326,8 @@ type policyView struct {
 	// choices of the form that sets it.
 	Street  string
 	Streets []string
+	// List is the 加入清单 link.
+	List *listAdd
 }
 
 // streetOf returns the street whose 社区事务受理服务中心 a place is, or "".
@@ -374,8 +381,9 @@ func (s *Server) policyPage(c echo.Context) error {
 	}
 	v := policyView{P: p, Expired: p.Expired(s.cfg.Now()), Conditions: corpus.Describe(p.Eligible)}
 	v.arrangePlaces(c.QueryParam("residence"))
+	v.List = addToList(pageList(c), p.ID)
 	if s.feedback != nil {
-		form := s.feedback.form(p, c.RealIP())
+		form := s.feedback.form(p, c.RealIP(), c.QueryParam("voted"))
 		v.Feedback = &form
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SearchTimeout)
@@ -555,6 +563,9 @@ func (s *Server) matchPage(c echo.Context) error {
 				}
 			}
 		}
+		list := pageList(c)
+		withList(v.Eligible, list)
+		withList(v.Maybe, list)
 		v.Total = len(v.Eligible) + len(v.Maybe)
 		v.MaybeTotal = len(v.Maybe)
 		if len(v.Maybe) > maybeShown && c.QueryParam("all") != "1" {

@@ -234,6 +234,7 @@ func (s *Server) residentRoutes() {
 	e.Match(getAndHead, "/documents/:id", s.documentPage)
 	e.Match(getAndHead, "/updates", s.updatesPage)
 	e.Match(getAndHead, "/feed.xml", s.feed)
+	e.Match(getAndHead, "/list", s.listPage)
 	e.Match(getAndHead, "/prefs", s.setPrefs)
 	e.Match(getAndHead, "/static/*", s.render.static.handler())
 	e.Match(getAndHead, "/favicon.ico", s.render.static.favicon())

@@ -221,3 +221,34 @@ func TestSitePages(t *testing.T) {
 		t.Errorf("the wizard API on the district lists the street's entry")
 	}
 }
+
+// TestDraftScopeChecked: an entry saved with a street scope and no site,
+// or with a site that is not one, is refused at its scope field; with its
+// street it is saved.
+func TestDraftScopeChecked(t *testing.T) {
+	s := newEntryServer(t, false)
+	for i, tc := range []struct {
+		scope, site string
+		status      int
+	}{
+		{"街道级", "", 422},
+		{"街道级", "putuo", 422},
+		{"街道级", "hongkou", 422},
+		{"街道级", "quyanglu", http.StatusCreated},
+	} {
+		entry := newEntry(t, s, "曲阳路街道测试服务")
+		entry["scope"] = tc.scope
+		if tc.site != "" {
+			entry["site"] = tc.site
+		}
+		var bad InvalidEntryResponse
+		code, body := s.call(t, "POST", policiesAPI, editorToken, map[string]any{"id": "scope-test-" + string(rune('a'+i)), "entry": entry}, &bad)
+		if code != tc.status {
+			t.Errorf("scope %s, site %q: %d %s, want %d", tc.scope, tc.site, code, body, tc.status)
+			continue
+		}
+		if code == 422 && len(bad.Fields["scope"]) == 0 {
+			t.Errorf("scope %s, site %q: refused without naming the scope: %s", tc.scope, tc.site, body)
+		}
+	}
+}

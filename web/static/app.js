@@ -119,5 +119,68 @@
     for (var i = 0; i < inputs.length; i++) { setupSuggest(inputs[i]); }
     var fields = document.querySelectorAll("select[data-cond-field]");
     for (var j = 0; j < fields.length; j++) { setupCondField(fields[j]); }
+    // 办事清单: copy the list's link, print the list.
+    document.querySelectorAll("button[data-copy]").forEach(function (b) {
+      var el = document.getElementById(b.getAttribute("data-copy"));
+      if (!el) { return; }
+      b.hidden = false;
+      b.addEventListener("click", function () {
+        var text = el.textContent.trim();
+        var done = function () { b.textContent = "已复制"; };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(text).then(done, function () { selectText(el); });
+        } else {
+          selectText(el);
+          try { if (document.execCommand("copy")) { done(); } } catch (e) { /* the text stays selected */ }
+        }
+      });
+    });
+    document.querySelectorAll("form.vote").forEach(setupVote);
+    document.querySelectorAll("button[data-print]").forEach(function (b) {
+      b.hidden = false;
+      b.addEventListener("click", function () { window.print(); });
+    });
   });
+  // A vote posts in the background and the thanks shows in place, so the
+  // page, and where the person is on it, stay; on any failure the form is
+  // posted as without script.
+  function setupVote(form) {
+    if (!window.fetch || !window.URLSearchParams) { return; }
+    var status = document.getElementById("vote-status");
+    form.addEventListener("submit", function (e) {
+      if (!status) { return; }
+      e.preventDefault();
+      var data = new URLSearchParams(new FormData(form));
+      var b = e.submitter;
+      if (b && b.name) { data.append(b.name, b.value); }
+      var buttons = form.querySelectorAll("button");
+      buttons.forEach(function (x) { x.disabled = true; });
+      fetch(form.action, { method: "POST", body: data, credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, d: d }; }); })
+        .then(function (res) {
+          var msg = res.ok ? res.d.message : res.d.error && res.d.error.message;
+          if (!msg) { throw new Error("no message"); }
+          status.textContent = msg;
+          form.remove();
+          var title = document.getElementById("report-title");
+          if (res.ok && res.d.report && title) { title.focus(); }
+        })
+        .catch(function () {
+          buttons.forEach(function (x) { x.disabled = false; });
+          if (b && b.name) {
+            var h = document.createElement("input");
+            h.type = "hidden"; h.name = b.name; h.value = b.value;
+            form.appendChild(h);
+          }
+          form.submit();
+        });
+    });
+  }
+  function selectText(el) {
+    var r = document.createRange();
+    r.selectNodeContents(el);
+    var s = window.getSelection();
+    s.removeAllRanges();
+    s.addRange(r);
+  }
 })();
