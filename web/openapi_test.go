@@ -113,6 +113,13 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"GET", "/api/admin/audit", true, 200, ""},
 		{"GET", "/api/admin/audit?format=csv", true, 200, ""},
 		{"GET", "/api/admin/audit?limit=0", true, 400, ""},
+		{"POST", policiesAPI + "/import", true, 200, `{"text": "上海市人民政府办公厅关于印发《测试办法》的通知\n沪府办规〔2099〕7号\n第一条 本办法自2099年6月1日起施行。"}`},
+		{"POST", policiesAPI + "/import", true, 200, `{"text": "社会救助暂行办法\n（2014年2月21日中华人民共和国国务院令第649号公布）"}`},
+		{"POST", policiesAPI + "/import", true, 400, `{"text": ""}`},
+		{"POST", policiesAPI + "/import", false, 401, `{"text": "x"}`},
+		{"POST", "/api/admin/documents", true, 201, `{"document": {"id": "test-doc", "title": "测试办法", "number": "沪府办规〔2099〕7号", "issuer": "上海市人民政府办公厅", "adopted": "2099-05-20", "effective": "2099-06-01", "status": "unknown", "url": "unknown"}, "note": "导入"}`},
+		{"POST", "/api/admin/documents", true, 409, `{"document": {"id": "test-doc", "title": "测试办法", "number": "unknown", "issuer": "unknown", "adopted": "unknown", "effective": "unknown", "status": "unknown", "url": "unknown"}}`},
+		{"POST", "/api/admin/documents", true, 422, `{"document": {"id": "test-doc2", "title": "测试办法", "number": "unknown", "issuer": "unknown", "adopted": "2099-13-01", "effective": "unknown", "status": "unknown", "url": "unknown"}}`},
 	})
 	if code, _ := es.call(t, "POST", policiesAPI+"/dibao/retire", editorToken, map[string]any{"based_on": map[string]int{"version": 3}}, nil); code != http.StatusForbidden {
 		t.Errorf("an editor's retire = %d", code)

@@ -99,6 +99,8 @@ var templateFuncs = template.FuncMap{
 	"categoryURL": func(c string) string {
 		return "/search?" + url.Values{"category": {c}}.Encode()
 	},
+	// fieldLabelOf names an entry's field in Chinese (policies_history.go).
+	"fieldLabelOf": func(f string) string { return fieldLabel(f) },
 	"fieldLabel": func(name string) string {
 		if f, ok := corpus.FieldByName(name); ok {
 			return f.Label

@@ -393,6 +393,7 @@ func (s *Server) policyNewPage(c echo.Context) error {
 	f := entryForm{Root: rowAll, Kind: corpus.KindPolicy, Region: "上海市虹口区"}
 	today := corpus.Today(s.cfg.Now())
 	f.Updated, f.Verified = today, today
+	prefillFromImport(c.QueryParams(), &f)
 	return s.showForm(c, http.StatusOK, editView{New: true, Form: f})
 }
 

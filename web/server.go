@@ -121,6 +121,8 @@ type Server struct {
 	draining atomic.Bool
 	// lastRequest is when the latest request began (Unix nanoseconds).
 	lastRequest atomic.Int64
+	// updates is the changelog of the index generation served.
+	updates updatesCache
 }
 
 // NewServer wires routes and middleware. It fails if the embedded
@@ -241,6 +243,8 @@ func (s *Server) residentRoutes() {
 	e.Match(getAndHead, "/advanced", s.advancedPage)
 	e.Match(getAndHead, "/documents", s.documentsPage)
 	e.Match(getAndHead, "/documents/:id", s.documentPage)
+	e.Match(getAndHead, "/updates", s.updatesPage)
+	e.Match(getAndHead, "/feed.xml", s.feed)
 	e.Match(getAndHead, "/list", s.listPage)
 	e.Match(getAndHead, "/prefs", s.setPrefs)
 	e.Match(getAndHead, "/static/*", s.render.static.handler())
@@ -284,6 +288,8 @@ func (s *Server) adminRoutes() {
 	if s.cfg.Entries != nil {
 		s.entryRoutes(api)
 		s.policyPageRoutes()
+		s.historyRoutes()
+		s.importRoutes(api)
 	}
 }
 

@@ -148,6 +148,8 @@ func streetCorpus(t *testing.T) *corpus.Corpus {
 	}
 	body := strings.Replace(string(entry), "title: 上海市老年综合津贴", "title: 曲阳路街道长者助餐点", 1)
 	body = strings.Replace(body, "\nregion: 上海市\n", "\nregion: 上海市虹口区\nscope: 街道级\nsite: quyanglu\n", 1)
+	// The newest entry, first in the changelog.
+	body = strings.Replace(body, "\nupdated: 2026-12-02\n", "\nupdated: 2026-12-03\n", 1)
 	if err := os.WriteFile(filepath.Join(dir, "policies", "quyang-zhucan.yaml"), []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -215,6 +217,18 @@ func TestSitePages(t *testing.T) {
 	}
 	if _, page := get("/"); !strings.Contains(page, "虹口政策服务一点查") || strings.Contains(page, "/s/") {
 		t.Error("the default site's home page changed")
+	}
+	// The changelog of a site lists its entries only.
+	for _, path := range []string{"/s/ouyanglu/updates", "/updates", "/s/ouyanglu/feed.xml"} {
+		if resp, page := get(path); resp.StatusCode != 200 || strings.Contains(page, "/policies/quyang-zhucan") {
+			t.Errorf("%s (%d) lists the street's entry", path, resp.StatusCode)
+		}
+	}
+	if _, feed := get("/s/quyanglu/feed.xml"); !strings.Contains(feed, "/s/quyanglu/policies/quyang-zhucan") {
+		t.Error("the street's feed does not list its entry on the street's pages")
+	}
+	if _, page := get("/s/quyanglu/updates"); !strings.Contains(page, `href="/s/quyanglu/policies/quyang-zhucan"`) {
+		t.Error("the street's changelog does not list its entry")
 	}
 	var m MatchResponse
 	if code := s.get(t, "/s/quyanglu/api/match?age=75&hukou="+url.QueryEscape("本市户籍"), &m); code != 200 ||

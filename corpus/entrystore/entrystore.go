@@ -260,6 +260,9 @@ type Store interface {
 	Rollback(ctx context.Context, id string, to int, exp Expect, by Change, check Check) (*Entry, error)
 	// Retire withdraws the entry: a version that leaves search.
 	Retire(ctx context.Context, id string, exp Expect, by Change, check Check) (*Entry, error)
+	// AddDocument adds a document to the registry; check sees the corpus
+	// with it (which, with PostgreSQL's PushCorpus, replicas then serve).
+	AddDocument(ctx context.Context, doc *corpus.Document, by Change, check Check) error
 	// Record adds an action that changes no entry to the audit log.
 	Record(ctx context.Context, r AuditRecord) error
 	// Audit lists the audit log, newest first.

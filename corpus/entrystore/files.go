@@ -460,6 +460,34 @@ func (s *Files) Retire(ctx context.Context, id string, exp Expect, by Change, ch
 	})
 }
 
+// AddDocument replaces the registry's file atomically with the document
+// added, then appends its audit record (a crash between the two keeps the
+// document and loses the record).
+func (s *Files) AddDocument(ctx context.Context, doc *corpus.Document, by Change, check Check) error {
+	s.mu.Lock()
+	next, rec, err := withDocument(s.snapshot(), doc, by)
+	if err == nil && check != nil {
+		_, err = check(ctx, next)
+	}
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	dir := filepath.Join(s.dir, supportDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	data := next.Support[corpus.DocumentsFile]
+	if err := s.replace(dir, corpus.DocumentsFile, data); err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("write %s: %w", corpus.DocumentsFile, err)
+	}
+	s.support[corpus.DocumentsFile] = data
+	s.mu.Unlock()
+	return s.Record(ctx, rec)
+}
+
 // Record appends an action that changes no entry to audit.jsonl, synced.
 func (s *Files) Record(_ context.Context, r AuditRecord) error {
 	if err := validRecord(r); err != nil {

@@ -496,6 +496,42 @@ func writeEntry(ctx context.Context, tx pgx.Tx, cur, next *Entry) error {
 	return nil
 }
 
+// AddDocument adds a document to the registry in one transaction under
+// the store's lock, with its audit record; with PushCorpus the corpus
+// with it is pushed, so every replica serves it.
+func (s *Postgres) AddDocument(ctx context.Context, doc *corpus.Document, by Change, check Check) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, pgStoreLock); err != nil {
+			return err
+		}
+		snap, err := snapshotPG(ctx, tx)
+		if err != nil {
+			return err
+		}
+		next, rec, err := withDocument(snap, doc, by)
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			c, err := check(ctx, next)
+			if err != nil {
+				return err
+			}
+			if s.PushCorpus {
+				if _, _, err := pgstore.PushTx(ctx, tx, c, fmt.Sprintf("%s: document %s by %s", s.name, doc.ID, by.Author)); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO entry_support (name, body) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET body = $2`,
+			corpus.DocumentsFile, string(next.Support[corpus.DocumentsFile])); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO entry_audit (at, admin, action, detail) VALUES ($1, $2, $3, $4)`, utc(rec.At), rec.Admin, rec.Action, rec.Detail)
+		return err
+	})
+}
+
 // SaveDraft stores body as the entry's draft.
 func (s *Postgres) SaveDraft(ctx context.Context, id string, body []byte, exp Expect, by Change) (*Entry, error) {
 	return s.change(ctx, id, by, nil, func(e *Entry) (*Entry, AuditRecord, error) { return opSave(e, id, body, exp, by) })

@@ -56,6 +56,7 @@ func TestStore(t *testing.T, open Open) {
 		{"Invalid", testInvalid},
 		{"Audit", testAudit},
 		{"ConcurrentSaves", testConcurrentSaves},
+		{"AddDocument", testAddDocument},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, reopen := open(t)
@@ -418,5 +419,50 @@ func testConcurrentSaves(t *testing.T, s entrystore.Store, _ func() entrystore.S
 	wg.Wait()
 	if won != 1 || lost != 7 {
 		t.Errorf("%d saves from version 1 won and %d lost, want 1 and 7", won, lost)
+	}
+}
+
+// testAddDocument: a document added to the registry is kept after the
+// registry's own text, seen by the corpus and recorded; one whose id is
+// taken, or that the check refuses, changes nothing.
+func testAddDocument(t *testing.T, s entrystore.Store, reopen func() entrystore.Store) {
+	snap := seeded(t, s)
+	before := snap.Support[corpus.DocumentsFile]
+	doc := &corpus.Document{ID: "test-import-doc", Title: "测试文件", Number: "沪测〔2099〕1号", Issuer: "上海市人民政府",
+		Adopted: "2099-01-01", Effective: "2099-02-01", Status: corpus.Unknown, URL: corpus.Unknown}
+	if err := s.AddDocument(ctx, doc, entrystore.Change{Author: "李强", At: at(1), Note: "从文件导入"}, loads); err != nil {
+		t.Fatal(err)
+	}
+	taken := *doc
+	taken.Title = "另一个标题"
+	if err := s.AddDocument(ctx, &taken, entrystore.Change{Author: "李强", At: at(2)}, loads); !errors.Is(err, entrystore.ErrInvalid) {
+		t.Errorf("a taken id = %v, want ErrInvalid", err)
+	}
+	bad := *doc
+	bad.ID, bad.Effective = "test-bad-doc", "2099-13-01"
+	var ce *corpus.CheckError
+	if err := s.AddDocument(ctx, &bad, entrystore.Change{Author: "李强", At: at(3)}, loads); !errors.As(err, &ce) {
+		t.Errorf("a bad date = %v, want its problems", err)
+	}
+	for _, st := range []entrystore.Store{s, reopen()} {
+		got, err := st.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg := got.Support[corpus.DocumentsFile]
+		if !bytes.HasPrefix(reg, before) || bytes.Contains(reg, []byte("test-bad-doc")) || bytes.Contains(reg, []byte("另一个标题")) {
+			t.Errorf("the registry after the additions:\n%s", reg[len(before)-min(len(before), 200):])
+		}
+		c, err := got.Corpus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, ok := c.Document("test-import-doc"); !ok || d.Title != "测试文件" || d.Number != "沪测〔2099〕1号" || d.Effective != "2099-02-01" {
+			t.Errorf("the corpus's document: %+v %v", d, ok)
+		}
+		recs, _ := st.Audit(ctx, entrystore.AuditQuery{Limit: 2})
+		if len(recs) != 2 || recs[0].Action != entrystore.ActionDocument || recs[0].Admin != "李强" || !strings.Contains(recs[0].Detail, "test-import-doc") {
+			t.Errorf("audit: %+v", recs)
+		}
 	}
 }
