@@ -86,16 +86,12 @@ func TestFeedbackWhileItsDatabaseIsDown(t *testing.T) {
 
 	allow(true)
 	var vote *pageForm
-	deadline := time.Now().Add(keyRetry + 10*time.Second)
-	for vote == nil {
-		if time.Now().After(deadline) {
-			t.Fatal("the feedback forms did not come back once the database was open")
-		}
-		time.Sleep(100 * time.Millisecond)
+	corpustest.Eventually(t, keyRetry+10*time.Second, "the feedback forms back once the database is open", func() bool {
 		if code, page := get("/policies/dibao"); code == 200 {
 			vote = formsIn(t, page)["vote"]
 		}
-	}
+		return vote != nil
+	})
 	resp, err = client.PostForm(srv.URL+vote.action, url.Values{"token": vote.hidden["token"], "helpful": {"yes"}})
 	if err != nil {
 		t.Fatal(err)

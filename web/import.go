@@ -328,6 +328,16 @@ func (s *Server) importPage(c echo.Context) error {
 // importForm reads the pasted text and shows the proposal; it saves
 // nothing.
 func (s *Server) importForm(c echo.Context) error {
+	v, text, err := s.postedImport(c)
+	if err != nil {
+		return s.render.render(c, http.StatusBadRequest, "admin_import", s.page(c, "从政策文件导入", v))
+	}
+	return s.showProposal(c, http.StatusOK, v, text, nil)
+}
+
+// postedImport reads a posted import page: its view and the pasted text;
+// an error means the text cannot be read, and the view says why.
+func (s *Server) postedImport(c echo.Context) (importView, string, error) {
 	se, _ := s.session(c)
 	raw := c.Request().PostFormValue("text")
 	v := s.newImportView(c, se.CSRF, raw)
@@ -335,15 +345,24 @@ func (s *Server) importForm(c echo.Context) error {
 	text, err := importText(raw)
 	if err != nil {
 		v.Message = err.Error()
-		return s.render.render(c, http.StatusBadRequest, "admin_import", s.page(c, "从政策文件导入", v))
 	}
+	return v, text, err
+}
+
+// showProposal reads the text against the registry and shows what it
+// proposes; sent, when not nil, is the document the admin sent, shown
+// instead of the one read so that it can be corrected.
+func (s *Server) showProposal(c echo.Context, status int, v importView, text string, sent *corpus.Document) error {
 	docs, err := s.registry(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	p := importProposal(text, docs)
+	if sent != nil && p.Document != nil {
+		p.Document = sent
+	}
 	v.Proposal, v.Read, v.NewEntry = &p, factsOf(p.Read), newEntryLink(p)
-	return s.render.render(c, http.StatusOK, "admin_import", s.page(c, "从政策文件导入", v))
+	return s.render.render(c, status, "admin_import", s.page(c, "从政策文件导入", v))
 }
 
 // AddDocumentRequest is the body of POST /api/admin/documents: a document
@@ -416,13 +435,8 @@ func documentOfForm(c echo.Context) corpus.Document {
 // importDocumentForm registers the document a proposal confirmed, then
 // shows the proposal again: the entry now cites it.
 func (s *Server) importDocumentForm(c echo.Context) error {
-	se, _ := s.session(c)
-	raw := c.Request().PostFormValue("text")
-	v := s.newImportView(c, se.CSRF, raw)
-	c.Response().Header().Set("Cache-Control", "no-store")
-	text, err := importText(raw)
+	v, text, err := s.postedImport(c)
 	if err != nil {
-		v.Message = err.Error()
 		return s.render.render(c, http.StatusBadRequest, "admin_import", s.page(c, "从政策文件导入", v))
 	}
 	status := http.StatusOK
@@ -445,16 +459,11 @@ func (s *Server) importDocumentForm(c echo.Context) error {
 	default:
 		return err
 	}
-	docs, err := s.registry(c.Request().Context())
-	if err != nil {
-		return err
+	var sent *corpus.Document
+	if status != http.StatusOK {
+		sent = &doc // show what the admin sent, to correct it
 	}
-	p := importProposal(text, docs)
-	if status != http.StatusOK && p.Document != nil {
-		p.Document = &doc // show what the admin sent, to correct it
-	}
-	v.Proposal, v.Read, v.NewEntry = &p, factsOf(p.Read), newEntryLink(p)
-	return s.render.render(c, status, "admin_import", s.page(c, "从政策文件导入", v))
+	return s.showProposal(c, status, v, text, sent)
 }
 
 // prefillFromImport starts the new-entry form with what an import

@@ -516,25 +516,7 @@ func (s *Server) apiDiff(c echo.Context) error {
 	if err != nil {
 		return entryError(err)
 	}
-	from, to := c.QueryParam("from"), c.QueryParam("to")
-	if to == "" {
-		switch {
-		case e.Draft != nil:
-			to = "draft"
-		case len(e.Versions) > 0:
-			to = strconv.Itoa(len(e.Versions))
-		}
-	}
-	if from == "" {
-		switch n, err := strconv.Atoi(to); {
-		case to == "draft" && e.Draft != nil && e.Draft.Base > 0:
-			from = strconv.Itoa(e.Draft.Base)
-		case err == nil && n > 1:
-			from = strconv.Itoa(n - 1)
-		default:
-			from = to
-		}
-	}
+	from, to := diffSides(e, c.QueryParam("from"), c.QueryParam("to"))
 	body := func(which string) ([]byte, error) {
 		if which == "draft" {
 			if e.Draft == nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"yicha/corpus/corpustest"
 	"yicha/corpus/entrystore"
 )
 
@@ -134,18 +135,12 @@ func TestBrowserEditorFlow(t *testing.T) {
 			// A public search finds it, within 5 s.
 			found := func(b *browser, want string) {
 				t.Helper()
-				deadline := time.Now().Add(5 * time.Second)
-				for {
+				var hits []string
+				corpustest.Eventually(t, 5*time.Second, "a search for "+want+" finding it first", func() bool {
 					b.visit("/search?q=" + url.QueryEscape(want))
-					hits := b.texts("ol.hits .hit h3 a")
-					if len(hits) > 0 && strings.Contains(hits[0], want) {
-						return
-					}
-					if time.Now().After(deadline) {
-						t.Fatalf("a search for %s finds %v", want, hits)
-					}
-					time.Sleep(100 * time.Millisecond)
-				}
+					hits = b.texts("ol.hits .hit h3 a")
+					return len(hits) > 0 && strings.Contains(hits[0], want)
+				})
 			}
 			found(pub, title)
 

@@ -3,12 +3,14 @@ package pgstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"yicha/corpus/corpustest"
 )
 
 // heard collects what Listen reports.
@@ -85,13 +87,7 @@ func TestListenerReconnectsAfterItsBackendIsKilled(t *testing.T) {
 
 func waitBeats(t *testing.T, h *heard, n int64, d time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for h.beats.Load() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d heartbeats within %s, want %d", h.beats.Load(), d, n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	corpustest.Eventually(t, d, fmt.Sprintf("%d heartbeats", n), func() bool { return h.beats.Load() >= n })
 }
 
 // TestStalledListenerIsReconnected freezes the listening connection — a

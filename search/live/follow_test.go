@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"yicha/corpus"
+	"yicha/corpus/corpustest"
 	"yicha/index"
 )
 
@@ -133,13 +134,7 @@ func newFollowed(t *testing.T, opts FollowOptions) (*memStore, *corpus.Corpus, *
 
 func waitFor(t *testing.T, what string, d time.Duration, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	corpustest.Eventually(t, d, what, ok)
 }
 
 func firstTitle(t *testing.T, svc *Service, id string) string {
