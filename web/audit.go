@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -69,23 +70,9 @@ func (s *Server) apiAudit(c echo.Context) error {
 	default:
 		return echo.NewHTTPError(http.StatusBadRequest, "format must be json or csv")
 	}
-	query := entrystore.AuditQuery{Limit: 100, Entry: q.Get("entry")}
-	if csvOut {
-		query.Limit = entrystore.MaxAuditList
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return echo.NewHTTPError(http.StatusBadRequest, "limit must be a whole number from 1 to 1000")
-		}
-		query.Limit = n
-	}
-	if v := q.Get("before"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			return echo.NewHTTPError(http.StatusBadRequest, "before must be a record's seq")
-		}
-		query.Before = n
+	query, err := auditQuery(q, csvOut)
+	if err != nil {
+		return err
 	}
 	recs, err := s.cfg.Entries.Audit(c.Request().Context(), query)
 	if err != nil {
@@ -99,10 +86,93 @@ func (s *Server) apiAudit(c echo.Context) error {
 	for _, r := range recs {
 		out.Records = append(out.Records, AuditEntry{AuditRecord: r, Label: auditLabels[r.Action]})
 	}
-	if len(recs) == query.Limit && len(recs) > 0 {
-		out.Next = recs[len(recs)-1].Seq
-	}
+	out.Next = nextBefore(recs, query.Limit)
 	return c.JSON(http.StatusOK, out)
+}
+
+// auditQuery reads ?limit (1–1000, default 100; a download takes up to
+// entrystore.MaxAuditList), ?before and ?entry.
+func auditQuery(q url.Values, download bool) (entrystore.AuditQuery, error) {
+	query := entrystore.AuditQuery{Limit: 100, Entry: q.Get("entry")}
+	if download {
+		query.Limit = entrystore.MaxAuditList
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return query, echo.NewHTTPError(http.StatusBadRequest, "limit must be a whole number from 1 to 1000")
+		}
+		query.Limit = n
+	}
+	if v := q.Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return query, echo.NewHTTPError(http.StatusBadRequest, "before must be a record's seq")
+		}
+		query.Before = n
+	}
+	return query, nil
+}
+
+// nextBefore is the before= of the page after a full one, else 0.
+func nextBefore(recs []entrystore.AuditRecord, limit int) int64 {
+	if len(recs) == limit && len(recs) > 0 {
+		return recs[len(recs)-1].Seq
+	}
+	return 0
+}
+
+// auditPageView is what /admin/audit shows: a page of records, newest
+// first, and the links around it.
+type auditPageView struct {
+	Records []AuditEntry
+	// Entry narrows the log to one entry's records.
+	Entry string
+	// Older is the address of the next page of older records; CSV the
+	// download of the same selection.
+	Older, CSV string
+}
+
+// auditPage lists the audit log for signed-in admins, without JavaScript:
+// 100 records a page (?before=, ?entry= as the API takes them), times in
+// Beijing time, each entry linked to its history, and the download.
+// /admin/audit.csv is that download for a session.
+func (s *Server) auditPage(c echo.Context) error {
+	query, err := auditQuery(c.QueryParams(), false)
+	if err != nil {
+		return err
+	}
+	recs, err := s.cfg.Entries.Audit(c.Request().Context(), query)
+	if err != nil {
+		return err
+	}
+	v := auditPageView{Entry: query.Entry, CSV: "/admin/audit.csv"}
+	for _, r := range recs {
+		v.Records = append(v.Records, AuditEntry{AuditRecord: r, Label: auditLabels[r.Action]})
+	}
+	if query.Entry != "" {
+		v.CSV += "?entry=" + url.QueryEscape(query.Entry)
+	}
+	if next := nextBefore(recs, query.Limit); next > 0 {
+		older := url.Values{"before": {strconv.FormatInt(next, 10)}}
+		if query.Entry != "" {
+			older.Set("entry", query.Entry)
+		}
+		v.Older = "/admin/audit?" + older.Encode()
+	}
+	return s.render.render(c, http.StatusOK, "admin_audit", s.page(c, "操作记录", v))
+}
+
+func (s *Server) auditDownload(c echo.Context) error {
+	query, err := auditQuery(c.QueryParams(), true)
+	if err != nil {
+		return err
+	}
+	recs, err := s.cfg.Entries.Audit(c.Request().Context(), query)
+	if err != nil {
+		return err
+	}
+	return s.writeAuditCSV(c, recs)
 }
 
 // writeAuditCSV sends records as CSV, as the feedback download is: UTF-8

@@ -10,7 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"yicha/corpus/corpustest"
-	"yicha/corpus/entrystore"
 )
 
 // TestBrowserEditorFlow is the editorial flow in a real browser, with
@@ -19,8 +18,9 @@ import (
 // typed kept) and asks for review; a publisher previews it — its page and
 // a situation run against its rule — and publishes it; the public search
 // finds it; the editor changes its title, the publisher publishes that;
-// the publisher rolls back (through the API) and the old title is served
-// again; the audit log lists it all by name. It runs once more without
+// the publisher rolls back on the entry's history page and the old title is
+// served again; the audit log lists it all by name, in the API and on the
+// 操作记录 page. It runs once more without
 // script on the PostgreSQL store (skipped without YICHA_TEST_DB).
 func TestBrowserEditorFlow(t *testing.T) {
 	chromiumPath(t)
@@ -157,13 +157,13 @@ func TestBrowserEditorFlow(t *testing.T) {
 			pub.expectText("#message", "已发布")
 			found(pub, newTitle)
 
-			// The publisher rolls back through the API; the old title is
-			// served again.
-			var rolled ChangeResponse
-			if code, body := s.call(t, "POST", policiesAPI+"/"+id+"/rollback", publisherToken,
-				map[string]any{"to": 1, "based_on": entrystore.Expect{Version: 2}, "note": "新标题未经批准"}, &rolled); code != 200 {
-				t.Fatalf("rollback: %d %s", code, body)
-			}
+			// The publisher rolls back on the entry's history page; the old
+			// title is served again.
+			pub.visit(policiesPages + "/" + id + "/history")
+			pub.set("#rb-to", "1")
+			pub.typeInto("#rb-note", "新标题未经批准")
+			pub.follow("#rollback-form button[type=submit]")
+			pub.expectText("#history-message", "已恢复第 1 版")
 			pub.visit("/policies/" + id)
 			pub.expectText("main h1", title)
 			found(pub, title)
@@ -181,6 +181,21 @@ func TestBrowserEditorFlow(t *testing.T) {
 				"王芳 review " + id, "王芳 save " + id, "王芳 login", "seed seed"}
 			if strings.Join(lines, "|") != strings.Join(want, "|") {
 				t.Errorf("audit log:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+			}
+			// The same on the publisher's 操作记录 page, reached from /admin.
+			pub.visit("/admin")
+			pub.follow("#audit-link")
+			rows := pub.texts("#audit tbody tr")
+			if len(rows) != len(audit.Records) {
+				t.Fatalf("the audit page lists %d records, the API %d:\n%s", len(rows), len(audit.Records), strings.Join(rows, "\n"))
+			}
+			for i, r := range audit.Records {
+				if !strings.Contains(rows[i], r.Admin) || !strings.Contains(rows[i], r.Label) || !strings.Contains(rows[i], r.Entry) {
+					t.Errorf("audit page row %d = %q, want %s %s %s", i, rows[i], r.Admin, r.Label, r.Entry)
+				}
+			}
+			if !strings.Contains(rows[0], "新标题未经批准") {
+				t.Errorf("the rollback's note is not on the audit page: %q", rows[0])
 			}
 		})
 	}

@@ -31,6 +31,8 @@ func (s *Server) historyRoutes() {
 	e.Match(getAndHead, "/admin/policies/:id/diff", s.diffPage, s.signedInPage)
 	e.POST("/admin/policies/:id/rollback", s.rollbackForm, s.adminForm, publisherOnly)
 	e.POST("/admin/policies/:id/retire", s.retireForm, s.adminForm, publisherOnly)
+	e.Match(getAndHead, "/admin/audit", s.auditPage, s.signedInPage)
+	e.Match(getAndHead, "/admin/audit.csv", s.auditDownload, s.signedInPage)
 }
 
 // fieldLabels name an entry's fields as the pages show them.

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"encoding/csv"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -249,5 +251,85 @@ func TestHistoryPages(t *testing.T) {
 	}
 	if hit := s.firstHit(t, title); strings.HasPrefix(hit, id) {
 		t.Error("a retired entry is still found")
+	}
+}
+
+// TestAuditPage: the 操作记录 page lists the audit log newest first in
+// Beijing time, narrows it to one entry, pages back through older records
+// and downloads the same selection as CSV — for a signed-in admin only.
+func TestAuditPage(t *testing.T) {
+	s := newEntryServer(t, false)
+	const id = "shaoer-weiqi-butie"
+	publishTwice(t, s, id, "少儿围棋培训补贴", "青少年围棋培训资助")
+
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, path := range []string{"/admin/audit", "/admin/audit.csv"} {
+		resp, err := noFollow.Get(s.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin" {
+			t.Errorf("%s without a session: %d %q", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+
+	b := adminSignIn(t, s.URL, editorToken)
+	code, page := b.get("/admin/audit")
+	if code != 200 {
+		t.Fatalf("/admin/audit: %d\n%s", code, page)
+	}
+	rows := regexp.MustCompile(`(?s)<tr data-seq="(\d+)">(.*?)</tr>`).FindAllStringSubmatch(page, -1)
+	// Newest first: publish v2, save, publish v1, save (the create), the
+	// editor's login, the seed.
+	var actions []string
+	for _, r := range rows {
+		actions = append(actions, regexp.MustCompile(`data-action="([a-z]+)"`).FindStringSubmatch(r[2])[1])
+	}
+	if got := strings.Join(actions, " "); !strings.HasPrefix(got, "login publish save publish save") || !strings.HasSuffix(got, "seed") {
+		t.Errorf("actions on the page, newest first: %s", got)
+	}
+	var audit AuditResponse
+	if code, body := s.call(t, "GET", "/api/admin/audit?entry="+id, publisherToken, nil, &audit); code != 200 {
+		t.Fatalf("audit API: %d %s", code, body)
+	}
+	first := audit.Records[0]
+	if want := templateFuncs["beijingTime"].(func(time.Time) string)(first.At); !strings.Contains(page, want) {
+		t.Errorf("the page does not show the newest publish's time %s", want)
+	}
+	if !strings.Contains(page, `<a href="/admin/policies/`+id+`/history">`+id+`</a> · 第 2 版`) || !strings.Contains(page, "第二版") {
+		t.Error("the publish of version 2 is not listed with its entry, version and note")
+	}
+
+	// One entry's records, two to a page: the older link leads on.
+	code, page = b.get("/admin/audit?entry=" + id + "&limit=2")
+	if code != 200 || strings.Count(page, "<tr data-seq=") != 2 || strings.Contains(page, "data-action=\"login\"") {
+		t.Fatalf("one entry's first page: %d, %d rows", code, strings.Count(page, "<tr data-seq="))
+	}
+	older := regexp.MustCompile(`href="(/admin/audit\?[^"]+)" id="audit-older"`).FindStringSubmatch(page)
+	if older == nil {
+		t.Fatal("no link to older records on a full page")
+	}
+	code, page = b.get(html.UnescapeString(older[1]))
+	if code != 200 || strings.Count(page, "<tr data-seq=") != 2 || !strings.Contains(page, "新增条目") {
+		t.Errorf("older records of the entry: %d, %d rows", code, strings.Count(page, "<tr data-seq="))
+	}
+	if code, _ := b.get("/admin/audit?before=x"); code != http.StatusBadRequest {
+		t.Errorf("before=x: %d, want 400", code)
+	}
+
+	// The download: the entry's four records after a header, as CSV.
+	resp, err := b.client.Get(s.URL + "/admin/audit.csv?entry=" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || !strings.HasPrefix(ct, "text/csv") {
+		t.Fatalf("download: %d %s", resp.StatusCode, ct)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(body), "\uFEFF"))).ReadAll()
+	if err != nil || len(recs) != 5 || recs[1][3] != "publish" || recs[1][5] != id {
+		t.Errorf("download: %v %q", err, recs)
 	}
 }

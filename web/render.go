@@ -43,6 +43,7 @@ var pages = map[string][]string{
 	"updates":       {"layout"},
 	// An entry's history (policies_history.go).
 	"admin_history": {"layout"},
+	"admin_audit":   {"layout"},
 	"admin_diff":    {"layout"},
 	"admin_import":  {"layout"},
 	"list":          {"layout"},
@@ -67,6 +68,7 @@ var pageDescriptions = map[string]string{
 	"transparency":         "易查公开居民反馈的数量和处理情况。",
 	"updates":              "虹口区政策和服务信息最近的更新：新增、修改、恢复和撤下的条目，以及改了哪些内容。",
 	"admin_history":        "易查管理：条目的每个已发布版本、比较、回滚和撤下。",
+	"admin_audit":          "易查管理：每一次登录、保存、发布、回滚、重建索引和反馈处理的记录。",
 	"admin_diff":           "易查管理：两个版本之间逐项的改动。",
 	"admin_import":         "易查管理：从政策文件的全文读出标题、文号、发文机关、日期和条款，核对后新建条目。",
 	"list":                 "办事清单：把要办的几项政策和服务的材料、地点和步骤合在一页，可以打印，也可以把链接发给家人。",
