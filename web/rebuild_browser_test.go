@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -13,51 +14,73 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"yicha/corpus"
+	"yicha/corpus/corpustest"
+	"yicha/index"
 	"yicha/search/live"
 	"yicha/web/sitestore"
 )
 
-// fakeAdmin reports a status the test sets, as a build in progress would.
-type fakeAdmin struct {
-	mu     sync.Mutex
-	status live.Status
+// gate holds a build of a real search service after it has indexed its
+// first batch, while its status shows the build under way, until the test
+// lets it go on: a rebuild that takes as long as the test needs.
+type gate struct {
+	mu      sync.Mutex
+	armed   bool
+	reached chan [2]int   // the progress shown while held
+	release chan struct{} // closed to let the build go on
 }
 
-func (f *fakeAdmin) Reindex(context.Context, bool) (live.Status, error) {
-	return f.Status(), live.ErrBusy
+// arm makes the next batch wait; it returns what to wait for and what to
+// close.
+func (g *gate) arm() (<-chan [2]int, chan<- struct{}) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.armed, g.reached, g.release = true, make(chan [2]int, 1), make(chan struct{})
+	return g.reached, g.release
 }
 
-func (f *fakeAdmin) Status() live.Status {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.status
+// progress is the service's Progress: the first batch after arm waits.
+func (g *gate) progress(done, total int) {
+	g.mu.Lock()
+	if !g.armed {
+		g.mu.Unlock()
+		return
+	}
+	g.armed = false
+	reached, release := g.reached, g.release
+	g.mu.Unlock()
+	reached <- [2]int{done, total}
+	<-release
 }
 
-func (f *fakeAdmin) set(change func(*live.Status)) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	change(&f.status)
-}
-
-// The admin page during a rebuild: it says what is happening in Chinese,
-// the 重建索引 button looks disabled, times are in Beijing time, and the
-// page follows the build to its end by itself, with JavaScript on and off.
+// The admin page during a rebuild of the real search service: it says
+// what is happening in Chinese, the 重建索引 button looks disabled, times
+// are in Beijing time, and the page follows the build to its end by
+// itself, with JavaScript on and off.
 func TestBrowserAdminRebuild(t *testing.T) {
 	chromiumPath(t)
-	ts := newTestServer(t) // the shared engine
+	clock := corpustest.Pinned(t)
+	store, err := index.OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	g := &gate{}
+	svc, err := live.OpenService(context.Background(), store, corpus.Embedded(),
+		live.ServiceOptions{Log: log, Now: clock.Now, Progress: g.progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
 	fb, err := sitestore.OpenSQLite(filepath.Join(t.TempDir(), "records.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fb.Close() })
-	admin := &fakeAdmin{status: live.Status{
-		Source: "embedded", Docs: 78, Fingerprint: "0123abcd", MappingVersion: 1,
-		BuiltAt:      time.Date(2026, 3, 2, 1, 30, 0, 0, time.UTC),
-		BuildSeconds: 1.5,
-		Building:     true, Phase: live.PhaseIndexing, Done: 0, Total: 78,
-	}}
-	h, err := NewServer(Config{Searcher: ts.engine, Suggester: ts.engine, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		AdminToken: testToken, Admin: admin, Records: fb, Now: ts.clock.Now})
+	h, err := NewServer(Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log,
+		AdminToken: testToken, Admin: svc, Records: fb, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,15 +90,33 @@ func TestBrowserAdminRebuild(t *testing.T) {
 
 	for _, js := range []bool{true, false} {
 		t.Run(jsMode(js), func(t *testing.T) {
-			admin.set(func(s *live.Status) { s.Building, s.Phase, s.Done, s.Total = true, live.PhaseIndexing, 0, 78 })
+			// A rebuild, held once it has indexed its first batch.
+			reached, release := g.arm()
+			released := false
+			defer func() {
+				if !released {
+					close(release)
+				}
+			}()
+			before := svc.Status()
+			if _, err := svc.Reindex(context.Background(), false); err != nil {
+				t.Fatal(err)
+			}
+			var progress [2]int
+			select {
+			case progress = <-reached:
+			case <-time.After(stepTimeout):
+				t.Fatal("the rebuild indexed nothing")
+			}
+
 			b := newBrowser(t, site, js)
 			b.visit("/admin")
 			b.typeInto("#token", testToken)
 			b.follow("form[action='/admin/login'] button[type=submit]")
 
-			b.expectText("#phase", "正在重建：建立索引 0/78")
+			b.expectText("#phase", fmt.Sprintf("正在重建：建立索引 %d/%d", progress[0], progress[1]))
 			b.expectText("#source", "内置语料")
-			b.expectText("#built", "2026-03-02 09:30:00（北京时间")
+			b.expectText("#built", templateFuncs["beijingTime"].(func(time.Time) string)(before.BuiltAt)+"（北京时间")
 			for _, word := range []string{"indexing", "embedded"} {
 				if txt := b.textOf("main"); strings.Contains(txt, word) {
 					t.Errorf("the admin page says %q", word)
@@ -91,13 +132,17 @@ func TestBrowserAdminRebuild(t *testing.T) {
 
 			// The end of the build shows without anyone reloading: the page
 			// refreshes itself while a build runs (stepTimeout bounds it).
-			admin.set(func(s *live.Status) { s.Building, s.Phase, s.Done, s.Total = false, "", 0, 0 })
+			close(release)
+			released = true
 			if _, err := run(b, chromedp.WaitVisible(chromedp.CSS(`#phase[data-building="false"]`))); err != nil {
 				t.Fatalf("the page did not follow the build to its end: %v", err)
 			}
 			b.expectText("#phase", "空闲")
 			if _, disabled := b.attr(btn, "disabled"); disabled {
 				t.Error("重建索引 is still disabled after the build")
+			}
+			if after := svc.Status(); after.Reindexes != before.Reindexes+1 || after.LastError != "" {
+				t.Errorf("after the held rebuild: %d reindexes (were %d), error %q", after.Reindexes, before.Reindexes, after.LastError)
 			}
 		})
 	}
