@@ -200,6 +200,13 @@ func TestListPages(t *testing.T) {
 	if !strings.Contains(body, `?list=laonian-zonghe-jintie">`) {
 		t.Errorf("hits' links do not keep the list")
 	}
+	// The caseworkers' table too: a row per hit, each adding itself.
+	_, body = s.fetch(t, "/advanced?q="+url.QueryEscape("失业")+"&list=laonian-zonghe-jintie")
+	adds = regexp.MustCompile(`href="/list\?ids=laonian-zonghe-jintie,([a-z0-9-]+)#added">加入清单`).FindAllStringSubmatch(body, -1)
+	rows := strings.Count(body, `<td><a href="/policies/`)
+	if rows == 0 || len(adds) != rows || !strings.Contains(body, `?list=laonian-zonghe-jintie">`) {
+		t.Errorf("/advanced: %d rows, %d 加入清单 links keeping the list", rows, len(adds))
+	}
 	// The site's own GET forms keep it too.
 	for _, path := range []string{"/match?list=laonian-zonghe-jintie", "/advanced?list=laonian-zonghe-jintie",
 		"/policies/laonian-zonghe-jintie?list=laonian-zonghe-jintie"} {
