@@ -102,6 +102,21 @@ type Config struct {
 	// QueryLogDays is how many days of the query log are kept; zero means
 	// DefaultQueryLogDays.
 	QueryLogDays int
+	// PublicURL is the site's public address (scheme and host, with a
+	// path prefix if any): the absolute links of the Atom feed use it.
+	// Empty means the address the request came to, from its Host header.
+	PublicURL string
+}
+
+// ParsePublicURL checks a public address: http or https, a host, no
+// query or fragment; the trailing slash is dropped.
+func ParsePublicURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return "", fmt.Errorf("public URL %q: want http(s)://host[/path], without user, query or fragment", raw)
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
 }
 
 // Server is the HTTP face of yicha.
@@ -146,6 +161,12 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	if cfg.TrustedProxies == nil {
 		cfg.TrustedProxies = LoopbackProxies
+	}
+	if cfg.PublicURL != "" {
+		var err error
+		if cfg.PublicURL, err = ParsePublicURL(cfg.PublicURL); err != nil {
+			return nil, err
+		}
 	}
 	set := cfg.Admins
 	if cfg.AdminToken != "" {

@@ -319,8 +319,12 @@ type atomEntry struct {
 	Summary string     `xml:"summary"`
 }
 
-// siteURL is the site's address as the person reached it.
+// siteURL is the site's configured public address, else its address as
+// the person reached it.
 func (s *Server) siteURL(c echo.Context) string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL
+	}
 	scheme := "http"
 	if s.secure(c) {
 		scheme = "https"

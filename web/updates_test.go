@@ -3,7 +3,9 @@ package web
 import (
 	"encoding/xml"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -213,4 +215,63 @@ func (s *entryServer) mustGet(t *testing.T, path string) []byte {
 		t.Fatalf("GET %s = %d", path, code)
 	}
 	return body
+}
+
+// TestFeedPublicURL: with a configured public address the feed's links
+// use it whatever Host a request names (a forged one cannot put its own
+// links into the feed), a street's feed under its path; without one they
+// follow the Host. A bad address is refused.
+func TestFeedPublicURL(t *testing.T) {
+	sh := newTestServer(t) // the shared engine
+	feedWith := func(public, host, path string) atomDoc {
+		t.Helper()
+		h, err := NewServer(Config{Searcher: sh.engine, Suggester: sh.engine, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Now: sh.clock.Now, PublicURL: public})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(h)
+		defer srv.Close()
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var f atomDoc
+		if err := xml.NewDecoder(resp.Body).Decode(&f); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", path, resp.StatusCode, err)
+		}
+		return f
+	}
+	links := func(f atomDoc) []string {
+		var out []string
+		for _, e := range f.Entries {
+			out = append(out, e.Links[0].Href)
+		}
+		return out
+	}
+	for _, c := range []struct{ public, path, want string }{
+		{"https://yicha.example.gov.cn/", "/feed.xml", "https://yicha.example.gov.cn/policies/"},
+		{"https://www.example.gov.cn/zcycx", "/s/quyanglu/feed.xml", "https://www.example.gov.cn/zcycx/s/quyanglu/policies/"},
+		{"", "/feed.xml", "http://forged.example/policies/"},
+	} {
+		f := feedWith(c.public, "forged.example", c.path)
+		ls := links(f)
+		if len(ls) == 0 {
+			t.Fatalf("%s: an empty feed", c.path)
+		}
+		for _, l := range ls {
+			if !strings.HasPrefix(l, c.want) {
+				t.Errorf("public URL %q, %s: a link %s, want under %s", c.public, c.path, l, c.want)
+				break
+			}
+		}
+	}
+	for _, bad := range []string{"yicha.example.gov.cn", "ftp://x.example", "https://", "https://u:p@x.example", "https://x.example/?a=1", "https://x.example/#top"} {
+		if _, err := ParsePublicURL(bad); err == nil {
+			t.Errorf("ParsePublicURL(%q) accepted", bad)
+		}
+	}
 }

@@ -29,6 +29,7 @@ import (
 type serveFlags struct {
 	common
 	addr, tokenFile, adminsFile, logFormat, proxyHeader, db, dbFile string
+	publicURL                                                       string
 	proxies                                                         prefixList
 	rateLimit                                                       float64
 	maxLag, poll, drain, heartbeat                                  time.Duration
@@ -81,6 +82,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.proxies, "trusted-proxies", "with --trust-proxy-header: the proxies' addresses, CIDR,… (only these may name the client)")
 	fs.BoolVar(&f.cookieSecure, "cookie-secure", false, "mark cookies Secure even over plain HTTP (TLS ends at a proxy that does not send X-Forwarded-Proto)")
 	fs.IntVar(&f.queryLogDays, "query-log-days", web.DefaultQueryLogDays, "how many days of the query log (questions asked, none of who asked) are kept")
+	fs.StringVar(&f.publicURL, "public-url", "", "the site's public address, https://host[/path]: the Atom feed's links use it (default: the Host the request came to)")
 	fs.Int64Var(&f.cacheBytes, "cache-bytes", web.SearchCacheBytes, "bytes of answers (and their keys) the answer cache may hold")
 	fs.StringVar(&f.db, "db", "", "PostgreSQL URL of a corpus store shared by replicas (postgres://…): the index follows its latest version")
 	fs.StringVar(&f.dbFile, "db-file", "", "file holding the PostgreSQL URL instead of --db, so that its password is in neither the process list nor the environment")
@@ -104,6 +106,11 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 	var err error
 	if f.db, err = databaseURL(f.db, f.dbFile); err != nil {
 		return err
+	}
+	if f.publicURL != "" {
+		if f.publicURL, err = web.ParsePublicURL(f.publicURL); err != nil {
+			return err
+		}
 	}
 	log, err := newLogger(env.stderr, f.logFormat)
 	if err != nil {
@@ -166,7 +173,7 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 	defer records.Close()
 	cfg := web.Config{Searcher: svc.Engine, Suggester: svc.Engine, Logger: log, Admins: set, Entries: entries, RateLimit: f.rateLimit,
 		TrustProxyHeader: f.proxyHeader, TrustedProxies: f.proxies, Records: records, Now: env.now,
-		CookieSecure: f.cookieSecure, QueryLogDays: f.queryLogDays, CacheBytes: f.cacheBytes}
+		CookieSecure: f.cookieSecure, QueryLogDays: f.queryLogDays, CacheBytes: f.cacheBytes, PublicURL: f.publicURL}
 	if set != nil {
 		cfg.Admin = svc
 	}
