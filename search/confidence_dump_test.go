@@ -26,7 +26,7 @@ func TestDumpSignals(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	fmt.Fprintln(f, "id\tclass\ttopic\ttotal\thit1\thit5\tscore1\tmargin\tcoverage\thead\tunknown\tdensity\tfit\tphrase\ttopicshare\tconfidence\ttop")
+	fmt.Fprintln(f, "id\tclass\ttopic\ttotal\thit1\thit5\tscore1\tmargin\tcoverage\thead\tunknown\tdensity\tfit\tphrase\ttopicshare\tnumbers\trequest\tconfidence\ttop")
 	for _, j := range judged.order {
 		q := questions[j]
 		res, err := e.Search(context.Background(), Request{Query: q.Query(), Page: 1, Size: 5, Sort: SortRelevance})
@@ -50,7 +50,7 @@ func TestDumpSignals(t *testing.T) {
 		if len(res.Hits) > 0 {
 			top, score = res.Hits[0].Policy.ID, res.Hits[0].Score
 		}
-		fmt.Fprintf(f, "%s\t%s\t%s\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%.3f\t%s\t%s\n", j, judged.class[j], judged.topic[j], res.Total, hit1, hit5,
-			score, sig.Margin, sig.Coverage, sig.HeadCoverage, sig.Unknown, sig.Density, sig.Fit, sig.Phrase, sig.TopicShare, res.Confidence, top)
+		fmt.Fprintf(f, "%s\t%s\t%s\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%.3f\t%d\t%v\t%s\t%s\n", j, judged.class[j], judged.topic[j], res.Total, hit1, hit5,
+			score, sig.Margin, sig.Coverage, sig.HeadCoverage, sig.Unknown, sig.Density, sig.Fit, sig.Phrase, sig.TopicShare, sig.Numbers, sig.Request, res.Confidence, top)
 	}
 }

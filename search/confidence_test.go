@@ -61,9 +61,9 @@ func notStrong(sigs []Signals, model []float64, threshold float64) float64 {
 // questions are about a detail their topic's entry does not state — a
 // school's zoning, 户口 conditions the general entry leaves out, a named
 // estate's lift — and their first hit is that entry: the shipped model
-// calls 36.5% of them not strong, and no refit of the measured signals
-// does better (35.5% cross-validated). The floor below is what is
-// measured, so the figure cannot fall further unnoticed; it is not the
+// calls 47.0% of them not strong (43.2% cross-validated), 13.3% of the
+// answerable and 80.3% of the off-topic. The floors below are what is
+// measured, so the figures cannot fall further unnoticed; they are not the
 // target.
 func TestConfidenceOnJudgedQuestions(t *testing.T) {
 	sigs := judgedSignals(t)
@@ -75,11 +75,45 @@ func TestConfidenceOnJudgedQuestions(t *testing.T) {
 	if answerable > 0.15 {
 		t.Errorf("%.3f of the answerable questions are not strong, want at most 0.15", answerable)
 	}
-	if unanswerable < 0.35 {
-		t.Errorf("only %.3f of the unanswerable questions are not strong, want at least 0.35", unanswerable)
+	if unanswerable < 0.46 {
+		t.Errorf("only %.3f of the unanswerable questions are not strong, want at least 0.46", unanswerable)
 	}
 	if offtopic < 0.80 {
 		t.Errorf("only %.3f of the off-topic questions are not strong, want at least 0.80", offtopic)
+	}
+}
+
+// TestSignalsOfTheAsk checks the two signals of what is asked against what
+// the first hit states: the numbers of the person's own case that the hit
+// does not hold, and a complaint or request for action.
+func TestSignalsOfTheAsk(t *testing.T) {
+	c := embedded(t)
+	e := newEngineAt(t, c, corpustest.NewClock(corpustest.InForce(t, c)).Now)
+	for _, tc := range []struct {
+		query   string
+		top     string
+		numbers int
+		request bool
+	}{
+		{"低保怎么申请", "dibao", 0, false},
+		{"低保标准每人每月1510元吗", "dibao", 0, false},
+		{"我家2019年申请低保，3个月了为什么还没批下来", "dibao", 2, true},
+		{"投诉街道不给办低保", "dibao", 0, true},
+	} {
+		res, err := e.Search(context.Background(), Request{Query: tc.query, Page: 1, Size: 5, Sort: SortRelevance})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Hits) == 0 || res.Hits[0].Policy.ID != tc.top {
+			t.Fatalf("%q: first hit is not %s", tc.query, tc.top)
+		}
+		sig, err := e.signals(context.Background(), e.snap.Load(), res.Request.Question, res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sig.Numbers != tc.numbers || sig.Request != tc.request {
+			t.Errorf("%q: numbers %d, request %v; want %d, %v", tc.query, sig.Numbers, sig.Request, tc.numbers, tc.request)
+		}
 	}
 }
 
@@ -254,7 +288,9 @@ func TestCalibrateConfidence(t *testing.T) {
 	for i := range w {
 		w[i] = math.Round(w[i]*1000) / 1000
 	}
-	th = math.Round(th*1000) / 1000
+	// Rounded down: rounded up, the answerable question the threshold
+	// was set at would fall below it.
+	th = math.Floor(th*1000) / 1000
 	fmt.Printf("model %v threshold %.3f: not strong %.3f answerable, %.3f unanswerable, %.3f off-topic\n", w, th,
 		notStrong(sigs["answerable"], w, th), notStrong(sigs["unanswerable"], w, th), notStrong(sigs["offtopic"], w, th))
 	a, u := crossValidate(sigs["answerable"], sigs["unanswerable"], 6)

@@ -88,12 +88,12 @@ func TestResidentJudgments(t *testing.T) {
 	if zero > 0 {
 		t.Errorf("%d in-scope questions came back empty", zero)
 	}
-	// Issue 17 asks for hit@5 ≥ 0.92. Judged by the strict rubric of
-	// testdata/JUDGING.md, 110 of the 120 answerable questions (0.917) have
-	// their answer in the first five: the floor is that measure, so it
-	// cannot fall unnoticed.
-	if float64(hit5)/n < 0.91 || float64(hit1)/n < 0.70 {
-		t.Errorf("hit@1 = %.3f, hit@5 = %.3f; want at least 0.70 and 0.91", float64(hit1)/n, float64(hit5)/n)
+	// Issue 17 asks for hit@1 ≥ 0.70 and hit@5 ≥ 0.92. Judged by the strict
+	// rubric of testdata/JUDGING.md, 89 of the 120 answerable questions
+	// (0.742) have their answer first and 111 (0.925) in the first five:
+	// the floors are those measures, so they cannot fall unnoticed.
+	if float64(hit5)/n < 0.92 || float64(hit1)/n < 0.74 {
+		t.Errorf("hit@1 = %.3f, hit@5 = %.3f; want at least 0.74 and 0.92", float64(hit1)/n, float64(hit5)/n)
 	}
 }
 
