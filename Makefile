@@ -60,7 +60,7 @@ vulncheck:
 # two replicas with named admins: a publish on one reaches both.
 test-cluster:
 	@command -v nginx >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null)
-	YICHA_TEST_CLUSTER=1 ./deploy/dev/with-postgres.sh $(GO) test -count=1 -timeout 15m -run '^TestCluster(Publish)?$$' -v ./cmd/yicha
+	YICHA_TEST_CLUSTER=1 YICHA_REQUIRE_DB=1 ./deploy/dev/with-postgres.sh $(GO) test -count=1 -timeout 15m -run '^TestCluster(Publish)?$$' -v ./cmd/yicha
 
 # Lighthouse (mobile) and axe-core on home, results, a policy, the wizard,
 # /transparency and a 办事清单 of a local server, axe also with the search
