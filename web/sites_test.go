@@ -44,8 +44,16 @@ func TestAPISites(t *testing.T) {
 	if out.Sites[0].ID != "hongkou" || len(out.Sites) != 9 {
 		t.Errorf("sites listed: %d, first %s", len(out.Sites), out.Sites[0].ID)
 	}
-	if q.Entries != hk.Entries || hk.Entries != len(s.corpus.Policies) {
-		t.Errorf("entries: district %d, street %d, corpus %d", hk.Entries, q.Entries, len(s.corpus.Policies))
+	// 曲阳路街道 has entries of its own (scope: 街道级, site: quyanglu),
+	// shown on it and on no other site.
+	own := 0
+	for _, p := range s.corpus.Policies {
+		if p.Site == "quyanglu" {
+			own++
+		}
+	}
+	if own < 2 || q.Entries != hk.Entries+own || hk.Entries != len(s.corpus.Policies)-own || byID["ouyanglu"].Entries != hk.Entries {
+		t.Errorf("entries: district %d, street %d, its own %d, corpus %d", hk.Entries, q.Entries, own, len(s.corpus.Policies))
 	}
 
 	var res SearchResponse
@@ -210,6 +218,18 @@ func TestSitePages(t *testing.T) {
 		}
 		if got := strings.Contains(page, `/policies/quyang-zhucan"`); got != want {
 			t.Errorf("%s lists the street's entry: %v, want %v", path, got, want)
+		}
+	}
+	// The street's own sourced entries, the same way.
+	for _, tc := range []struct{ query, id string }{{"上海记忆社区食堂", "quyanglu-shanghai-jiyi-shitang"}, {"玉田路市民驿站", "quyanglu-shimin-yizhan"}} {
+		q := "/search?q=" + url.QueryEscape(tc.query)
+		for path, want := range map[string]bool{"/s/quyanglu" + q: true, "/s/ouyanglu" + q: false, "/s/jiangwan" + q: false, q: false} {
+			if _, page := get(path); strings.Contains(page, `/policies/`+tc.id+`"`) != want {
+				t.Errorf("%s lists %s: %v", path, tc.id, !want)
+			}
+		}
+		if resp, page := get("/s/quyanglu/policies/" + tc.id); resp.StatusCode != 200 || !strings.Contains(page, "曲阳路街道") {
+			t.Errorf("/s/quyanglu/policies/%s = %d", tc.id, resp.StatusCode)
 		}
 	}
 	if _, page := get("/s/quyanglu" + q); !strings.Contains(page, `href="/s/quyanglu/policies/quyang-zhucan"`) {
