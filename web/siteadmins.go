@@ -84,6 +84,25 @@ func (e *siteEntries) allowed(ctx context.Context, id string, bodies ...[]byte) 
 	return nil
 }
 
+// List returns the entries the admin may change: those whose published
+// body and draft all belong to the admin's site.
+func (e *siteEntries) List(ctx context.Context) ([]*entrystore.Entry, error) {
+	es, err := e.Store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(es, func(en *entrystore.Entry) bool {
+		var bodies [][]byte
+		if v := en.Current(); v != nil {
+			bodies = append(bodies, v.Body)
+		}
+		if en.Draft != nil {
+			bodies = append(bodies, en.Draft.Body)
+		}
+		return slices.ContainsFunc(bodies, func(b []byte) bool { return len(b) > 0 && !e.may(ownerOf(b)) })
+	}), nil
+}
+
 func (e *siteEntries) SaveDraft(ctx context.Context, id string, body []byte, exp entrystore.Expect, by entrystore.Change) (*entrystore.Entry, error) {
 	if err := e.allowed(ctx, id, body); err != nil {
 		return nil, err

@@ -435,3 +435,57 @@ func TestFeedbackPerSite(t *testing.T) {
 		t.Errorf("questions kept for quyanglu: %+v %v", asked, err)
 	}
 }
+
+// TestStreetAdminList: the entries API's list and /admin/policies show a
+// street's admin the entries they may change — that street's own — and a
+// district's admin every entry.
+func TestStreetAdminList(t *testing.T) {
+	s := newEntryServer(t, false)
+	c, err := corpus.Embedded().Load(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var own []string
+	for _, p := range c.Policies {
+		if p.Site == "quyanglu" {
+			own = append(own, p.ID)
+		}
+	}
+	slices.Sort(own)
+	if len(own) == 0 {
+		t.Fatal("the corpus has no entry of 曲阳路街道's own")
+	}
+	ids := func(token string) []string {
+		var list EntriesResponse
+		if code, body := s.call(t, "GET", policiesAPI, token, nil, &list); code != 200 {
+			t.Fatalf("GET %s = %d %s", policiesAPI, code, body)
+		}
+		var out []string
+		for _, e := range list.Entries {
+			out = append(out, e.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := ids(streetEditorToken); !slices.Equal(got, own) {
+		t.Errorf("the street's editor lists %v, want %v", got, own)
+	}
+	if got := ids(editorToken); len(got) != len(c.Policies) {
+		t.Errorf("the district's editor lists %d entries, want %d", len(got), len(c.Policies))
+	}
+	code, page := signIn(t, s, streetEditorToken).get(policiesPages)
+	if code != 200 {
+		t.Fatalf("%s = %d", policiesPages, code)
+	}
+	for _, id := range own {
+		if !strings.Contains(page, `href="/admin/policies/`+id+`"`) {
+			t.Errorf("the street's list page lacks %s", id)
+		}
+	}
+	if strings.Contains(page, `href="/admin/policies/dibao"`) {
+		t.Error("the street's list page shows a city entry")
+	}
+	if _, page := signIn(t, s, editorToken).get(policiesPages); !strings.Contains(page, `href="/admin/policies/dibao"`) {
+		t.Error("the district's list page lacks a city entry")
+	}
+}
