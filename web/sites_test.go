@@ -489,3 +489,28 @@ func TestStreetAdminList(t *testing.T) {
 		t.Error("the district's list page lacks a city entry")
 	}
 }
+
+// TestSiteUpdatesCapAfterFilter: a site's changelog and feed hold the
+// MaxUpdates most recent updates among the entries the site shows: the
+// street entries among the newest of the whole corpus leave no gap in the
+// district's or a sibling street's list.
+func TestSiteUpdatesCapAfterFilter(t *testing.T) {
+	s := newTestServer(t)
+	newest := corpusUpdates(s.corpus, MaxUpdates, func(string) bool { return true })
+	street := slices.IndexFunc(newest, func(u update) bool { p, _ := s.corpus.Get(u.ID); return p.Scope == corpus.ScopeStreet })
+	if street < 0 || len(s.corpus.Policies) <= MaxUpdates+2 {
+		t.Fatalf("no street entry among the corpus's %d newest, %d entries: the test needs one", MaxUpdates, len(s.corpus.Policies))
+	}
+	for _, site := range []string{"", "/s/hongkou", "/s/ouyanglu"} {
+		ups := updatesOf(t, s.pageOf(t, site+"/updates"))
+		if len(ups) != MaxUpdates || slices.ContainsFunc(ups, func(u []string) bool { return strings.HasPrefix(u[0], "quyanglu-") }) {
+			t.Errorf("%s/updates: %d updates, want %d, none of 曲阳路街道's own", site, len(ups), MaxUpdates)
+		}
+		if feed := s.pageOf(t, site+"/feed.xml"); strings.Count(feed, "<entry>") != MaxUpdates {
+			t.Errorf("%s/feed.xml: %d entries, want %d", site, strings.Count(feed, "<entry>"), MaxUpdates)
+		}
+	}
+	if ups := updatesOf(t, s.pageOf(t, "/s/quyanglu/updates")); len(ups) != MaxUpdates || !strings.HasPrefix(ups[0][0], "quyanglu-") {
+		t.Errorf("/s/quyanglu/updates: %d updates, the first %v", len(ups), ups[0])
+	}
+}
