@@ -290,6 +290,7 @@ func (s *Server) adminRoutes() {
 		s.policyPageRoutes()
 		s.historyRoutes()
 		s.importRoutes(api)
+		s.siteAdminRoutes()
 	}
 }
 

@@ -514,3 +514,117 @@ func TestSiteUpdatesCapAfterFilter(t *testing.T) {
 		t.Errorf("/s/quyanglu/updates: %d updates, the first %v", len(ups), ups[0])
 	}
 }
+
+// TestSiteAdminPages: a district's publisher adds a street on
+// /admin/sites and gives it an office on its form, without JavaScript:
+// both are published through the entry store and /s/NEW/ serves with
+// them; a refused street changes nothing; a street's publisher edits its
+// own site only, and an editor none.
+func TestSiteAdminPages(t *testing.T) {
+	s := newEntryServer(t, false)
+	pub := signIn(t, s, publisherToken)
+	code, list := pub.get(sitesPages)
+	if code != 200 || strings.Count(list, `<tr data-id=`) != 9 || !strings.Contains(list, `id="new-site-form"`) {
+		t.Fatalf("%s for the district's publisher = %d, %d sites", sitesPages, code, strings.Count(list, `<tr data-id=`))
+	}
+	form := url.Values{"id": {"xinjian"}, "name": {"新建街道"}, "parent": {"hongkou"}, "intro": {"新建街道的简介。"},
+		"source-title": {"新建街道设立的公告"}, "source-url": {"https://www.shhk.gov.cn/"}, "source-publisher": {"虹口区人民政府"}, "source-date": {"unknown"}}
+	bad := cloneValues(form)
+	bad.Set("parent", "putuo")
+	if code, page, _ := pub.post(sitesPages, bad); code != http.StatusUnprocessableEntity || !strings.Contains(page, `id="site-error"`) || !strings.Contains(page, `value="新建街道"`) {
+		t.Errorf("a street under an unknown parent = %d", code)
+	}
+	if code, _ := pub.get("/s/xinjian/"); code != 404 {
+		t.Fatalf("/s/xinjian/ before it is added = %d", code)
+	}
+	code, _, loc := pub.post(sitesPages, form)
+	if code != http.StatusSeeOther || !strings.HasPrefix(loc, sitesPages+"/xinjian?msg=") {
+		t.Fatalf("adding the street = %d %s", code, loc)
+	}
+	code, page := pub.get("/s/xinjian/")
+	if code != 200 || !strings.Contains(page, "新建街道政策服务一点查") {
+		t.Fatalf("/s/xinjian/ after it was added = %d", code)
+	}
+
+	// Its form: an office and a new intro.
+	code, page = pub.get(sitesPages + "/xinjian")
+	if code != 200 {
+		t.Fatalf("the street's form = %d", code)
+	}
+	edit := formValues(t, page, sitesPages+"/xinjian")
+	edit.Set("intro", "新建街道位于测试区。")
+	edit.Set("new-id", "xinjian-center")
+	edit.Set("new-name", "新建街道社区事务受理服务中心")
+	edit.Set("new-address", "上海市虹口区测试路1号")
+	if code, _, loc := pub.post(sitesPages+"/xinjian", edit); code != http.StatusSeeOther || !strings.Contains(loc, "msg=") {
+		t.Fatalf("saving the street's form = %d %s", code, loc)
+	}
+	_, page = pub.get("/s/xinjian/")
+	for _, want := range []string{"新建街道社区事务受理服务中心", "上海市虹口区测试路1号"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("/s/xinjian/ lacks %q after the save", want)
+		}
+	}
+	var sites SitesResponse
+	if code, _ := s.call(t, "GET", "/api/sites", "", nil, &sites); code != 200 ||
+		!slices.ContainsFunc(sites.Sites, func(r SiteResponse) bool { return r.ID == "xinjian" && r.Parent == "hongkou" && len(r.Places) == 1 }) {
+		t.Errorf("/api/sites after the save: %+v", sites.Sites)
+	}
+	snap, err := s.entries.Snapshot(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(snap.Support[corpus.SiteFilePath("xinjian")]), "新建街道位于测试区。") || !strings.Contains(string(snap.Support[corpus.PlacesFile]), "xinjian-center:") {
+		t.Error("the store does not hold the street's files")
+	}
+
+	// A street's publisher: its own site, nothing else.
+	sp := signIn(t, s, streetPublisherToken)
+	if _, list := sp.get(sitesPages); strings.Count(list, `<tr data-id=`) != 1 || !strings.Contains(list, `data-id="quyanglu"`) || strings.Contains(list, `id="new-site-form"`) {
+		t.Errorf("the street's publisher's list: %d sites", strings.Count(list, `<tr data-id=`))
+	}
+	if code, _ := sp.get(sitesPages + "/ouyanglu"); code != http.StatusForbidden {
+		t.Errorf("the street's publisher opens a sibling's form: %d", code)
+	}
+	other := formValues(t, mustPage(t, pub, sitesPages+"/ouyanglu"), sitesPages+"/ouyanglu")
+	other.Set("intro", "改过的简介")
+	if code, _, _ := sp.post(sitesPages+"/ouyanglu", other); code != http.StatusForbidden {
+		t.Errorf("the street's publisher saves a sibling: %d", code)
+	}
+	if code, _, _ := sp.post(sitesPages, url.Values{"id": {"other"}, "name": {"别的街道"}, "parent": {"hongkou"}}); code != http.StatusForbidden {
+		t.Errorf("the street's publisher adds a street: %d", code)
+	}
+	own := formValues(t, mustPage(t, sp, sitesPages+"/quyanglu"), sitesPages+"/quyanglu")
+	own.Set("hotline-name", "曲阳路街道测试热线")
+	own.Set("hotline-phone", "021-00000000")
+	own.Set("place-quyanglu-center-phone", "021-11111111")
+	if code, _, _ := sp.post(sitesPages+"/quyanglu", own); code != http.StatusSeeOther {
+		t.Errorf("the street's publisher saves its site: %d", code)
+	}
+	if page := mustPage(t, sp, "/s/quyanglu/"); !strings.Contains(page, `href="tel:021-11111111"`) {
+		t.Error("the street's office does not show its new phone")
+	}
+	s.call(t, "GET", "/api/sites", "", nil, &sites)
+	for _, r := range sites.Sites {
+		if r.ID == "quyanglu" && (r.Hotline == nil || r.Hotline.Phone != "021-00000000") {
+			t.Errorf("quyanglu's hotline after its save: %+v", r.Hotline)
+		}
+		if r.ID == "ouyanglu" && r.Intro == "改过的简介" {
+			t.Error("a sibling's intro changed")
+		}
+	}
+	ed := signIn(t, s, editorToken)
+	if code, _, _ := ed.post(sitesPages+"/quyanglu", own); code != http.StatusForbidden {
+		t.Errorf("an editor saves a site: %d", code)
+	}
+}
+
+// mustPage gets a page that must answer 200.
+func mustPage(t *testing.T, c *pageClient, path string) string {
+	t.Helper()
+	code, page := c.get(path)
+	if code != 200 {
+		t.Fatalf("%s = %d", path, code)
+	}
+	return page
+}
