@@ -168,6 +168,18 @@ type siteEditView struct {
 	CanPublish bool
 }
 
+// mayChangePlace reports whether an admin may change an office's facts:
+// every site that lists it is one the admin may change (an office a
+// street shares with its district is the district's to change).
+func (s *Server) mayChangePlace(a admins.Admin, id string) bool {
+	for _, site := range s.cfg.Searcher.Corpus().Sites.List {
+		if slices.Contains(site.Places, id) && !s.mayChange(a, site.ID) {
+			return false
+		}
+	}
+	return true
+}
+
 // siteFiles reads a site as the store publishes it: its file and the
 // places file.
 func (s *Server) siteFiles(ctx context.Context, id string) (*entrystore.Snapshot, *corpus.Site, map[string]corpus.Location, error) {
@@ -250,6 +262,9 @@ func (s *Server) siteEditPost(c echo.Context) error {
 		loc.Name, loc.Address, loc.Hours, loc.Phone, loc.Note = formText(c, "place-"+pid+"-name"), formText(c, "place-"+pid+"-address"),
 			formText(c, "place-"+pid+"-hours"), formText(c, "place-"+pid+"-phone"), formText(c, "place-"+pid+"-note")
 		if loc != places[pid] {
+			if !s.mayChangePlace(currentAdmin(c), pid) {
+				return errOutsideSite
+			}
 			if err := setPlace(pid, loc); err != nil {
 				return err
 			}

@@ -594,6 +594,17 @@ func TestSiteAdminPages(t *testing.T) {
 	if code, _, _ := sp.post(sitesPages, url.Values{"id": {"other"}, "name": {"别的街道"}, "parent": {"hongkou"}}); code != http.StatusForbidden {
 		t.Errorf("the street's publisher adds a street: %d", code)
 	}
+	// An office the district also lists is the district's to change.
+	shared := formValues(t, mustPage(t, sp, sitesPages+"/quyanglu"), sitesPages+"/quyanglu")
+	shared.Set("new-id", "hk-zhengwu")
+	if code, _, _ := sp.post(sitesPages+"/quyanglu", shared); code != http.StatusSeeOther {
+		t.Fatalf("the street's publisher lists the district's office: %d", code)
+	}
+	shared = formValues(t, mustPage(t, sp, sitesPages+"/quyanglu"), sitesPages+"/quyanglu")
+	shared.Set("place-hk-zhengwu-phone", "021-22222222")
+	if code, _, _ := sp.post(sitesPages+"/quyanglu", shared); code != http.StatusForbidden {
+		t.Errorf("the street's publisher changes the district's office: %d", code)
+	}
 	own := formValues(t, mustPage(t, sp, sitesPages+"/quyanglu"), sitesPages+"/quyanglu")
 	own.Set("hotline-name", "曲阳路街道测试热线")
 	own.Set("hotline-phone", "021-00000000")
