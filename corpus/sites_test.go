@@ -40,9 +40,14 @@ func TestEmbeddedSites(t *testing.T) {
 	if got := s.Owners("quyanglu"); !slices.Equal(got, []string{"", "quyanglu", "hongkou"}) {
 		t.Errorf("owners of quyanglu = %q", got)
 	}
-	district := 0
+	district, street := 0, 0
 	for _, p := range c.Policies {
-		if p.Region == "上海市虹口区" {
+		if p.Scope == ScopeStreet {
+			street++
+			if p.Owner() != p.Site || !s.ShownOn(p, p.Site) || s.ShownOn(p, "hongkou") || s.ShownOn(p, "ouyanglu") {
+				t.Errorf("%s: a street entry of %q owned by %q", p.ID, p.Site, p.Owner())
+			}
+		} else if p.Region == "上海市虹口区" {
 			district++
 			if p.Owner() != "hongkou" || !s.ShownOn(p, "quyanglu") {
 				t.Errorf("%s: a district entry owned by %q", p.ID, p.Owner())
@@ -51,8 +56,8 @@ func TestEmbeddedSites(t *testing.T) {
 			t.Errorf("%s: region %s, owner %q", p.ID, p.Region, p.Owner())
 		}
 	}
-	if district == 0 {
-		t.Error("no district entries")
+	if district == 0 || street == 0 {
+		t.Errorf("%d district entries, %d street entries", district, street)
 	}
 }
 

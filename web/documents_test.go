@@ -250,8 +250,8 @@ func TestFreshnessInStatusAndTransparency(t *testing.T) {
 		stale, expiring []string
 		recently, share int
 	}{
-		// 2026-12-02: linshi-butie was verified 215 days ago, laonian-jintie
-		// 12; shiyan-tongzhi ends on 2027-01-15, 44 days ahead.
+		// 2026-12-03: linshi-butie was verified 216 days ago, laonian-jintie
+		// 13; shiyan-tongzhi ends on 2027-01-15, 43 days ahead.
 		{corpustest.DefaultNow, []string{"linshi-butie"}, []string{"shiyan-tongzhi"}, 1, 50},
 		// 2027-06-01: linshi-butie (verified 2026-05-01) is 396 days old,
 		// laonian-jintie (2026-11-20) 193; the document has ended.

@@ -384,8 +384,7 @@ type AddDocumentResponse struct {
 // rebuilt so the documents' pages list it.
 func (s *Server) addDocument(c echo.Context, doc corpus.Document, note string) (*live.Status, error) {
 	doc.Source, doc.Successor = nil, strings.TrimSpace(doc.Successor)
-	check := func(ctx context.Context, snap *entrystore.Snapshot) (*corpus.Corpus, error) { return snap.Corpus(ctx) }
-	if err := s.cfg.Entries.AddDocument(c.Request().Context(), &doc, s.change(c, note), check); err != nil {
+	if err := s.cfg.Entries.AddDocument(c.Request().Context(), &doc, s.change(c, note), loadCheck); err != nil {
 		return nil, err
 	}
 	st, err := s.rebuild(c.Request().Context())
@@ -442,21 +441,11 @@ func (s *Server) importDocumentForm(c echo.Context) error {
 	status := http.StatusOK
 	doc := documentOfForm(c)
 	_, err = s.addDocument(c, doc, strings.TrimSpace(c.Request().PostFormValue("note")))
-	var ce *corpus.CheckError
-	switch {
-	case err == nil:
+	if err == nil {
 		v.Done = "已登记政策文件 " + doc.ID + "：新条目将引用它"
-	case errors.As(err, &ce):
-		status, v.Message = http.StatusUnprocessableEntity, "未登记："
-		for i, p := range ce.Problems {
-			if i > 0 {
-				v.Message += "；"
-			}
-			v.Message += p.Message
-		}
-	case errors.Is(err, entrystore.ErrInvalid):
-		status, v.Message = http.StatusUnprocessableEntity, "未登记："+err.Error()
-	default:
+	} else if msg, ok := problemText(err); ok {
+		status, v.Message = http.StatusUnprocessableEntity, "未登记："+msg
+	} else {
 		return err
 	}
 	var sent *corpus.Document

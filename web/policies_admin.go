@@ -115,7 +115,7 @@ type ChangeResponse struct {
 }
 
 func (s *Server) apiEntries(c echo.Context) error {
-	es, err := s.cfg.Entries.List(c.Request().Context())
+	es, err := s.entriesOf(c).List(c.Request().Context())
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func TestBrowserEditorFlow(t *testing.T) {
 			ed.set("#sources-0-url", "https://flk.npc.gov.cn/detail?id=016c39ca7739492cab1fe3aef22941c7")
 			ed.set("#sources-0-publisher", "上海市人民代表大会常务委员会")
 			ed.set("#sources-0-date", "unknown")
-			ed.set("#sources-0-retrieved", "2026-12-02")
+			ed.set("#sources-0-retrieved", "2026-12-03")
 			ed.set("#guide-eligibility", "本市户籍\n18周岁以下")
 			ed.set("#guide-materials", "身份证或户口簿")
 			ed.set("#guide-steps", "到街道社区事务受理服务中心申请")

@@ -134,7 +134,7 @@ func (r policyRowView) shown(show string, retired bool) bool {
 }
 
 func (s *Server) policiesListPage(c echo.Context) error {
-	es, err := s.cfg.Entries.List(c.Request().Context())
+	es, err := s.entriesOf(c).List(c.Request().Context())
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,10 @@ var pages = map[string][]string{
 	"admin_audit":   {"layout"},
 	"admin_diff":    {"layout"},
 	"admin_import":  {"layout"},
-	"list":          {"layout"},
+	// The sites' pages (sites_admin.go).
+	"admin_sites": {"layout"},
+	"admin_site":  {"layout"},
+	"list":        {"layout"},
 }
 
 // pageDescriptions describe each page, for search engines and link

@@ -311,6 +311,7 @@ func (s *Server) adminRoutes() {
 		s.policyPageRoutes()
 		s.historyRoutes()
 		s.importRoutes(api)
+		s.siteAdminRoutes()
 	}
 }
 

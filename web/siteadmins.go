@@ -67,12 +67,7 @@ func (e *siteEntries) allowed(ctx context.Context, id string, bodies ...[]byte) 
 	cur, err := e.Store.Get(ctx, id)
 	switch {
 	case err == nil:
-		if v := cur.Current(); v != nil {
-			bodies = append(bodies, v.Body)
-		}
-		if cur.Draft != nil {
-			bodies = append(bodies, cur.Draft.Body)
-		}
+		bodies = append(bodies, bodiesOf(cur)...)
 	case len(bodies) == 0:
 		return err
 	}
@@ -82,6 +77,30 @@ func (e *siteEntries) allowed(ctx context.Context, id string, bodies ...[]byte) 
 		}
 	}
 	return nil
+}
+
+// List returns the entries the admin may change: those whose published
+// body and draft all belong to the admin's site.
+func (e *siteEntries) List(ctx context.Context) ([]*entrystore.Entry, error) {
+	es, err := e.Store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(es, func(en *entrystore.Entry) bool {
+		return slices.ContainsFunc(bodiesOf(en), func(b []byte) bool { return len(b) > 0 && !e.may(ownerOf(b)) })
+	}), nil
+}
+
+// bodiesOf is an entry as it stands: its published body and its draft's.
+func bodiesOf(e *entrystore.Entry) [][]byte {
+	var out [][]byte
+	if v := e.Current(); v != nil {
+		out = append(out, v.Body)
+	}
+	if e.Draft != nil {
+		out = append(out, e.Draft.Body)
+	}
+	return out
 }
 
 func (e *siteEntries) SaveDraft(ctx context.Context, id string, body []byte, exp entrystore.Expect, by entrystore.Change) (*entrystore.Entry, error) {

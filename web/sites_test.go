@@ -44,8 +44,16 @@ func TestAPISites(t *testing.T) {
 	if out.Sites[0].ID != "hongkou" || len(out.Sites) != 9 {
 		t.Errorf("sites listed: %d, first %s", len(out.Sites), out.Sites[0].ID)
 	}
-	if q.Entries != hk.Entries || hk.Entries != len(s.corpus.Policies) {
-		t.Errorf("entries: district %d, street %d, corpus %d", hk.Entries, q.Entries, len(s.corpus.Policies))
+	// 曲阳路街道 has entries of its own (scope: 街道级, site: quyanglu),
+	// shown on it and on no other site.
+	own := 0
+	for _, p := range s.corpus.Policies {
+		if p.Site == "quyanglu" {
+			own++
+		}
+	}
+	if own < 1 || q.Entries != hk.Entries+own || hk.Entries != len(s.corpus.Policies)-own || byID["ouyanglu"].Entries != hk.Entries {
+		t.Errorf("entries: district %d, street %d, its own %d, corpus %d", hk.Entries, q.Entries, own, len(s.corpus.Policies))
 	}
 
 	var res SearchResponse
@@ -210,6 +218,18 @@ func TestSitePages(t *testing.T) {
 		}
 		if got := strings.Contains(page, `/policies/quyang-zhucan"`); got != want {
 			t.Errorf("%s lists the street's entry: %v, want %v", path, got, want)
+		}
+	}
+	// The street's own sourced entries, the same way.
+	for _, tc := range []struct{ query, id string }{{"上海记忆社区食堂", "quyanglu-shanghai-jiyi-shitang"}} {
+		q := "/search?q=" + url.QueryEscape(tc.query)
+		for path, want := range map[string]bool{"/s/quyanglu" + q: true, "/s/ouyanglu" + q: false, "/s/jiangwan" + q: false, q: false} {
+			if _, page := get(path); strings.Contains(page, `/policies/`+tc.id+`"`) != want {
+				t.Errorf("%s lists %s: %v", path, tc.id, !want)
+			}
+		}
+		if resp, page := get("/s/quyanglu/policies/" + tc.id); resp.StatusCode != 200 || !strings.Contains(page, "曲阳路街道") {
+			t.Errorf("/s/quyanglu/policies/%s = %d", tc.id, resp.StatusCode)
 		}
 	}
 	if _, page := get("/s/quyanglu" + q); !strings.Contains(page, `href="/s/quyanglu/policies/quyang-zhucan"`) {
@@ -414,4 +434,208 @@ func TestFeedbackPerSite(t *testing.T) {
 	if err != nil || len(asked) != 1 || asked[0].Query != "曲阳路的问题" {
 		t.Errorf("questions kept for quyanglu: %+v %v", asked, err)
 	}
+}
+
+// TestStreetAdminList: the entries API's list and /admin/policies show a
+// street's admin the entries they may change — that street's own — and a
+// district's admin every entry.
+func TestStreetAdminList(t *testing.T) {
+	s := newEntryServer(t, false)
+	c, err := corpus.Embedded().Load(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var own []string
+	for _, p := range c.Policies {
+		if p.Site == "quyanglu" {
+			own = append(own, p.ID)
+		}
+	}
+	slices.Sort(own)
+	if len(own) == 0 {
+		t.Fatal("the corpus has no entry of 曲阳路街道's own")
+	}
+	ids := func(token string) []string {
+		var list EntriesResponse
+		if code, body := s.call(t, "GET", policiesAPI, token, nil, &list); code != 200 {
+			t.Fatalf("GET %s = %d %s", policiesAPI, code, body)
+		}
+		var out []string
+		for _, e := range list.Entries {
+			out = append(out, e.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := ids(streetEditorToken); !slices.Equal(got, own) {
+		t.Errorf("the street's editor lists %v, want %v", got, own)
+	}
+	if got := ids(editorToken); len(got) != len(c.Policies) {
+		t.Errorf("the district's editor lists %d entries, want %d", len(got), len(c.Policies))
+	}
+	code, page := signIn(t, s, streetEditorToken).get(policiesPages)
+	if code != 200 {
+		t.Fatalf("%s = %d", policiesPages, code)
+	}
+	for _, id := range own {
+		if !strings.Contains(page, `href="/admin/policies/`+id+`"`) {
+			t.Errorf("the street's list page lacks %s", id)
+		}
+	}
+	if strings.Contains(page, `href="/admin/policies/dibao"`) {
+		t.Error("the street's list page shows a city entry")
+	}
+	if _, page := signIn(t, s, editorToken).get(policiesPages); !strings.Contains(page, `href="/admin/policies/dibao"`) {
+		t.Error("the district's list page lacks a city entry")
+	}
+}
+
+// TestSiteUpdatesCapAfterFilter: a site's changelog and feed hold the
+// MaxUpdates most recent updates among the entries the site shows: the
+// street entries among the newest of the whole corpus leave no gap in the
+// district's or a sibling street's list.
+func TestSiteUpdatesCapAfterFilter(t *testing.T) {
+	s := newTestServerAt(t, streetCorpus(t), corpustest.Pinned(t))
+	newest := corpusUpdates(s.corpus, MaxUpdates, func(string) bool { return true })
+	street := slices.IndexFunc(newest, func(u update) bool { p, _ := s.corpus.Get(u.ID); return p.Scope == corpus.ScopeStreet })
+	if street < 0 || len(s.corpus.Policies) <= MaxUpdates+2 {
+		t.Fatalf("no street entry among the corpus's %d newest, %d entries: the test needs one", MaxUpdates, len(s.corpus.Policies))
+	}
+	for _, site := range []string{"", "/s/hongkou", "/s/ouyanglu"} {
+		ups := updatesOf(t, s.pageOf(t, site+"/updates"))
+		if len(ups) != MaxUpdates || slices.ContainsFunc(ups, func(u []string) bool { return strings.HasPrefix(u[0], "quyang") }) {
+			t.Errorf("%s/updates: %d updates, want %d, none of 曲阳路街道's own", site, len(ups), MaxUpdates)
+		}
+		if feed := s.pageOf(t, site+"/feed.xml"); strings.Count(feed, "<entry>") != MaxUpdates {
+			t.Errorf("%s/feed.xml: %d entries, want %d", site, strings.Count(feed, "<entry>"), MaxUpdates)
+		}
+	}
+	if ups := updatesOf(t, s.pageOf(t, "/s/quyanglu/updates")); len(ups) != MaxUpdates || ups[0][0] != "quyang-zhucan" {
+		t.Errorf("/s/quyanglu/updates: %d updates, the first %v", len(ups), ups[0])
+	}
+}
+
+// TestSiteAdminPages: a district's publisher adds a street on
+// /admin/sites and gives it an office on its form, without JavaScript:
+// both are published through the entry store and /s/NEW/ serves with
+// them; a refused street changes nothing; a street's publisher edits its
+// own site only, and an editor none.
+func TestSiteAdminPages(t *testing.T) {
+	s := newEntryServer(t, false)
+	pub := signIn(t, s, publisherToken)
+	code, list := pub.get(sitesPages)
+	if code != 200 || strings.Count(list, `<tr data-id=`) != 9 || !strings.Contains(list, `id="new-site-form"`) {
+		t.Fatalf("%s for the district's publisher = %d, %d sites", sitesPages, code, strings.Count(list, `<tr data-id=`))
+	}
+	form := url.Values{"id": {"xinjian"}, "name": {"新建街道"}, "parent": {"hongkou"}, "intro": {"新建街道的简介。"},
+		"source-title": {"新建街道设立的公告"}, "source-url": {"https://www.shhk.gov.cn/"}, "source-publisher": {"虹口区人民政府"}, "source-date": {"unknown"}}
+	bad := cloneValues(form)
+	bad.Set("parent", "putuo")
+	if code, page, _ := pub.post(sitesPages, bad); code != http.StatusUnprocessableEntity || !strings.Contains(page, `id="site-error"`) || !strings.Contains(page, `value="新建街道"`) {
+		t.Errorf("a street under an unknown parent = %d", code)
+	}
+	if code, _ := pub.get("/s/xinjian/"); code != 404 {
+		t.Fatalf("/s/xinjian/ before it is added = %d", code)
+	}
+	code, _, loc := pub.post(sitesPages, form)
+	if code != http.StatusSeeOther || !strings.HasPrefix(loc, sitesPages+"/xinjian?msg=") {
+		t.Fatalf("adding the street = %d %s", code, loc)
+	}
+	code, page := pub.get("/s/xinjian/")
+	if code != 200 || !strings.Contains(page, "新建街道政策服务一点查") {
+		t.Fatalf("/s/xinjian/ after it was added = %d", code)
+	}
+
+	// Its form: an office and a new intro.
+	code, page = pub.get(sitesPages + "/xinjian")
+	if code != 200 {
+		t.Fatalf("the street's form = %d", code)
+	}
+	edit := formValues(t, page, sitesPages+"/xinjian")
+	edit.Set("intro", "新建街道位于测试区。")
+	edit.Set("new-id", "xinjian-center")
+	edit.Set("new-name", "新建街道社区事务受理服务中心")
+	edit.Set("new-address", "上海市虹口区测试路1号")
+	if code, _, loc := pub.post(sitesPages+"/xinjian", edit); code != http.StatusSeeOther || !strings.Contains(loc, "msg=") {
+		t.Fatalf("saving the street's form = %d %s", code, loc)
+	}
+	_, page = pub.get("/s/xinjian/")
+	for _, want := range []string{"新建街道社区事务受理服务中心", "上海市虹口区测试路1号"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("/s/xinjian/ lacks %q after the save", want)
+		}
+	}
+	var sites SitesResponse
+	if code, _ := s.call(t, "GET", "/api/sites", "", nil, &sites); code != 200 ||
+		!slices.ContainsFunc(sites.Sites, func(r SiteResponse) bool { return r.ID == "xinjian" && r.Parent == "hongkou" && len(r.Places) == 1 }) {
+		t.Errorf("/api/sites after the save: %+v", sites.Sites)
+	}
+	snap, err := s.entries.Snapshot(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(snap.Support[corpus.SiteFilePath("xinjian")]), "新建街道位于测试区。") || !strings.Contains(string(snap.Support[corpus.PlacesFile]), "xinjian-center:") {
+		t.Error("the store does not hold the street's files")
+	}
+
+	// A street's publisher: its own site, nothing else.
+	sp := signIn(t, s, streetPublisherToken)
+	if _, list := sp.get(sitesPages); strings.Count(list, `<tr data-id=`) != 1 || !strings.Contains(list, `data-id="quyanglu"`) || strings.Contains(list, `id="new-site-form"`) {
+		t.Errorf("the street's publisher's list: %d sites", strings.Count(list, `<tr data-id=`))
+	}
+	if code, _ := sp.get(sitesPages + "/ouyanglu"); code != http.StatusForbidden {
+		t.Errorf("the street's publisher opens a sibling's form: %d", code)
+	}
+	other := formValues(t, mustPage(t, pub, sitesPages+"/ouyanglu"), sitesPages+"/ouyanglu")
+	other.Set("intro", "改过的简介")
+	if code, _, _ := sp.post(sitesPages+"/ouyanglu", other); code != http.StatusForbidden {
+		t.Errorf("the street's publisher saves a sibling: %d", code)
+	}
+	if code, _, _ := sp.post(sitesPages, url.Values{"id": {"other"}, "name": {"别的街道"}, "parent": {"hongkou"}}); code != http.StatusForbidden {
+		t.Errorf("the street's publisher adds a street: %d", code)
+	}
+	// An office the district also lists is the district's to change.
+	shared := formValues(t, mustPage(t, sp, sitesPages+"/quyanglu"), sitesPages+"/quyanglu")
+	shared.Set("new-id", "hk-zhengwu")
+	if code, _, _ := sp.post(sitesPages+"/quyanglu", shared); code != http.StatusSeeOther {
+		t.Fatalf("the street's publisher lists the district's office: %d", code)
+	}
+	shared = formValues(t, mustPage(t, sp, sitesPages+"/quyanglu"), sitesPages+"/quyanglu")
+	shared.Set("place-hk-zhengwu-phone", "021-22222222")
+	if code, _, _ := sp.post(sitesPages+"/quyanglu", shared); code != http.StatusForbidden {
+		t.Errorf("the street's publisher changes the district's office: %d", code)
+	}
+	own := formValues(t, mustPage(t, sp, sitesPages+"/quyanglu"), sitesPages+"/quyanglu")
+	own.Set("hotline-name", "曲阳路街道测试热线")
+	own.Set("hotline-phone", "021-00000000")
+	own.Set("place-quyanglu-center-phone", "021-11111111")
+	if code, _, _ := sp.post(sitesPages+"/quyanglu", own); code != http.StatusSeeOther {
+		t.Errorf("the street's publisher saves its site: %d", code)
+	}
+	if page := mustPage(t, sp, "/s/quyanglu/"); !strings.Contains(page, `href="tel:021-11111111"`) {
+		t.Error("the street's office does not show its new phone")
+	}
+	s.call(t, "GET", "/api/sites", "", nil, &sites)
+	for _, r := range sites.Sites {
+		if r.ID == "quyanglu" && (r.Hotline == nil || r.Hotline.Phone != "021-00000000") {
+			t.Errorf("quyanglu's hotline after its save: %+v", r.Hotline)
+		}
+		if r.ID == "ouyanglu" && r.Intro == "改过的简介" {
+			t.Error("a sibling's intro changed")
+		}
+	}
+	ed := signIn(t, s, editorToken)
+	if code, _, _ := ed.post(sitesPages+"/quyanglu", own); code != http.StatusForbidden {
+		t.Errorf("an editor saves a site: %d", code)
+	}
+}
+
+// mustPage gets a page that must answer 200.
+func mustPage(t *testing.T, c *pageClient, path string) string {
+	t.Helper()
+	code, page := c.get(path)
+	if code != 200 {
+		t.Fatalf("%s = %d", path, code)
+	}
+	return page
 }

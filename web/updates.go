@@ -137,10 +137,14 @@ func datedUpdate(p *corpus.Policy) (update, bool) {
 	return u, true
 }
 
-// corpusUpdates lists a corpus's entries by their own dates.
-func corpusUpdates(c *corpus.Corpus, limit int) []update {
+// corpusUpdates lists the entries of a corpus that keep allows by their
+// own dates.
+func corpusUpdates(c *corpus.Corpus, limit int, keep func(id string) bool) []update {
 	var out []update
 	for _, p := range c.Policies {
+		if !keep(p.ID) {
+			continue
+		}
 		if u, ok := datedUpdate(p); ok {
 			out = append(out, u)
 		}
@@ -190,10 +194,10 @@ func versionUpdates(e *entrystore.Entry) []update {
 	return out
 }
 
-// storeUpdates lists the store's recent publications. Only the entries
-// whose latest version is among the most recent are read in full: an
-// entry's versions are never newer than its latest.
-func storeUpdates(ctx context.Context, store entrystore.Store, limit int) ([]update, error) {
+// storeUpdates lists the store's recent publications of the entries keep
+// allows. Only the entries whose latest version is among the most recent
+// are read in full: an entry's versions are never newer than its latest.
+func storeUpdates(ctx context.Context, store entrystore.Store, limit int, keep func(id string) bool) ([]update, error) {
 	es, err := store.List(ctx)
 	if err != nil {
 		return nil, err
@@ -203,7 +207,7 @@ func storeUpdates(ctx context.Context, store entrystore.Store, limit int) ([]upd
 	for _, e := range es {
 		cur := e.Current()
 		switch {
-		case cur == nil:
+		case cur == nil || !keep(e.ID):
 		case cur.Action == entrystore.ActionSeed:
 			out = append(out, versionUpdates(e)...)
 		default:
@@ -222,34 +226,44 @@ func storeUpdates(ctx context.Context, store entrystore.Store, limit int) ([]upd
 	return out[:min(limit, len(out))], nil
 }
 
-// updatesCache keeps the list for the index generation it was made at:
-// every publication rebuilds the index, so a new generation is the only
-// time the list can change.
+// updatesCache keeps each site's list for the index generation it was
+// made at: every publication rebuilds the index, so a new generation is
+// the only time a list can change.
 type updatesCache struct {
-	mu   sync.Mutex
-	gen  uint64
-	ok   bool
-	list []update
+	mu    sync.Mutex
+	gen   uint64
+	lists map[string][]update
 }
 
-// recentUpdates returns the changelog, from the store if there is one.
-func (s *Server) recentUpdates(ctx context.Context) ([]update, error) {
+// recentUpdates returns a site's changelog, from the store if there is
+// one: the MaxUpdates most recent updates of the entries the site shows
+// (an entry no longer served, withdrawn, stays in every site's list).
+func (s *Server) recentUpdates(ctx context.Context, site string) ([]update, error) {
 	gen := s.cfg.Searcher.Generation()
 	s.updates.mu.Lock()
 	defer s.updates.mu.Unlock()
-	if s.updates.ok && s.updates.gen == gen {
-		return s.updates.list, nil
+	if s.updates.gen != gen || s.updates.lists == nil {
+		s.updates.gen, s.updates.lists = gen, map[string][]update{}
+	}
+	if list, ok := s.updates.lists[site]; ok {
+		return list, nil
+	}
+	cp := s.cfg.Searcher.Corpus()
+	owners := cp.Sites.Owners(site)
+	keep := func(id string) bool {
+		p, ok := cp.Get(id)
+		return !ok || slices.Contains(owners, p.Owner())
 	}
 	var list []update
 	if s.cfg.Entries != nil {
 		var err error
-		if list, err = storeUpdates(ctx, s.cfg.Entries, MaxUpdates); err != nil {
+		if list, err = storeUpdates(ctx, s.cfg.Entries, MaxUpdates, keep); err != nil {
 			return nil, err
 		}
 	} else {
-		list = corpusUpdates(s.cfg.Searcher.Corpus(), MaxUpdates)
+		list = corpusUpdates(cp, MaxUpdates, keep)
 	}
-	s.updates.gen, s.updates.ok, s.updates.list = gen, true, list
+	s.updates.lists[site] = list
 	return list, nil
 }
 
@@ -259,27 +273,13 @@ type updatesView struct {
 	FromDates bool
 }
 
-// siteUpdates are the recent updates of the entries the request's site
-// shows (an entry no longer served, withdrawn, stays in every site's
-// list).
+// siteUpdates are the recent updates of the request's site.
 func (s *Server) siteUpdates(c echo.Context) ([]update, error) {
-	list, err := s.recentUpdates(c.Request().Context())
-	if err != nil {
-		return nil, err
-	}
 	site, err := s.requestSite(c)
 	if err != nil {
 		return nil, err
 	}
-	cp := s.cfg.Searcher.Corpus()
-	owners := cp.Sites.Owners(site)
-	out := make([]update, 0, len(list))
-	for _, u := range list {
-		if p, ok := cp.Get(u.ID); !ok || slices.Contains(owners, p.Owner()) {
-			out = append(out, u)
-		}
-	}
-	return out, nil
+	return s.recentUpdates(c.Request().Context(), site)
 }
 
 func (s *Server) updatesPage(c echo.Context) error {

@@ -81,7 +81,7 @@ func TestCorpusExportRoundTrip(t *testing.T) {
 	}
 
 	out := filepath.Join(t.TempDir(), "corpus")
-	if code, stdout, stderr := runCLI(t, "corpus", "export", "--data", data, "--out", out); code != 0 || !strings.Contains(stdout, "exported 154 entries") {
+	if code, stdout, stderr := runCLI(t, "corpus", "export", "--data", data, "--out", out); code != 0 || !strings.Contains(stdout, "exported 155 entries") {
 		t.Fatalf("export: %d %q %q", code, stdout, stderr)
 	}
 	if code, stdout, stderr := runCLIAt(t, checkMoment(t), "check", "--corpus", out); code != 0 {
@@ -112,7 +112,7 @@ func TestEntryStoreOnlyWithNamedAdmins(t *testing.T) {
 	plain := t.TempDir()
 	c := startServe(t, bin, plain, "")
 	var st status
-	if code := c.getJSON(t, "/api/admin/status", &st); code != 200 || st.Docs != 154 {
+	if code := c.getJSON(t, "/api/admin/status", &st); code != 200 || st.Docs != 155 {
 		t.Fatalf("without --admins: status %d, %d entries", code, st.Docs)
 	}
 	if _, err := os.Stat(filepath.Join(plain, entriesDir)); !os.IsNotExist(err) {
@@ -131,7 +131,7 @@ func TestEntryStoreOnlyWithNamedAdmins(t *testing.T) {
 	}
 	named := t.TempDir()
 	c = startServe(t, bin, named, "", "YICHA_ADMINS="+file)
-	if code := c.getJSON(t, "/api/admin/status", &st); code != 200 || st.Docs != 154 {
+	if code := c.getJSON(t, "/api/admin/status", &st); code != 200 || st.Docs != 155 {
 		t.Fatalf("with --admins: status %d, %d entries", code, st.Docs)
 	}
 	if fi, err := os.Stat(filepath.Join(named, entriesDir)); err != nil || !fi.IsDir() {

@@ -19,7 +19,7 @@ import (
 const NowEnv = "YICHA_TEST_NOW"
 
 // DefaultNow is the moment tests run at when NowEnv is not set.
-var DefaultNow = time.Date(2026, 12, 2, 10, 0, 0, 0, corpus.Zone)
+var DefaultNow = time.Date(2026, 12, 3, 10, 0, 0, 0, corpus.Zone)
 
 // Now returns the moment the suite's clocks are pinned to.
 func Now(t testing.TB) time.Time {

@@ -263,6 +263,10 @@ type Store interface {
 	// AddDocument adds a document to the registry; check sees the corpus
 	// with it (which, with PostgreSQL's PushCorpus, replicas then serve).
 	AddDocument(ctx context.Context, doc *corpus.Document, by Change, check Check) error
+	// PutSupport replaces (or adds) an editable supporting file
+	// (EditableSupport): the places file or a site's file; check sees the
+	// corpus with it, as AddDocument's does.
+	PutSupport(ctx context.Context, name string, body []byte, by Change, check Check) error
 	// Record adds an action that changes no entry to the audit log.
 	Record(ctx context.Context, r AuditRecord) error
 	// Audit lists the audit log, newest first.

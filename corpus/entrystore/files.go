@@ -464,26 +464,38 @@ func (s *Files) Retire(ctx context.Context, id string, exp Expect, by Change, ch
 // added, then appends its audit record (a crash between the two keeps the
 // document and loses the record).
 func (s *Files) AddDocument(ctx context.Context, doc *corpus.Document, by Change, check Check) error {
+	return s.putSupport(ctx, corpus.DocumentsFile, check, func(snap *Snapshot) (*Snapshot, AuditRecord, error) { return withDocument(snap, doc, by) })
+}
+
+// PutSupport replaces (or adds) an editable supporting file atomically,
+// then appends its audit record.
+func (s *Files) PutSupport(ctx context.Context, name string, body []byte, by Change, check Check) error {
+	return s.putSupport(ctx, name, check, func(snap *Snapshot) (*Snapshot, AuditRecord, error) { return withSupport(snap, name, body, by) })
+}
+
+// putSupport writes the supporting file name as next makes it, once check
+// accepts the corpus with it.
+func (s *Files) putSupport(ctx context.Context, name string, check Check, next func(*Snapshot) (*Snapshot, AuditRecord, error)) error {
 	s.mu.Lock()
-	next, rec, err := withDocument(s.snapshot(), doc, by)
+	snap, rec, err := next(s.snapshot())
 	if err == nil && check != nil {
-		_, err = check(ctx, next)
+		_, err = check(ctx, snap)
 	}
 	if err != nil {
 		s.mu.Unlock()
 		return err
 	}
-	dir := filepath.Join(s.dir, supportDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	file := filepath.Join(s.dir, supportDir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		s.mu.Unlock()
 		return err
 	}
-	data := next.Support[corpus.DocumentsFile]
-	if err := s.replace(dir, corpus.DocumentsFile, data); err != nil {
+	data := snap.Support[name]
+	if err := s.replace(filepath.Dir(file), filepath.Base(file), data); err != nil {
 		s.mu.Unlock()
-		return fmt.Errorf("write %s: %w", corpus.DocumentsFile, err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
-	s.support[corpus.DocumentsFile] = data
+	s.support[name] = data
 	s.mu.Unlock()
 	return s.Record(ctx, rec)
 }

@@ -25,4 +25,4 @@ func TestFiles(t *testing.T) {
 	})
 }
 
-func corpusNow() time.Time { return time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC) }
+func corpusNow() time.Time { return time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC) }

@@ -500,6 +500,19 @@ func writeEntry(ctx context.Context, tx pgx.Tx, cur, next *Entry) error {
 // the store's lock, with its audit record; with PushCorpus the corpus
 // with it is pushed, so every replica serves it.
 func (s *Postgres) AddDocument(ctx context.Context, doc *corpus.Document, by Change, check Check) error {
+	return s.putSupport(ctx, corpus.DocumentsFile, "document "+doc.ID+" by "+by.Author, check, func(snap *Snapshot) (*Snapshot, AuditRecord, error) { return withDocument(snap, doc, by) })
+}
+
+// PutSupport replaces (or adds) an editable supporting file as
+// AddDocument adds a document.
+func (s *Postgres) PutSupport(ctx context.Context, name string, body []byte, by Change, check Check) error {
+	return s.putSupport(ctx, name, name+" by "+by.Author, check, func(snap *Snapshot) (*Snapshot, AuditRecord, error) { return withSupport(snap, name, body, by) })
+}
+
+// putSupport stores the supporting file name as next makes it, in one
+// transaction under the store's lock with its audit record, once check
+// accepts the corpus with it (pushed with PushCorpus).
+func (s *Postgres) putSupport(ctx context.Context, name, what string, check Check, next func(*Snapshot) (*Snapshot, AuditRecord, error)) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, pgStoreLock); err != nil {
 			return err
@@ -508,23 +521,23 @@ func (s *Postgres) AddDocument(ctx context.Context, doc *corpus.Document, by Cha
 		if err != nil {
 			return err
 		}
-		next, rec, err := withDocument(snap, doc, by)
+		snap, rec, err := next(snap)
 		if err != nil {
 			return err
 		}
 		if check != nil {
-			c, err := check(ctx, next)
+			c, err := check(ctx, snap)
 			if err != nil {
 				return err
 			}
 			if s.PushCorpus {
-				if _, _, err := pgstore.PushTx(ctx, tx, c, fmt.Sprintf("%s: document %s by %s", s.name, doc.ID, by.Author)); err != nil {
+				if _, _, err := pgstore.PushTx(ctx, tx, c, fmt.Sprintf("%s: %s", s.name, what)); err != nil {
 					return err
 				}
 			}
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO entry_support (name, body) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET body = $2`,
-			corpus.DocumentsFile, string(next.Support[corpus.DocumentsFile])); err != nil {
+			name, string(snap.Support[name])); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO entry_audit (at, admin, action, detail) VALUES ($1, $2, $3, $4)`, utc(rec.At), rec.Admin, rec.Action, rec.Detail)

@@ -57,6 +57,7 @@ func TestStore(t *testing.T, open Open) {
 		{"Audit", testAudit},
 		{"ConcurrentSaves", testConcurrentSaves},
 		{"AddDocument", testAddDocument},
+		{"PutSupport", testPutSupport},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, reopen := open(t)
@@ -462,6 +463,57 @@ func testAddDocument(t *testing.T, s entrystore.Store, reopen func() entrystore.
 		}
 		recs, _ := st.Audit(ctx, entrystore.AuditQuery{Limit: 2})
 		if len(recs) != 2 || recs[0].Action != entrystore.ActionDocument || recs[0].Admin != "李强" || !strings.Contains(recs[0].Detail, "test-import-doc") {
+			t.Errorf("audit: %+v", recs)
+		}
+	}
+}
+
+// testPutSupport: a new site's file and a changed places file are kept
+// and seen by the corpus, recorded in the audit log; a site the check
+// refuses and a file admins may not replace change nothing.
+func testPutSupport(t *testing.T, s entrystore.Store, reopen func() entrystore.Store) {
+	snap := seeded(t, s)
+	site, ok := snap.Support[corpus.SiteFilePath("quyanglu")]
+	if !ok {
+		t.Fatal("the seeded store has no site file of quyanglu")
+	}
+	by := func(n int) entrystore.Change {
+		return entrystore.Change{Author: "李强", At: at(n), Note: "新增街道"}
+	}
+	places := append(bytes.Clone(snap.Support[corpus.PlacesFile]), "xinjian-center:\n  name: 新建街道社区事务受理服务中心\n  address: unknown\n  hours: unknown\n  phone: unknown\n"...)
+	if err := s.PutSupport(ctx, corpus.PlacesFile, places, by(1), loads); err != nil {
+		t.Fatal(err)
+	}
+	newSite := strings.NewReplacer("id: quyanglu", "id: xinjian", "name: 曲阳路街道", "name: 新建街道", "places: [quyanglu-center, chs-quyanglu]", "places: [xinjian-center]").Replace(string(site))
+	if err := s.PutSupport(ctx, corpus.SiteFilePath("xinjian"), []byte(newSite), by(2), loads); err != nil {
+		t.Fatal(err)
+	}
+	orphan := strings.NewReplacer("id: xinjian", "id: orphan", "parent: hongkou", "parent: putuo").Replace(newSite)
+	var ce *corpus.CheckError
+	if err := s.PutSupport(ctx, corpus.SiteFilePath("orphan"), []byte(orphan), by(3), loads); !errors.As(err, &ce) {
+		t.Errorf("a site under an unknown parent = %v, want its problems", err)
+	}
+	if err := s.PutSupport(ctx, corpus.DocumentsFile, []byte("{}\n"), by(4), loads); !errors.Is(err, entrystore.ErrInvalid) {
+		t.Errorf("replacing the registry = %v, want ErrInvalid", err)
+	}
+	for _, st := range []entrystore.Store{s, reopen()} {
+		got, err := st.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := got.Support[corpus.SiteFilePath("orphan")]; ok {
+			t.Error("the refused site was kept")
+		}
+		c, err := got.Corpus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x, ok := c.Sites.Get("xinjian"); !ok || x.Name != "新建街道" || x.Parent != "hongkou" || len(x.Locations) != 1 || x.Locations[0].Name != "新建街道社区事务受理服务中心" {
+			t.Errorf("the corpus's new site: %+v %v", x, ok)
+		}
+		recs, _ := st.Audit(ctx, entrystore.AuditQuery{Limit: 2})
+		if len(recs) != 2 || recs[0].Action != entrystore.ActionSupport || recs[0].Admin != "李强" || !strings.Contains(recs[0].Detail, corpus.SiteFilePath("xinjian")) ||
+			!strings.Contains(recs[1].Detail, corpus.PlacesFile) {
 			t.Errorf("audit: %+v", recs)
 		}
 	}
