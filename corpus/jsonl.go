@@ -315,11 +315,9 @@ func WriteJSONL(w io.Writer, c *Corpus) error {
 		bw.WriteByte('\n')
 	}
 	for _, p := range c.Policies {
-		cp := *p
-		cp.Places = nil
-		data, err := json.Marshal(&cp)
+		data, err := entryJSON(p)
 		if err != nil {
-			return fmt.Errorf("write %s: %w", p.ID, err)
+			return fmt.Errorf("write: %w", err)
 		}
 		if bytes.ContainsAny(data, "\n") {
 			return fmt.Errorf("write %s: a line break in JSON", p.ID)

@@ -42,6 +42,11 @@ type Manifest struct {
 	Docs          uint64    `json:"docs"`
 	BuiltAt       time.Time `json:"built_at"`
 	BuildSeconds  float64   `json:"build_seconds"`
+	// Updates are the changes applied to the index since it was built,
+	// in order (see Update); Fingerprint, CorpusVersion and Docs are
+	// those of the corpus after the last.
+	Updates   []Applied `json:"updates,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 const (
@@ -125,17 +130,21 @@ func (s *Store) Active() (bleve.Index, *corpus.Corpus, *Manifest, error) {
 	if m.MappingVersion != MappingVersion || m.Analysis != AnalysisFingerprint() {
 		return nil, nil, nil, nil
 	}
-	dir := filepath.Join(s.dir, m.Dir)
-	file, err := s.readCorpus(filepath.Join(dir, corpusName))
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("corpus of index %s: %w", m.Dir, err)
-	}
-	idx, err := bleve.Open(dir)
+	idx, err := bleve.Open(filepath.Join(s.dir, m.Dir))
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open index %s: %w", m.Dir, err)
 	}
-	served := file.Corpus(m.Fingerprint)
-	served.Version = m.CorpusVersion
+	fail := func(err error) (bleve.Index, *corpus.Corpus, *Manifest, error) {
+		idx.Close()
+		return nil, nil, nil, err
+	}
+	if m, err = s.reconcile(idx, m); err != nil {
+		return fail(err)
+	}
+	served, err := s.corpusOf(m)
+	if err != nil {
+		return fail(fmt.Errorf("corpus of index %s: %w", m.Dir, err))
+	}
 	return idx, served, m, nil
 }
 
@@ -200,7 +209,11 @@ func (s *Store) Build(ctx context.Context, c *corpus.Corpus, progress Progress) 
 		os.RemoveAll(path)
 		return nil, nil, err
 	}
-	if err := writeCorpus(filepath.Join(path, corpusName), c); err != nil {
+	err = setMarker(idx, c)
+	if err == nil {
+		err = writeCorpus(filepath.Join(path, corpusName), c)
+	}
+	if err != nil {
 		idx.Close()
 		os.RemoveAll(path)
 		return nil, nil, err

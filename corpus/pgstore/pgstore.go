@@ -415,6 +415,108 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 	return c, nil
 }
 
+// ErrWhole means the changes since a version cannot be read entry by
+// entry (LoadChanges): the version is no longer stored, or the registry
+// of documents or the sites changed. Load reads the whole corpus.
+var ErrWhole = errors.New("the changes cannot be read entry by entry")
+
+// LoadChanges reads what the latest version changes of base, a version
+// Load or LoadChanges gave: the entries it adds or changes, read and
+// checked as Load reads and checks them, and the ids it removes. It
+// returns base with them applied, carrying the latest version. The
+// database compares the two versions' stored entries, so only the
+// changed ones travel. It fails with an error wrapping ErrWhole when the
+// changes cannot be told entry by entry.
+func (s *Store) LoadChanges(ctx context.Context, base *corpus.Corpus) (*corpus.Corpus, corpus.Changes, error) {
+	var ch corpus.Changes
+	if err := s.Connect(ctx); err != nil {
+		return nil, ch, fmt.Errorf("load corpus: %w", err)
+	}
+	var version int64
+	var fp string
+	var buf bytes.Buffer
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT version, fingerprint FROM corpus_versions ORDER BY version DESC LIMIT 1`).Scan(&version, &fp)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNoCorpus
+		}
+		if err != nil {
+			return err
+		}
+		var baseFP string
+		err = tx.QueryRow(ctx, `SELECT fingerprint FROM corpus_versions WHERE version = $1`, base.Version).Scan(&baseFP)
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && baseFP != base.Fingerprint) {
+			return fmt.Errorf("%w: version %d is not stored as served", ErrWhole, base.Version)
+		}
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT n.id, n.body FROM corpus_policies n WHERE n.version = $2 AND NOT EXISTS
+			(SELECT 1 FROM corpus_policies o WHERE o.version = $1 AND o.id = n.id AND o.body = n.body) ORDER BY n.id`, base.Version, version)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, body string
+			if err := rows.Scan(&id, &body); err != nil {
+				return err
+			}
+			if id == documentsRow || id == sitesRow {
+				return fmt.Errorf("%w: the version changes %s", ErrWhole, id)
+			}
+			if strings.ContainsAny(body, "\n") {
+				return &corpus.CheckError{Problems: corpus.Problems{{File: fmt.Sprintf("%s#v%d", s.name, version),
+					Message: fmt.Sprintf("entry %q holds a line break", id)}}}
+			}
+			buf.WriteString(body)
+			buf.WriteByte('\n')
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		gone, err := tx.Query(ctx, `SELECT o.id FROM corpus_policies o WHERE o.version = $1 AND NOT EXISTS
+			(SELECT 1 FROM corpus_policies n WHERE n.version = $2 AND n.id = o.id) ORDER BY o.id`, base.Version, version)
+		if err != nil {
+			return err
+		}
+		if ch.Deleted, err = pgx.CollectRows(gone, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		if slices.Contains(ch.Deleted, documentsRow) || slices.Contains(ch.Deleted, sitesRow) {
+			return fmt.Errorf("%w: the version drops the registry or the sites", ErrWhole)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, ch, fmt.Errorf("load corpus changes from %s: %w", s.name, err)
+	}
+	if buf.Len() > 0 {
+		// The changed entries are read with the registry and the sites
+		// they are checked against, which are base's: unchanged.
+		var head bytes.Buffer
+		for _, line := range []func() ([]byte, error){
+			func() ([]byte, error) { return corpus.DocumentsLine(base.Documents) },
+			func() ([]byte, error) { return corpus.SitesLine(base.Sites) },
+		} {
+			data, err := line()
+			if err != nil {
+				return nil, ch, err
+			}
+			if data != nil {
+				head.Write(data)
+				head.WriteByte('\n')
+			}
+		}
+		c, err := readStored(ctx, fmt.Sprintf("%s#v%d", s.name, version), append(head.Bytes(), buf.Bytes()...))
+		if err != nil {
+			return nil, ch, err
+		}
+		ch.Changed = c.Policies
+	}
+	return base.Apply(ch, fp, version), ch, nil
+}
+
 // readStored reads and checks a version in its stored form, the entries'
 // JSON lines (and the registry's) in id order: what every replica runs on
 // what it loads, and every push on what it is about to store. Problems
