@@ -3,10 +3,12 @@ package corpus
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -171,6 +173,37 @@ func readJSONLEntries(ctx context.Context, name string, r io.Reader) (ps []*Poli
 			return ps, docs, sites, probs, nil
 		}
 	}
+}
+
+// Check runs on the file's entries and sites the checks of loading, their
+// places inline (as WriteJSONL writes them): nothing to resolve.
+func (f JSONLFile) Check() Problems {
+	probs := Check(f.Policies, nil, f.Documents)
+	return append(probs, CheckSites(f.SitesOrBuiltin(), nil, f.Policies)...)
+}
+
+// ReadWritten reads a JSONL corpus that WriteJSONL should have written
+// (an index's copy of its corpus, a stored version) and checks it with
+// check: decoded with DecodeJSONL, and read again with ReadJSONLEntries,
+// ten times slower, only when that fails or check finds problems, so that
+// the problems name their lines; reread, if set, is told why. The
+// problems are those of the second reading and its check.
+func ReadWritten(ctx context.Context, name string, r io.ReadSeeker, check func(JSONLFile) Problems, reread func(reason error)) (JSONLFile, Problems, error) {
+	file, err := DecodeJSONL(ctx, name, r)
+	if err == nil && len(check(file)) == 0 {
+		return file, nil, nil
+	}
+	if reread != nil {
+		reread(cmp.Or(err, errors.New("it has problems")))
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return JSONLFile{}, nil, err
+	}
+	file, probs, err := ReadJSONLEntries(ctx, name, r)
+	if err != nil {
+		return JSONLFile{}, nil, err
+	}
+	return file, append(probs, check(file)...), nil
 }
 
 // DecodeJSONL decodes a JSONL corpus that WriteJSONL wrote — an index's

@@ -1,7 +1,6 @@
 package index
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -159,24 +158,11 @@ func (s *Store) readCorpus(path string) (corpus.JSONLFile, error) {
 		return corpus.JSONLFile{}, err
 	}
 	defer f.Close()
-	problems := func(file corpus.JSONLFile) corpus.Problems {
-		probs := corpus.Check(file.Policies, nil, file.Documents)
-		return append(probs, corpus.CheckSites(file.SitesOrBuiltin(), nil, file.Policies)...)
-	}
-	file, err := corpus.DecodeJSONL(context.Background(), path, f)
-	if err == nil && len(problems(file)) == 0 {
-		return file, nil
-	}
-	s.log().Info("reading the index's corpus as YAML", "file", path, "reason", cmp.Or(err, errors.New("it has problems")))
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return corpus.JSONLFile{}, err
-	}
-	file, probs, err := corpus.ReadJSONLEntries(context.Background(), path, f)
-	if err == nil {
-		probs = append(probs, problems(file)...)
-		if len(probs) > 0 {
-			err = &corpus.CheckError{Problems: probs}
-		}
+	file, probs, err := corpus.ReadWritten(context.Background(), path, f, corpus.JSONLFile.Check, func(reason error) {
+		s.log().Info("reading the index's corpus as YAML", "file", path, "reason", reason)
+	})
+	if err == nil && len(probs) > 0 {
+		err = &corpus.CheckError{Problems: probs}
 	}
 	return file, err
 }

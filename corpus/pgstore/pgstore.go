@@ -522,18 +522,15 @@ func (s *Store) LoadChanges(ctx context.Context, base *corpus.Corpus) (*corpus.C
 // what it loads, and every push on what it is about to store. Problems
 // come back as a *corpus.CheckError.
 func readStored(ctx context.Context, name string, jsonl []byte) (*corpus.Corpus, error) {
-	file, probs, err := corpus.ReadJSONLEntries(ctx, name, bytes.NewReader(jsonl))
-	if err != nil {
-		return nil, err
-	}
 	// Entries and sites are stored with their places inline: nothing to
 	// resolve. Versions stored before the registry get one rebuilt from
 	// their resolved basis; versions stored before sites get the built-in
 	// ones.
-	ps := file.Policies
-	probs = append(probs, corpus.Check(ps, nil, file.Documents)...)
-	probs = append(probs, corpus.CheckSites(file.SitesOrBuiltin(), nil, ps)...)
-	if len(ps) == 0 && len(probs) == 0 {
+	file, probs, err := corpus.ReadWritten(ctx, name, bytes.NewReader(jsonl), corpus.JSONLFile.Check, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(file.Policies) == 0 && len(probs) == 0 {
 		probs = append(probs, corpus.Problem{File: name, Message: "the version holds no entries"})
 	}
 	if len(probs) > 0 {
