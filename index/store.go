@@ -1,7 +1,10 @@
 package index
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,10 +40,12 @@ type Manifest struct {
 	Fingerprint string `json:"fingerprint"`
 	// CorpusVersion is the shared store's version of the corpus, if it
 	// came from one.
-	CorpusVersion int64     `json:"corpus_version,omitempty"`
-	Docs          uint64    `json:"docs"`
-	BuiltAt       time.Time `json:"built_at"`
-	BuildSeconds  float64   `json:"build_seconds"`
+	CorpusVersion int64  `json:"corpus_version,omitempty"`
+	Docs          uint64 `json:"docs"`
+	// CorpusSHA256 is the hash of the corpus file beside the index.
+	CorpusSHA256 string    `json:"corpus_sha256,omitempty"`
+	BuiltAt      time.Time `json:"built_at"`
+	BuildSeconds float64   `json:"build_seconds"`
 	// Updates are the changes applied to the index since it was built,
 	// in order (see Update); Fingerprint, CorpusVersion and Docs are
 	// those of the corpus after the last.
@@ -113,9 +118,12 @@ func (s *Store) writeManifest(m *Manifest) error {
 	return durable.Replace(s.dir, manifestName, manifestName+".tmp-*", data, nil)
 }
 
-// writeCorpus keeps the corpus beside its index, durably.
-func writeCorpus(path string, c *corpus.Corpus) error {
-	return durable.Create(path, func(w io.Writer) error { return corpus.WriteJSONL(w, c) })
+// writeCorpus keeps the corpus beside its index, durably, and returns
+// the SHA-256 of the file.
+func writeCorpus(path string, c *corpus.Corpus) (string, error) {
+	h := sha256.New()
+	err := durable.Create(path, func(w io.Writer) error { return corpus.WriteJSONL(io.MultiWriter(w, h), c) })
+	return hex.EncodeToString(h.Sum(nil)), err
 }
 
 // Active opens the active index and the corpus it was built from (kept
@@ -147,18 +155,23 @@ func (s *Store) Active() (bleve.Index, *corpus.Corpus, *Manifest, error) {
 	return idx, served, m, nil
 }
 
-// readCorpus reads and checks the corpus kept beside an index. It decodes
-// the file as the JSON WriteJSONL wrote (corpus.DecodeJSONL), and reads it
-// as a hand-made JSONL corpus (corpus.ReadJSONLEntries, ten times slower)
-// when that fails or the corpus has problems, so that they name their
-// lines.
-func (s *Store) readCorpus(path string) (corpus.JSONLFile, error) {
-	f, err := os.Open(path)
+// readCorpus reads and checks the corpus kept beside an index. A file
+// whose SHA-256 is sum, as written once its corpus was checked, is only
+// decoded (corpus.DecodeJSONL). Any other is decoded and checked, and
+// read as a hand-made JSONL corpus (corpus.ReadJSONLEntries, ten times
+// slower) when that fails or the corpus has problems, so that they name
+// their lines.
+func (s *Store) readCorpus(path, sum string) (corpus.JSONLFile, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return corpus.JSONLFile{}, err
 	}
-	defer f.Close()
-	file, probs, err := corpus.ReadWritten(context.Background(), path, f, corpus.JSONLFile.Check, func(reason error) {
+	if h := sha256.Sum256(data); sum != "" && hex.EncodeToString(h[:]) == sum {
+		if file, err := corpus.DecodeJSONL(context.Background(), path, bytes.NewReader(data)); err == nil {
+			return file, nil
+		}
+	}
+	file, probs, err := corpus.ReadWritten(context.Background(), path, bytes.NewReader(data), corpus.JSONLFile.Check, func(reason error) {
 		s.log().Info("reading the index's corpus as YAML", "file", path, "reason", reason)
 	})
 	if err == nil && len(probs) > 0 {
@@ -195,9 +208,10 @@ func (s *Store) Build(ctx context.Context, c *corpus.Corpus, progress Progress) 
 		os.RemoveAll(path)
 		return nil, nil, err
 	}
+	var sum string
 	err = setMarker(idx, c)
 	if err == nil {
-		err = writeCorpus(filepath.Join(path, corpusName), c)
+		sum, err = writeCorpus(filepath.Join(path, corpusName), c)
 	}
 	if err != nil {
 		idx.Close()
@@ -211,6 +225,7 @@ func (s *Store) Build(ctx context.Context, c *corpus.Corpus, progress Progress) 
 		Fingerprint:    c.Fingerprint,
 		CorpusVersion:  c.Version,
 		Docs:           uint64(len(c.Policies)),
+		CorpusSHA256:   sum,
 		BuiltAt:        start.UTC(),
 		BuildSeconds:   time.Since(start).Seconds(),
 	}

@@ -30,6 +30,7 @@ const MaxUpdates = 200
 // it made.
 type Applied struct {
 	File        string   `json:"file"`
+	SHA256      string   `json:"sha256,omitempty"`
 	Deleted     []string `json:"deleted,omitempty"`
 	Fingerprint string   `json:"fingerprint"`
 	Version     int64    `json:"version,omitempty"`
@@ -101,13 +102,13 @@ func (m *Manifest) updated(u Applied, docs uint64, at time.Time) *Manifest {
 // from, with each update applied in turn.
 func (s *Store) corpusOf(m *Manifest) (*corpus.Corpus, error) {
 	dir := filepath.Join(s.dir, m.Dir)
-	file, err := s.readCorpus(filepath.Join(dir, corpusName))
+	file, err := s.readCorpus(filepath.Join(dir, corpusName), m.CorpusSHA256)
 	if err != nil {
 		return nil, err
 	}
 	c := file.Corpus(m.Fingerprint)
 	for _, u := range m.Updates {
-		f, err := s.readCorpus(filepath.Join(dir, u.File))
+		f, err := s.readCorpus(filepath.Join(dir, u.File), u.SHA256)
 		if err != nil {
 			return nil, err
 		}
@@ -203,10 +204,11 @@ func (s *Store) Update(idx bleve.Index, old, next *corpus.Corpus, ch corpus.Chan
 	batch.SetInternal([]byte(statsKey), data)
 	name := fmt.Sprintf("update-%d.jsonl", len(m.Updates)+1)
 	path := filepath.Join(s.dir, m.Dir, name)
-	if err := writeCorpus(path, &corpus.Corpus{Policies: ch.Changed, Documents: next.Documents, Sites: next.Sites}); err != nil {
+	sum, err := writeCorpus(path, &corpus.Corpus{Policies: ch.Changed, Documents: next.Documents, Sites: next.Sites})
+	if err != nil {
 		return nil, err
 	}
-	u := Applied{File: name, Deleted: ch.Deleted, Fingerprint: next.Fingerprint, Version: next.Version}
+	u := Applied{File: name, SHA256: sum, Deleted: ch.Deleted, Fingerprint: next.Fingerprint, Version: next.Version}
 	docs := uint64(len(next.Policies))
 	mk, err := json.Marshal(marker{Fingerprint: next.Fingerprint, Version: next.Version, Docs: docs, Update: &u})
 	if err != nil {

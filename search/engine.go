@@ -190,12 +190,12 @@ func (s *snapshot) unpin() error {
 
 // Update changes the served index in place with apply (an
 // index.PendingUpdate's Apply) and then serves c, the corpus the index
-// holds after it. Searches never see the changed index with the corpus
+// holds after it, which ch make of the corpus served. Searches never see the changed index with the corpus
 // before, nor the reverse: until c serves, they read the index as it was
 // before apply. If apply fails, or the index then holds other than c's
 // entries, the corpus before keeps serving, with the index as it was,
 // until the next Replace.
-func (e *Engine) Update(ctx context.Context, c *corpus.Corpus, apply func() error) error {
+func (e *Engine) Update(ctx context.Context, c *corpus.Corpus, ch corpus.Changes, apply func() error) error {
 	cur := e.acquire()
 	idx := cur.idx
 	if cur.pin.Load() == nil {
@@ -218,6 +218,7 @@ func (e *Engine) Update(ctx context.Context, c *corpus.Corpus, apply func() erro
 		cur.pin.Store(snap)
 	}
 	cur.release()
+	ph := cur.phrases.update(cur.corpus, ch, e.query.fold)
 	if err := apply(); err != nil {
 		return err
 	}
@@ -228,7 +229,7 @@ func (e *Engine) Update(ctx context.Context, c *corpus.Corpus, apply func() erro
 	if n != uint64(len(c.Policies)) {
 		return fmt.Errorf("the updated index holds %d documents, its corpus has %d", n, len(c.Policies))
 	}
-	old, err := e.swap(idx, c)
+	old, err := e.install(idx, c, ph)
 	if err != nil {
 		return err
 	}
@@ -239,13 +240,19 @@ func (e *Engine) Update(ctx context.Context, c *corpus.Corpus, apply func() erro
 // snapshot it replaces (nil the first time). An index without statistics
 // is refused.
 func (e *Engine) swap(idx bleve.Index, c *corpus.Corpus) (*snapshot, error) {
+	return e.install(idx, c, newPhrases(c, e.query.fold))
+}
+
+// install makes idx and c, with the phrases of c, the engine's index and
+// corpus, and returns the snapshot it replaces.
+func (e *Engine) install(idx bleve.Index, c *corpus.Corpus, ph *phrases) (*snapshot, error) {
 	s, err := newSnapshot(idx, c)
 	if err != nil {
 		return nil, err
 	}
 	s.gen = e.gens.Add(1)
 	s.suggester = NewSuggester(c, e.query.synonyms, e.query.fold)
-	s.phrases = newPhrases(c, e.query.fold)
+	s.phrases = ph
 	for _, p := range c.Policies {
 		if !slices.Contains(s.agencies, p.Agency) {
 			s.agencies = append(s.agencies, p.Agency)

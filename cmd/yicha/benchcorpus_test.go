@@ -77,7 +77,7 @@ func generatedCorpus(tb testing.TB, n int) *corpus.Corpus {
 		p.ID = fmt.Sprintf("%s-g%06d", p.ID, i)
 		p.Title = runes(a, 20) + fmt.Sprintf("（%d）", i)
 		p.Summary = runes(b, 60)
-		p.Content = runes(a+"\n"+b, corpus.MaxContent/4)
+		p.Content = runes(a+"\n"+b, 300)
 		ps[i] = &p
 	}
 	c := corpus.NewCorpus(ps, "generated")

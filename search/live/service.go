@@ -457,7 +457,7 @@ func (s *Service) update(c *corpus.Corpus, ch *corpus.Changes) bool {
 		return false
 	}
 	s.phase(PhaseIndexing, 0, ch.Len())
-	if err := s.Engine.Update(context.Background(), c, pu.Apply); err != nil {
+	if err := s.Engine.Update(context.Background(), c, *ch, pu.Apply); err != nil {
 		pu.Discard()
 		s.log.Warn("updating the index failed; rebuilding", "error", err)
 		return false
