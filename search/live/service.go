@@ -215,6 +215,7 @@ func (s *Service) restore() (bleve.Index, *corpus.Corpus, *index.Manifest, error
 	if err != nil || !ok {
 		return nil, nil, nil, err
 	}
+	s.lastSnapshot = start // the snapshot it came from is as recent
 	idx, c, m, err := s.store.Active()
 	if err == nil && idx != nil {
 		s.log.Info("serving an index snapshot", "version", m.CorpusVersion, "docs", m.Docs, "took", time.Since(start).Round(time.Millisecond))
