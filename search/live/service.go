@@ -101,7 +101,7 @@ type ServiceOptions struct {
 	// time.Now.
 	Now func() time.Time
 	// Progress, if set, is told of every batch a build indexes, after the
-	// status shows it.
+	// status shows it, and of an update before and after its batch.
 	Progress index.Progress
 	// LoadTimeout bounds loading (and so validating) the corpus, at start,
 	// when catching up and on every reindex; zero means DefaultLoadTimeout.
@@ -458,6 +458,9 @@ func (s *Service) update(c *corpus.Corpus, ch *corpus.Changes) bool {
 		return false
 	}
 	s.phase(PhaseIndexing, 0, ch.Len())
+	if s.progress != nil {
+		s.progress(0, ch.Len())
+	}
 	if err := s.Engine.Update(context.Background(), c, *ch, pu.Apply); err != nil {
 		pu.Discard()
 		s.log.Warn("updating the index failed; rebuilding", "error", err)
@@ -466,6 +469,9 @@ func (s *Service) update(c *corpus.Corpus, ch *corpus.Changes) bool {
 	if err := s.store.Activate(pu.Manifest); err != nil {
 		s.log.Warn("recording the update failed; rebuilding", "error", err)
 		return false
+	}
+	if s.progress != nil {
+		s.progress(ch.Len(), ch.Len())
 	}
 	s.record(c, pu.Manifest)
 	s.mu.Lock()
