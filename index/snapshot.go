@@ -166,7 +166,9 @@ func (s *Store) RestoreSnapshot(dir string) (bool, error) {
 	return false, nil
 }
 
-// copyTree copies the files under src to dst, each synced.
+// copyTree copies the files under src to dst, each synced. Index
+// segments (.zap files), which are never changed once written, are hard
+// links when both are on one file system.
 func copyTree(src, dst string) error {
 	return filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -178,6 +180,9 @@ func copyTree(src, dst string) error {
 		}
 		if d.IsDir() {
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if strings.HasSuffix(path, ".zap") && os.Link(path, filepath.Join(dst, rel)) == nil {
+			return nil
 		}
 		return copyFile(path, filepath.Join(dst, rel))
 	})
