@@ -57,6 +57,10 @@ var migrations = []string{
 		body    text NOT NULL,
 		PRIMARY KEY (version, id)
 	);`,
+	// The digest of a row's body, so that the rows two versions share are
+	// told without reading (and decompressing) their bodies; NULL in rows
+	// stored before.
+	`ALTER TABLE corpus_policies ADD COLUMN digest text;`,
 }
 
 // migrationLock keys the advisory lock of Migrate and Push.
@@ -310,17 +314,21 @@ func pushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string, bas
 		fp, len(c.Policies), origin).Scan(&version); err != nil {
 		return 0, false, err
 	}
+	row := func(id string, body []byte) []any {
+		sum := sha256.Sum256(body)
+		return []any{version, id, string(body), hex.EncodeToString(sum[:16])}
+	}
 	rows := make([][]any, len(c.Policies))
 	for i, p := range c.Policies {
-		rows[i] = []any{version, p.ID, string(lines[i])}
+		rows[i] = row(p.ID, lines[i])
 	}
 	if reg != nil {
-		rows = append(rows, []any{version, documentsRow, string(reg)})
+		rows = append(rows, row(documentsRow, reg))
 	}
 	if sites != nil {
-		rows = append(rows, []any{version, sitesRow, string(sites)})
+		rows = append(rows, row(sitesRow, sites))
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"corpus_policies"}, []string{"version", "id", "body"}, pgx.CopyFromRows(rows)); err != nil {
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"corpus_policies"}, []string{"version", "id", "body", "digest"}, pgx.CopyFromRows(rows)); err != nil {
 		return 0, false, fmt.Errorf("store entries: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM corpus_versions WHERE version <= $1`, version-KeepVersions); err != nil {
@@ -451,8 +459,11 @@ func (s *Store) LoadChanges(ctx context.Context, base *corpus.Corpus) (*corpus.C
 		if err != nil {
 			return err
 		}
+		// Rows with digests are compared by them, older ones by body.
 		rows, err := tx.Query(ctx, `SELECT n.id, n.body FROM corpus_policies n WHERE n.version = $2 AND NOT EXISTS
-			(SELECT 1 FROM corpus_policies o WHERE o.version = $1 AND o.id = n.id AND o.body = n.body) ORDER BY n.id`, base.Version, version)
+			(SELECT 1 FROM corpus_policies o WHERE o.version = $1 AND o.id = n.id AND CASE
+				WHEN o.digest IS NOT NULL AND n.digest IS NOT NULL THEN o.digest = n.digest
+				ELSE o.body = n.body END) ORDER BY n.id`, base.Version, version)
 		if err != nil {
 			return err
 		}
