@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // Changes are what a corpus version changes of the one before it, entry by
@@ -56,26 +57,32 @@ func Diff(old, next *Corpus) (Changes, error) {
 	return ch, nil
 }
 
+// SettingLines are the lines of a JSONL corpus that hold c's registry of
+// documents and its sites (nil for one it has none of).
+func SettingLines(c *Corpus) ([][]byte, error) {
+	reg, err := DocumentsLine(c.Documents)
+	if err != nil {
+		return nil, err
+	}
+	sites, err := SitesLine(c.Sites)
+	if err != nil {
+		return nil, err
+	}
+	return [][]byte{reg, sites}, nil
+}
+
 // SameSetting reports whether two corpora hold the same registry of
 // documents and the same sites, so that what differs is entries alone.
 func SameSetting(a, b *Corpus) (bool, error) {
-	for _, line := range []func(*Corpus) ([]byte, error){
-		func(c *Corpus) ([]byte, error) { return DocumentsLine(c.Documents) },
-		func(c *Corpus) ([]byte, error) { return SitesLine(c.Sites) },
-	} {
-		x, err := line(a)
-		if err != nil {
-			return false, err
-		}
-		y, err := line(b)
-		if err != nil {
-			return false, err
-		}
-		if !bytes.Equal(x, y) {
-			return false, nil
-		}
+	x, err := SettingLines(a)
+	if err != nil {
+		return false, err
 	}
-	return true, nil
+	y, err := SettingLines(b)
+	if err != nil {
+		return false, err
+	}
+	return slices.EqualFunc(x, y, bytes.Equal), nil
 }
 
 // Apply returns a new corpus: c's entries with ch applied, c's registry,

@@ -393,20 +393,7 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, body string
-			if err := rows.Scan(&id, &body); err != nil {
-				return err
-			}
-			if strings.ContainsAny(body, "\n") {
-				return &corpus.CheckError{Problems: corpus.Problems{{File: fmt.Sprintf("%s#v%d", s.name, version),
-					Message: fmt.Sprintf("entry %q holds a line break", id)}}}
-			}
-			buf.WriteString(body)
-			buf.WriteByte('\n')
-		}
-		return rows.Err()
+		return s.lines(rows, version, &buf, nil)
 	})
 	if err != nil {
 		if errors.Is(err, ErrNoCorpus) {
@@ -421,6 +408,31 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 	c.Fingerprint = fp
 	c.Version = version
 	return c, nil
+}
+
+// lines writes the bodies of rows (id, body) of version to buf, a line
+// each, after each id passes check (if set). A body holding a line break
+// is a problem of the version.
+func (s *Store) lines(rows pgx.Rows, version int64, buf *bytes.Buffer, check func(id string) error) error {
+	defer rows.Close()
+	for rows.Next() {
+		var id, body string
+		if err := rows.Scan(&id, &body); err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(id); err != nil {
+				return err
+			}
+		}
+		if strings.ContainsAny(body, "\n") {
+			return &corpus.CheckError{Problems: corpus.Problems{{File: fmt.Sprintf("%s#v%d", s.name, version),
+				Message: fmt.Sprintf("entry %q holds a line break", id)}}}
+		}
+		buf.WriteString(body)
+		buf.WriteByte('\n')
+	}
+	return rows.Err()
 }
 
 // ErrWhole means the changes since a version cannot be read entry by
@@ -467,23 +479,13 @@ func (s *Store) LoadChanges(ctx context.Context, base *corpus.Corpus) (*corpus.C
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, body string
-			if err := rows.Scan(&id, &body); err != nil {
-				return err
-			}
+		err = s.lines(rows, version, &buf, func(id string) error {
 			if id == documentsRow || id == sitesRow {
 				return fmt.Errorf("%w: the version changes %s", ErrWhole, id)
 			}
-			if strings.ContainsAny(body, "\n") {
-				return &corpus.CheckError{Problems: corpus.Problems{{File: fmt.Sprintf("%s#v%d", s.name, version),
-					Message: fmt.Sprintf("entry %q holds a line break", id)}}}
-			}
-			buf.WriteString(body)
-			buf.WriteByte('\n')
-		}
-		if err := rows.Err(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		gone, err := tx.Query(ctx, `SELECT o.id FROM corpus_policies o WHERE o.version = $1 AND NOT EXISTS
@@ -505,17 +507,14 @@ func (s *Store) LoadChanges(ctx context.Context, base *corpus.Corpus) (*corpus.C
 	if buf.Len() > 0 {
 		// The changed entries are read with the registry and the sites
 		// they are checked against, which are base's: unchanged.
+		setting, err := corpus.SettingLines(base)
+		if err != nil {
+			return nil, ch, err
+		}
 		var head bytes.Buffer
-		for _, line := range []func() ([]byte, error){
-			func() ([]byte, error) { return corpus.DocumentsLine(base.Documents) },
-			func() ([]byte, error) { return corpus.SitesLine(base.Sites) },
-		} {
-			data, err := line()
-			if err != nil {
-				return nil, ch, err
-			}
-			if data != nil {
-				head.Write(data)
+		for _, line := range setting {
+			if line != nil {
+				head.Write(line)
 				head.WriteByte('\n')
 			}
 		}
