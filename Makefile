@@ -8,7 +8,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= data
 FUZZTIME ?= 5s
 
-.PHONY: build run test test-cluster deps check-format vet unit fuzz-short vulncheck bench bench-scale eval eval-deps load audit
+.PHONY: build run test test-cluster bench-replicas deps check-format vet unit fuzz-short vulncheck bench bench-scale eval eval-deps load audit
 
 build:
 	$(GO) build -o $(BIN) ./cmd/yicha
@@ -61,6 +61,14 @@ vulncheck:
 test-cluster:
 	@command -v nginx >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null)
 	YICHA_TEST_CLUSTER=1 YICHA_REQUIRE_DB=1 ./deploy/dev/with-postgres.sh $(GO) test -count=1 -timeout 15m -run '^TestCluster(Publish)?$$' -v ./cmd/yicha
+
+# A generated corpus of BENCH_DOCS entries in a throwaway PostgreSQL: one
+# replica builds its index and writes a snapshot, a second starts from it,
+# then ten one-entry edits are pushed; prints how soon each reached both
+# replicas and how soon the second was ready. Not part of make test.
+BENCH_DOCS ?= 100000
+bench-replicas:
+	YICHA_BENCH_REPLICAS=1 BENCH_DOCS=$(BENCH_DOCS) ./deploy/dev/with-postgres.sh $(GO) test -count=1 -timeout 3h -run '^TestBenchReplicas$$' -v ./cmd/yicha
 
 # Lighthouse (mobile) and axe-core on home, results, a policy, the wizard,
 # /transparency and a 办事清单 of a local server, axe also with the search

@@ -3,10 +3,12 @@ package corpus
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -173,6 +175,37 @@ func readJSONLEntries(ctx context.Context, name string, r io.Reader) (ps []*Poli
 	}
 }
 
+// Check runs on the file's entries and sites the checks of loading, their
+// places inline (as WriteJSONL writes them): nothing to resolve.
+func (f JSONLFile) Check() Problems {
+	probs := Check(f.Policies, nil, f.Documents)
+	return append(probs, CheckSites(f.SitesOrBuiltin(), nil, f.Policies)...)
+}
+
+// ReadWritten reads a JSONL corpus that WriteJSONL should have written
+// (an index's copy of its corpus, a stored version) and checks it with
+// check: decoded with DecodeJSONL, and read again with ReadJSONLEntries,
+// ten times slower, only when that fails or check finds problems, so that
+// the problems name their lines; reread, if set, is told why. The
+// problems are those of the second reading and its check.
+func ReadWritten(ctx context.Context, name string, r io.ReadSeeker, check func(JSONLFile) Problems, reread func(reason error)) (JSONLFile, Problems, error) {
+	file, err := DecodeJSONL(ctx, name, r)
+	if err == nil && len(check(file)) == 0 {
+		return file, nil, nil
+	}
+	if reread != nil {
+		reread(cmp.Or(err, errors.New("it has problems")))
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return JSONLFile{}, nil, err
+	}
+	file, probs, err := ReadJSONLEntries(ctx, name, r)
+	if err != nil {
+		return JSONLFile{}, nil, err
+	}
+	return file, append(probs, check(file)...), nil
+}
+
 // DecodeJSONL decodes a JSONL corpus that WriteJSONL wrote — an index's
 // own copy of its corpus — with encoding/json, many times faster than
 // ReadJSONLEntries (which reads each line as YAML, to say where a hand-made
@@ -315,11 +348,9 @@ func WriteJSONL(w io.Writer, c *Corpus) error {
 		bw.WriteByte('\n')
 	}
 	for _, p := range c.Policies {
-		cp := *p
-		cp.Places = nil
-		data, err := json.Marshal(&cp)
+		data, err := entryJSON(p)
 		if err != nil {
-			return fmt.Errorf("write %s: %w", p.ID, err)
+			return fmt.Errorf("write: %w", err)
 		}
 		if bytes.ContainsAny(data, "\n") {
 			return fmt.Errorf("write %s: a line break in JSON", p.ID)

@@ -1,8 +1,10 @@
 package index
 
 import (
-	"cmp"
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,10 +40,17 @@ type Manifest struct {
 	Fingerprint string `json:"fingerprint"`
 	// CorpusVersion is the shared store's version of the corpus, if it
 	// came from one.
-	CorpusVersion int64     `json:"corpus_version,omitempty"`
-	Docs          uint64    `json:"docs"`
-	BuiltAt       time.Time `json:"built_at"`
-	BuildSeconds  float64   `json:"build_seconds"`
+	CorpusVersion int64  `json:"corpus_version,omitempty"`
+	Docs          uint64 `json:"docs"`
+	// CorpusSHA256 is the hash of the corpus file beside the index.
+	CorpusSHA256 string    `json:"corpus_sha256,omitempty"`
+	BuiltAt      time.Time `json:"built_at"`
+	BuildSeconds float64   `json:"build_seconds"`
+	// Updates are the changes applied to the index since it was built,
+	// in order (see Update); Fingerprint, CorpusVersion and Docs are
+	// those of the corpus after the last.
+	Updates   []Applied `json:"updates,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 const (
@@ -109,9 +118,12 @@ func (s *Store) writeManifest(m *Manifest) error {
 	return durable.Replace(s.dir, manifestName, manifestName+".tmp-*", data, nil)
 }
 
-// writeCorpus keeps the corpus beside its index, durably.
-func writeCorpus(path string, c *corpus.Corpus) error {
-	return durable.Create(path, func(w io.Writer) error { return corpus.WriteJSONL(w, c) })
+// writeCorpus keeps the corpus beside its index, durably, and returns
+// the SHA-256 of the file.
+func writeCorpus(path string, c *corpus.Corpus) (string, error) {
+	h := sha256.New()
+	err := durable.Create(path, func(w io.Writer) error { return corpus.WriteJSONL(io.MultiWriter(w, h), c) })
+	return hex.EncodeToString(h.Sum(nil)), err
 }
 
 // Active opens the active index and the corpus it was built from (kept
@@ -125,49 +137,45 @@ func (s *Store) Active() (bleve.Index, *corpus.Corpus, *Manifest, error) {
 	if m.MappingVersion != MappingVersion || m.Analysis != AnalysisFingerprint() {
 		return nil, nil, nil, nil
 	}
-	dir := filepath.Join(s.dir, m.Dir)
-	file, err := s.readCorpus(filepath.Join(dir, corpusName))
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("corpus of index %s: %w", m.Dir, err)
-	}
-	idx, err := bleve.Open(dir)
+	idx, err := bleve.Open(filepath.Join(s.dir, m.Dir))
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open index %s: %w", m.Dir, err)
 	}
-	served := file.Corpus(m.Fingerprint)
-	served.Version = m.CorpusVersion
+	fail := func(err error) (bleve.Index, *corpus.Corpus, *Manifest, error) {
+		idx.Close()
+		return nil, nil, nil, err
+	}
+	if m, err = s.reconcile(idx, m); err != nil {
+		return fail(err)
+	}
+	served, err := s.corpusOf(m)
+	if err != nil {
+		return fail(fmt.Errorf("corpus of index %s: %w", m.Dir, err))
+	}
 	return idx, served, m, nil
 }
 
-// readCorpus reads and checks the corpus kept beside an index. It decodes
-// the file as the JSON WriteJSONL wrote (corpus.DecodeJSONL), and reads it
-// as a hand-made JSONL corpus (corpus.ReadJSONLEntries, ten times slower)
-// when that fails or the corpus has problems, so that they name their
-// lines.
-func (s *Store) readCorpus(path string) (corpus.JSONLFile, error) {
-	f, err := os.Open(path)
+// readCorpus reads and checks the corpus kept beside an index. A file
+// whose SHA-256 is sum, as written once its corpus was checked, is only
+// decoded (corpus.DecodeJSONL). Any other is decoded and checked, and
+// read as a hand-made JSONL corpus (corpus.ReadJSONLEntries, ten times
+// slower) when that fails or the corpus has problems, so that they name
+// their lines.
+func (s *Store) readCorpus(path, sum string) (corpus.JSONLFile, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return corpus.JSONLFile{}, err
 	}
-	defer f.Close()
-	problems := func(file corpus.JSONLFile) corpus.Problems {
-		probs := corpus.Check(file.Policies, nil, file.Documents)
-		return append(probs, corpus.CheckSites(file.SitesOrBuiltin(), nil, file.Policies)...)
-	}
-	file, err := corpus.DecodeJSONL(context.Background(), path, f)
-	if err == nil && len(problems(file)) == 0 {
-		return file, nil
-	}
-	s.log().Info("reading the index's corpus as YAML", "file", path, "reason", cmp.Or(err, errors.New("it has problems")))
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return corpus.JSONLFile{}, err
-	}
-	file, probs, err := corpus.ReadJSONLEntries(context.Background(), path, f)
-	if err == nil {
-		probs = append(probs, problems(file)...)
-		if len(probs) > 0 {
-			err = &corpus.CheckError{Problems: probs}
+	if h := sha256.Sum256(data); sum != "" && hex.EncodeToString(h[:]) == sum {
+		if file, err := corpus.DecodeJSONL(context.Background(), path, bytes.NewReader(data)); err == nil {
+			return file, nil
 		}
+	}
+	file, probs, err := corpus.ReadWritten(context.Background(), path, bytes.NewReader(data), corpus.JSONLFile.Check, func(reason error) {
+		s.log().Info("reading the index's corpus as YAML", "file", path, "reason", reason)
+	})
+	if err == nil && len(probs) > 0 {
+		err = &corpus.CheckError{Problems: probs}
 	}
 	return file, err
 }
@@ -200,7 +208,12 @@ func (s *Store) Build(ctx context.Context, c *corpus.Corpus, progress Progress) 
 		os.RemoveAll(path)
 		return nil, nil, err
 	}
-	if err := writeCorpus(filepath.Join(path, corpusName), c); err != nil {
+	var sum string
+	err = setMarker(idx, c)
+	if err == nil {
+		sum, err = writeCorpus(filepath.Join(path, corpusName), c)
+	}
+	if err != nil {
 		idx.Close()
 		os.RemoveAll(path)
 		return nil, nil, err
@@ -212,6 +225,7 @@ func (s *Store) Build(ctx context.Context, c *corpus.Corpus, progress Progress) 
 		Fingerprint:    c.Fingerprint,
 		CorpusVersion:  c.Version,
 		Docs:           uint64(len(c.Policies)),
+		CorpusSHA256:   sum,
 		BuiltAt:        start.UTC(),
 		BuildSeconds:   time.Since(start).Seconds(),
 	}

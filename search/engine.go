@@ -3,6 +3,7 @@ package search
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/url"
@@ -53,6 +54,12 @@ type snapshot struct {
 	ids     map[string]int32
 	updated []string
 
+	// pin, once set, is the reader every search of this snapshot reads:
+	// the index as it was before an update changed it in place, which the
+	// snapshot's corpus describes. It is released when the snapshot is
+	// replaced and no search reads it.
+	pin atomic.Pointer[scorch.IndexSnapshot]
+
 	// view is what searches know of the index beside bleve, for the
 	// index's current snapshot of segments; viewMu serialises building it.
 	view   atomic.Pointer[view]
@@ -70,13 +77,18 @@ func (rd *reading) close() { rd.r.Close() }
 // read opens a reader of the index and returns it with its view, built
 // on the first search of each snapshot of the index's segments.
 func (s *snapshot) read() (*reading, error) {
-	adv, err := s.idx.Advanced()
-	if err != nil {
-		return nil, err
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return nil, err
+	var r bleveindex.IndexReader
+	if p := s.pin.Load(); p != nil {
+		p.AddRef()
+		r = p
+	} else {
+		adv, err := s.idx.Advanced()
+		if err != nil {
+			return nil, err
+		}
+		if r, err = adv.Reader(); err != nil {
+			return nil, err
+		}
 	}
 	key := any(s.idx)
 	if snap, ok := r.(*scorch.IndexSnapshot); ok {
@@ -149,27 +161,98 @@ func (e *Engine) Replace(ctx context.Context, idx bleve.Index, c *corpus.Corpus)
 	if err != nil || old == nil {
 		return nil, err
 	}
-	for old.refs.Load() > 0 {
+	if err := old.retire(ctx); err != nil {
+		return nil, err
+	}
+	return old.idx, nil
+}
+
+// retire waits until no search reads a replaced snapshot, then releases
+// its pinned reader, if any.
+func (s *snapshot) retire(ctx context.Context) error {
+	for s.refs.Load() > 0 {
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	return old.idx, nil
+	return s.unpin()
+}
+
+// unpin releases the snapshot's pinned reader.
+func (s *snapshot) unpin() error {
+	if p := s.pin.Swap(nil); p != nil {
+		return p.Close()
+	}
+	return nil
+}
+
+// Update changes the served index in place with apply (an
+// index.PendingUpdate's Apply) and then serves c, the corpus the index
+// holds after it, which ch make of the corpus served. Searches never see the changed index with the corpus
+// before, nor the reverse: until c serves, they read the index as it was
+// before apply. If apply fails, or the index then holds other than c's
+// entries, the corpus before keeps serving, with the index as it was,
+// until the next Replace.
+func (e *Engine) Update(ctx context.Context, c *corpus.Corpus, ch corpus.Changes, apply func() error) error {
+	cur := e.acquire()
+	idx := cur.idx
+	if cur.pin.Load() == nil {
+		adv, err := idx.Advanced()
+		if err != nil {
+			cur.release()
+			return err
+		}
+		r, err := adv.Reader()
+		if err != nil {
+			cur.release()
+			return err
+		}
+		snap, ok := r.(*scorch.IndexSnapshot)
+		if !ok {
+			r.Close()
+			cur.release()
+			return fmt.Errorf("index of type %T cannot be updated in place", r)
+		}
+		cur.pin.Store(snap)
+	}
+	cur.release()
+	ph := cur.phrases.update(cur.corpus, ch, e.query.fold)
+	if err := apply(); err != nil {
+		return err
+	}
+	n, err := idx.DocCount()
+	if err != nil {
+		return err
+	}
+	if n != uint64(len(c.Policies)) {
+		return fmt.Errorf("the updated index holds %d documents, its corpus has %d", n, len(c.Policies))
+	}
+	old, err := e.install(idx, c, ph)
+	if err != nil {
+		return err
+	}
+	return old.retire(ctx)
 }
 
 // swap makes idx and c the engine's index and corpus and returns the
 // snapshot it replaces (nil the first time). An index without statistics
 // is refused.
 func (e *Engine) swap(idx bleve.Index, c *corpus.Corpus) (*snapshot, error) {
+	return e.install(idx, c, newPhrases(c, e.query.fold))
+}
+
+// install makes idx and c, with the phrases of c, the engine's index and
+// corpus, and returns the snapshot it replaces.
+func (e *Engine) install(idx bleve.Index, c *corpus.Corpus, ph *phrases) (*snapshot, error) {
 	s, err := newSnapshot(idx, c)
 	if err != nil {
 		return nil, err
 	}
 	s.gen = e.gens.Add(1)
 	s.suggester = NewSuggester(c, e.query.synonyms, e.query.fold)
-	s.phrases = newPhrases(c, e.query.fold)
+	s.phrases = ph
 	for _, p := range c.Policies {
 		if !slices.Contains(s.agencies, p.Agency) {
 			s.agencies = append(s.agencies, p.Agency)
@@ -229,7 +312,13 @@ func (e *Engine) Verify(ctx context.Context, idx bleve.Index, c *corpus.Corpus) 
 }
 
 // Close closes the index being served.
-func (e *Engine) Close() error { return e.snap.Load().idx.Close() }
+func (e *Engine) Close() error {
+	s := e.snap.Load()
+	return errors.Join(s.unpin(), s.idx.Close())
+}
+
+// Index returns the index being served.
+func (e *Engine) Index() bleve.Index { return e.snap.Load().idx }
 
 // Epoch identifies what an answer depends on besides its request: the
 // index and corpus served (their generation) and which entries have

@@ -1,6 +1,8 @@
 package search
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -26,16 +28,48 @@ const minPhraseRunes = 2
 func newPhrases(c *corpus.Corpus, fold *index.Folder) *phrases {
 	p := &phrases{byFirst: map[rune][]phrase{}}
 	for _, pol := range c.Policies {
-		for _, k := range append([]string{pol.Title}, pol.Keywords...) {
-			k = fold.String(strings.TrimSpace(k))
-			if utf8.RuneCountInString(k) < minPhraseRunes {
-				continue
-			}
-			r, _ := utf8.DecodeRuneInString(k)
-			p.byFirst[r] = append(p.byFirst[r], phrase{k, pol.ID})
-		}
+		eachPhrase(pol, fold, func(r rune, ph phrase) { p.byFirst[r] = append(p.byFirst[r], ph) })
 	}
 	return p
+}
+
+// eachPhrase calls f with each phrase of an entry, folded, and its first
+// character.
+func eachPhrase(pol *corpus.Policy, fold *index.Folder, f func(rune, phrase)) {
+	for _, k := range append([]string{pol.Title}, pol.Keywords...) {
+		k = fold.String(strings.TrimSpace(k))
+		if utf8.RuneCountInString(k) < minPhraseRunes {
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(k)
+		f(r, phrase{k, pol.ID})
+	}
+}
+
+// update returns the phrases of the corpus ch makes of old, whose phrases
+// p are: only the lists of the first characters the changed and deleted
+// entries' phrases start with are made anew. p is not changed.
+func (p *phrases) update(old *corpus.Corpus, ch corpus.Changes, fold *index.Folder) *phrases {
+	gone := map[string]bool{}
+	for _, id := range ch.Deleted {
+		gone[id] = true
+	}
+	for _, pol := range ch.Changed {
+		gone[pol.ID] = true
+	}
+	next := &phrases{byFirst: maps.Clone(p.byFirst)}
+	for id := range gone {
+		if pol, ok := old.Get(id); ok {
+			eachPhrase(pol, fold, func(r rune, _ phrase) {
+				next.byFirst[r] = slices.DeleteFunc(slices.Clone(next.byFirst[r]), func(ph phrase) bool { return gone[ph.id] })
+			})
+		}
+	}
+	for _, pol := range ch.Changed {
+		// Clipped, so that appending never writes into a list p holds.
+		eachPhrase(pol, fold, func(r rune, ph phrase) { next.byFirst[r] = append(slices.Clip(next.byFirst[r]), ph) })
+	}
+	return next
 }
 
 // in returns the ids of the entries with a keyword or title the folded

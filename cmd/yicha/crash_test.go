@@ -88,6 +88,31 @@ func bigCorpus(t *testing.T, path string, copies int, title string) {
 	}
 }
 
+// editAll rewrites the JSONL corpus at path with every entry's summary
+// changed.
+func editAll(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := corpus.DecodeJSONL(context.Background(), path, f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range file.Policies {
+		p.Summary += "（第二版）"
+	}
+	var buf bytes.Buffer
+	if err := corpus.WriteJSONL(&buf, file.Corpus("")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -195,7 +220,9 @@ func TestKilledMidBuildRestartsOnLastGoodIndex(t *testing.T) {
 		t.Fatalf("status %+v", before)
 	}
 
+	// Every entry changes: a full rebuild, not an update of a few entries.
 	bigCorpus(t, corpusFile, 10, "最低生活保障 secondversion")
+	editAll(t, corpusFile)
 	req, _ := http.NewRequest("POST", "http://"+first.addr+"/api/admin/reindex", nil)
 	req.Header.Set("Authorization", "Bearer crash-test-token-of-thirty-two-chars")
 	resp, err := http.DefaultClient.Do(req)

@@ -29,7 +29,7 @@ import (
 type serveFlags struct {
 	common
 	addr, tokenFile, adminsFile, logFormat, proxyHeader, db, dbFile string
-	publicURL                                                       string
+	publicURL, snapshots                                            string
 	proxies                                                         prefixList
 	rateLimit                                                       float64
 	maxLag, poll, drain, heartbeat                                  time.Duration
@@ -86,6 +86,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.cacheBytes, "cache-bytes", web.SearchCacheBytes, "bytes of answers (and their keys) the answer cache may hold")
 	fs.StringVar(&f.db, "db", "", "PostgreSQL URL of a corpus store shared by replicas (postgres://…): the index follows its latest version")
 	fs.StringVar(&f.dbFile, "db-file", "", "file holding the PostgreSQL URL instead of --db, so that its password is in neither the process list nor the environment")
+	fs.StringVar(&f.snapshots, "snapshots", "", "directory of index snapshots (a volume replicas share): without an index of its own, the newest is restored instead of building; one is written after every build")
 	fs.DurationVar(&f.maxLag, "max-lag", 30*time.Second, "with --db: how long the index may stay behind a newer corpus version and still be ready")
 	fs.DurationVar(&f.poll, "poll", 5*time.Second, "with --db: how often the corpus version is polled besides notifications")
 	fs.DurationVar(&f.heartbeat, "db-heartbeat", pgstore.DefaultHeartbeat, "with --db: how often the listening connection is checked; one silent for two heartbeats is made again")
@@ -152,7 +153,7 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 	if pg != nil {
 		defer pg.Close()
 	}
-	svc, unreachable, err := openService(ctx, store, src, pg, unreachable, live.ServiceOptions{Log: log, Now: env.now, Progress: buildProgress(log), Followed: pg != nil},
+	svc, unreachable, err := openService(ctx, store, src, pg, unreachable, live.ServiceOptions{Log: log, Now: env.now, Progress: buildProgress(log), Followed: pg != nil, Snapshots: f.snapshots},
 		func() error { return seedEmpty(ctx, env, &f, pg, log) })
 	if err != nil && ctx.Err() != nil {
 		return nil // stopped while waiting for the corpus store

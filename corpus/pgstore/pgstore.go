@@ -57,6 +57,10 @@ var migrations = []string{
 		body    text NOT NULL,
 		PRIMARY KEY (version, id)
 	);`,
+	// The digest of a row's body, so that the rows two versions share are
+	// told without reading (and decompressing) their bodies; NULL in rows
+	// stored before.
+	`ALTER TABLE corpus_policies ADD COLUMN digest text;`,
 }
 
 // migrationLock keys the advisory lock of Migrate and Push.
@@ -310,17 +314,21 @@ func pushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string, bas
 		fp, len(c.Policies), origin).Scan(&version); err != nil {
 		return 0, false, err
 	}
+	row := func(id string, body []byte) []any {
+		sum := sha256.Sum256(body)
+		return []any{version, id, string(body), hex.EncodeToString(sum[:16])}
+	}
 	rows := make([][]any, len(c.Policies))
 	for i, p := range c.Policies {
-		rows[i] = []any{version, p.ID, string(lines[i])}
+		rows[i] = row(p.ID, lines[i])
 	}
 	if reg != nil {
-		rows = append(rows, []any{version, documentsRow, string(reg)})
+		rows = append(rows, row(documentsRow, reg))
 	}
 	if sites != nil {
-		rows = append(rows, []any{version, sitesRow, string(sites)})
+		rows = append(rows, row(sitesRow, sites))
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"corpus_policies"}, []string{"version", "id", "body"}, pgx.CopyFromRows(rows)); err != nil {
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"corpus_policies"}, []string{"version", "id", "body", "digest"}, pgx.CopyFromRows(rows)); err != nil {
 		return 0, false, fmt.Errorf("store entries: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM corpus_versions WHERE version <= $1`, version-KeepVersions); err != nil {
@@ -385,20 +393,7 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, body string
-			if err := rows.Scan(&id, &body); err != nil {
-				return err
-			}
-			if strings.ContainsAny(body, "\n") {
-				return &corpus.CheckError{Problems: corpus.Problems{{File: fmt.Sprintf("%s#v%d", s.name, version),
-					Message: fmt.Sprintf("entry %q holds a line break", id)}}}
-			}
-			buf.WriteString(body)
-			buf.WriteByte('\n')
-		}
-		return rows.Err()
+		return s.lines(rows, version, &buf, nil)
 	})
 	if err != nil {
 		if errors.Is(err, ErrNoCorpus) {
@@ -415,23 +410,137 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 	return c, nil
 }
 
+// lines writes the bodies of rows (id, body) of version to buf, a line
+// each, after each id passes check (if set). A body holding a line break
+// is a problem of the version.
+func (s *Store) lines(rows pgx.Rows, version int64, buf *bytes.Buffer, check func(id string) error) error {
+	defer rows.Close()
+	for rows.Next() {
+		var id, body string
+		if err := rows.Scan(&id, &body); err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(id); err != nil {
+				return err
+			}
+		}
+		if strings.ContainsAny(body, "\n") {
+			return &corpus.CheckError{Problems: corpus.Problems{{File: fmt.Sprintf("%s#v%d", s.name, version),
+				Message: fmt.Sprintf("entry %q holds a line break", id)}}}
+		}
+		buf.WriteString(body)
+		buf.WriteByte('\n')
+	}
+	return rows.Err()
+}
+
+// ErrWhole means the changes since a version cannot be read entry by
+// entry (LoadChanges): the version is no longer stored, or the registry
+// of documents or the sites changed. Load reads the whole corpus.
+var ErrWhole = errors.New("the changes cannot be read entry by entry")
+
+// LoadChanges reads what the latest version changes of base, a version
+// Load or LoadChanges gave: the entries it adds or changes, read and
+// checked as Load reads and checks them, and the ids it removes. It
+// returns base with them applied, carrying the latest version. The
+// database compares the two versions' stored entries, so only the
+// changed ones travel. It fails with an error wrapping ErrWhole when the
+// changes cannot be told entry by entry.
+func (s *Store) LoadChanges(ctx context.Context, base *corpus.Corpus) (*corpus.Corpus, corpus.Changes, error) {
+	var ch corpus.Changes
+	if err := s.Connect(ctx); err != nil {
+		return nil, ch, fmt.Errorf("load corpus: %w", err)
+	}
+	var version int64
+	var fp string
+	var buf bytes.Buffer
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT version, fingerprint FROM corpus_versions ORDER BY version DESC LIMIT 1`).Scan(&version, &fp)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNoCorpus
+		}
+		if err != nil {
+			return err
+		}
+		var baseFP string
+		err = tx.QueryRow(ctx, `SELECT fingerprint FROM corpus_versions WHERE version = $1`, base.Version).Scan(&baseFP)
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && baseFP != base.Fingerprint) {
+			return fmt.Errorf("%w: version %d is not stored as served", ErrWhole, base.Version)
+		}
+		if err != nil {
+			return err
+		}
+		// Rows with digests are compared by them, older ones by body.
+		rows, err := tx.Query(ctx, `SELECT n.id, n.body FROM corpus_policies n WHERE n.version = $2 AND NOT EXISTS
+			(SELECT 1 FROM corpus_policies o WHERE o.version = $1 AND o.id = n.id AND CASE
+				WHEN o.digest IS NOT NULL AND n.digest IS NOT NULL THEN o.digest = n.digest
+				ELSE o.body = n.body END) ORDER BY n.id`, base.Version, version)
+		if err != nil {
+			return err
+		}
+		err = s.lines(rows, version, &buf, func(id string) error {
+			if id == documentsRow || id == sitesRow {
+				return fmt.Errorf("%w: the version changes %s", ErrWhole, id)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		gone, err := tx.Query(ctx, `SELECT o.id FROM corpus_policies o WHERE o.version = $1 AND NOT EXISTS
+			(SELECT 1 FROM corpus_policies n WHERE n.version = $2 AND n.id = o.id) ORDER BY o.id`, base.Version, version)
+		if err != nil {
+			return err
+		}
+		if ch.Deleted, err = pgx.CollectRows(gone, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		if slices.Contains(ch.Deleted, documentsRow) || slices.Contains(ch.Deleted, sitesRow) {
+			return fmt.Errorf("%w: the version drops the registry or the sites", ErrWhole)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, ch, fmt.Errorf("load corpus changes from %s: %w", s.name, err)
+	}
+	if buf.Len() > 0 {
+		// The changed entries are read with the registry and the sites
+		// they are checked against, which are base's: unchanged.
+		setting, err := corpus.SettingLines(base)
+		if err != nil {
+			return nil, ch, err
+		}
+		var head bytes.Buffer
+		for _, line := range setting {
+			if line != nil {
+				head.Write(line)
+				head.WriteByte('\n')
+			}
+		}
+		c, err := readStored(ctx, fmt.Sprintf("%s#v%d", s.name, version), append(head.Bytes(), buf.Bytes()...))
+		if err != nil {
+			return nil, ch, err
+		}
+		ch.Changed = c.Policies
+	}
+	return base.Apply(ch, fp, version), ch, nil
+}
+
 // readStored reads and checks a version in its stored form, the entries'
 // JSON lines (and the registry's) in id order: what every replica runs on
 // what it loads, and every push on what it is about to store. Problems
 // come back as a *corpus.CheckError.
 func readStored(ctx context.Context, name string, jsonl []byte) (*corpus.Corpus, error) {
-	file, probs, err := corpus.ReadJSONLEntries(ctx, name, bytes.NewReader(jsonl))
-	if err != nil {
-		return nil, err
-	}
 	// Entries and sites are stored with their places inline: nothing to
 	// resolve. Versions stored before the registry get one rebuilt from
 	// their resolved basis; versions stored before sites get the built-in
 	// ones.
-	ps := file.Policies
-	probs = append(probs, corpus.Check(ps, nil, file.Documents)...)
-	probs = append(probs, corpus.CheckSites(file.SitesOrBuiltin(), nil, ps)...)
-	if len(ps) == 0 && len(probs) == 0 {
+	file, probs, err := corpus.ReadWritten(ctx, name, bytes.NewReader(jsonl), corpus.JSONLFile.Check, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(file.Policies) == 0 && len(probs) == 0 {
 		probs = append(probs, corpus.Problem{File: name, Message: "the version holds no entries"})
 	}
 	if len(probs) > 0 {

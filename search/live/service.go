@@ -1,12 +1,15 @@
 package live
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/blevesearch/bleve/v2"
 
 	"yicha/corpus"
 	"yicha/index"
@@ -41,12 +44,15 @@ type Status struct {
 	BuiltAt        time.Time `json:"built_at"`
 	BuildSeconds   float64   `json:"build_seconds"`
 	Reindexes      int       `json:"reindexes"`
-	Building       bool      `json:"building"`
-	Phase          string    `json:"phase,omitempty"`
-	Done           int       `json:"done,omitempty"`
-	Total          int       `json:"total,omitempty"`
-	LastError      string    `json:"last_error,omitempty"`
-	LastErrorAt    time.Time `json:"last_error_at,omitzero"`
+	// Updates counts those of the Reindexes applied to the served index as
+	// updates of their entries rather than as new indexes.
+	Updates     int       `json:"updates"`
+	Building    bool      `json:"building"`
+	Phase       string    `json:"phase,omitempty"`
+	Done        int       `json:"done,omitempty"`
+	Total       int       `json:"total,omitempty"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 	// Problems are those of the last corpus that failed validation.
 	Problems []corpus.Problem `json:"problems,omitempty"`
 	// IndexVersion and StoreVersion are set when replicas follow a shared
@@ -76,6 +82,10 @@ type Service struct {
 	// progress, if set, is told of every batch a build indexes.
 	progress    index.Progress
 	loadTimeout time.Duration
+	snapshots   string
+	snapEvery   time.Duration
+	// lastSnapshot is when the service last wrote a snapshot.
+	lastSnapshot time.Time
 
 	mu     sync.Mutex
 	status Status
@@ -91,7 +101,7 @@ type ServiceOptions struct {
 	// time.Now.
 	Now func() time.Time
 	// Progress, if set, is told of every batch a build indexes, after the
-	// status shows it.
+	// status shows it, and of an update before and after its batch.
 	Progress index.Progress
 	// LoadTimeout bounds loading (and so validating) the corpus, at start,
 	// when catching up and on every reindex; zero means DefaultLoadTimeout.
@@ -104,7 +114,18 @@ type ServiceOptions struct {
 	// the source can be read), and without one OpenService returns
 	// ErrNoIndex instead of trying to load the source.
 	Offline bool
+	// Snapshots, if set, is a directory (a volume replicas share) of index
+	// snapshots: with no index of its own the service restores the newest
+	// of its mapping and analysis instead of building, and it writes one
+	// after every build, and after an update when its last is older than
+	// SnapshotEvery (default DefaultSnapshotEvery).
+	Snapshots     string
+	SnapshotEvery time.Duration
 }
+
+// DefaultSnapshotEvery is how old a service's last snapshot may get before
+// an update writes a new one, unless ServiceOptions says otherwise.
+const DefaultSnapshotEvery = 10 * time.Minute
 
 // ErrNoIndex is returned by OpenService, offline, when the data directory
 // holds no index to serve.
@@ -125,7 +146,11 @@ func OpenService(ctx context.Context, store *index.Store, source corpus.Source, 
 	if opts.LoadTimeout == 0 {
 		opts.LoadTimeout = DefaultLoadTimeout
 	}
-	s := &Service{store: store, source: source, log: log, now: opts.Now, progress: opts.Progress, loadTimeout: opts.LoadTimeout}
+	s := &Service{store: store, source: source, log: log, now: opts.Now, progress: opts.Progress, loadTimeout: opts.LoadTimeout,
+		snapshots: opts.Snapshots, snapEvery: cmp.Or(opts.SnapshotEvery, DefaultSnapshotEvery)}
+	if store.Log == nil {
+		store.Log = log
+	}
 	s.status.Source = source.String()
 	s.status.MappingVersion = index.MappingVersion
 	if err := store.Clean(); err != nil {
@@ -134,6 +159,11 @@ func OpenService(ctx context.Context, store *index.Store, source corpus.Source, 
 	idx, c, m, err := store.Active()
 	if err != nil {
 		log.Warn("the active index cannot be opened; building a new one", "error", err)
+	}
+	if idx == nil && opts.Snapshots != "" {
+		if idx, c, m, err = s.restore(); err != nil {
+			log.Warn("no index snapshot could be restored; building a new index", "error", err)
+		}
 	}
 	if idx != nil {
 		if s.Engine, err = search.New(idx, c, s.now); err != nil {
@@ -173,7 +203,46 @@ func OpenService(ctx context.Context, store *index.Store, source corpus.Source, 
 	}
 	s.record(c, m)
 	log.Info("index built", "docs", m.Docs, "dir", m.Dir, "seconds", m.BuildSeconds)
+	s.snapshotAfter(true)
 	return s, nil
+}
+
+// restore restores the newest index snapshot of the snapshot directory
+// into the data directory and opens it; nils when there is none.
+func (s *Service) restore() (bleve.Index, *corpus.Corpus, *index.Manifest, error) {
+	start := time.Now()
+	ok, err := s.store.RestoreSnapshot(s.snapshots)
+	if err != nil || !ok {
+		return nil, nil, nil, err
+	}
+	s.lastSnapshot = start // the snapshot it came from is as recent
+	idx, c, m, err := s.store.Active()
+	if err == nil && idx != nil {
+		s.log.Info("serving an index snapshot", "version", m.CorpusVersion, "docs", m.Docs, "took", time.Since(start).Round(time.Millisecond))
+	}
+	return idx, c, m, err
+}
+
+// snapshotAfter writes a snapshot of the served index to the snapshot
+// directory, if there is one: after a build (full), or after an update
+// when the last is older than SnapshotEvery. It runs while no build or
+// update can change the index. A failure is logged: it serves on.
+func (s *Service) snapshotAfter(full bool) {
+	if s.snapshots == "" || (!full && time.Since(s.lastSnapshot) < s.snapEvery) {
+		return
+	}
+	start := time.Now()
+	m, err := s.store.Manifest()
+	if err == nil && m != nil {
+		var path string
+		path, err = s.store.WriteSnapshot(s.Engine.Index(), m, s.snapshots)
+		if err == nil {
+			s.lastSnapshot = start
+			s.log.Info("wrote an index snapshot", "path", path, "version", m.CorpusVersion, "took", time.Since(start).Round(time.Millisecond))
+			return
+		}
+	}
+	s.log.Warn("writing an index snapshot failed", "error", err)
 }
 
 // catchUp rebuilds when the source differs from what is served.
@@ -196,29 +265,56 @@ func (s *Service) catchUp() {
 	}
 }
 
+// ChangeSource is a corpus source that can also read what changed since
+// a version it gave: the corpus after the changes (checked as Load checks
+// it) and the changes, entry by entry. An error that is not a
+// *corpus.CheckError means the changes cannot be told (the base version
+// is gone, the registry or the sites changed): the whole corpus is loaded.
+type ChangeSource interface {
+	corpus.Source
+	LoadChanges(ctx context.Context, base *corpus.Corpus) (*corpus.Corpus, corpus.Changes, error)
+}
+
 // load loads the source within the load deadline. A source that does not
 // end when its context does (a read stuck in the kernel) is left to end on
 // its own, and what it yields is dropped: the caller goes on at once.
 func (s *Service) load(ctx context.Context) (*corpus.Corpus, error) {
+	c, _, err := s.loadSince(ctx, nil)
+	return c, err
+}
+
+// loadSince is load, reading only the changes since base when the source
+// can (a ChangeSource, base from it): the changes come back too, else nil.
+func (s *Service) loadSince(ctx context.Context, base *corpus.Corpus) (*corpus.Corpus, *corpus.Changes, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, s.loadTimeout, fmt.Errorf("%w after %s", ErrLoadTimeout, s.loadTimeout))
 	defer cancel()
 	type loaded struct {
 		c   *corpus.Corpus
+		ch  *corpus.Changes
 		err error
 	}
 	done := make(chan loaded, 1)
 	go func() {
+		if cs, ok := s.source.(ChangeSource); ok && base != nil && base.Version > 0 {
+			c, ch, err := cs.LoadChanges(ctx, base)
+			var ce *corpus.CheckError
+			if err == nil || errors.As(err, &ce) || ctx.Err() != nil {
+				done <- loaded{c, &ch, err}
+				return
+			}
+			s.log.Info("loading the whole corpus", "reason", err)
+		}
 		c, err := s.source.Load(ctx)
-		done <- loaded{c, err}
+		done <- loaded{c, nil, err}
 	}()
 	select {
 	case l := <-done:
 		if err := ctx.Err(); err != nil && errors.Is(l.err, err) {
-			return nil, fmt.Errorf("corpus %s: %w", s.source, context.Cause(ctx))
+			return nil, nil, fmt.Errorf("corpus %s: %w", s.source, context.Cause(ctx))
 		}
-		return l.c, l.err
+		return l.c, l.ch, l.err
 	case <-ctx.Done():
-		return nil, fmt.Errorf("corpus %s: %w", s.source, context.Cause(ctx))
+		return nil, nil, fmt.Errorf("corpus %s: %w", s.source, context.Cause(ctx))
 	}
 }
 
@@ -288,7 +384,11 @@ func (s *Service) Reindex(ctx context.Context, wait bool) (Status, error) {
 		}
 		close(done)
 	}
-	c, err := s.load(ctx)
+	var base *corpus.Corpus
+	if s.Engine != nil {
+		base = s.Engine.Corpus()
+	}
+	c, ch, err := s.loadSince(ctx, base)
 	if err != nil {
 		finish(err)
 		return s.Status(), err
@@ -297,6 +397,10 @@ func (s *Service) Reindex(ctx context.Context, wait bool) (Status, error) {
 	s.builds.Add(1)
 	go func() {
 		defer s.builds.Done()
+		if s.update(c, ch) {
+			finish(nil)
+			return
+		}
 		buildErr = s.build(c)
 		finish(buildErr)
 	}()
@@ -309,6 +413,76 @@ func (s *Service) Reindex(ctx context.Context, wait bool) (Status, error) {
 	case <-ctx.Done():
 		return s.Status(), ctx.Err()
 	}
+}
+
+// MinUpdate and UpdateShare bound the changes applied to the served index
+// as an update: at most MinUpdate entries, or UpdateShare of the corpus if
+// that is more. More changes than that are a rebuild.
+const (
+	MinUpdate   = 1000
+	UpdateShare = 0.1
+)
+
+// update applies c to the served index as an update — the changed
+// entries' documents replaced, added or deleted in one batch, the index
+// directory, mapping and analysis unchanged — when it can, and reports
+// whether it did. ch are the changes from the served corpus, if the
+// source told them; else they are found by comparing the two corpora. It
+// cannot when the registry of documents or the sites differ, there are
+// too many changes, or the active index cannot take them (index.Update):
+// then the caller builds a new index.
+func (s *Service) update(c *corpus.Corpus, ch *corpus.Changes) bool {
+	if s.Engine == nil {
+		return false
+	}
+	start := time.Now()
+	old := s.Engine.Corpus()
+	if ch == nil {
+		same, err := corpus.SameSetting(old, c)
+		if err != nil || !same {
+			return false
+		}
+		d, err := corpus.Diff(old, c)
+		if err != nil {
+			return false
+		}
+		ch = &d
+	}
+	if ch.Len() > max(MinUpdate, int(UpdateShare*float64(len(old.Policies)))) {
+		s.log.Info("rebuilding: too many entries changed for an update", "changed", ch.Len())
+		return false
+	}
+	pu, err := s.store.Update(s.Engine.Index(), old, c, *ch)
+	if err != nil {
+		s.log.Info("rebuilding instead of updating", "reason", err)
+		return false
+	}
+	s.phase(PhaseIndexing, 0, ch.Len())
+	if s.progress != nil {
+		s.progress(0, ch.Len())
+	}
+	if err := s.Engine.Update(context.Background(), c, *ch, pu.Apply); err != nil {
+		pu.Discard()
+		s.log.Warn("updating the index failed; rebuilding", "error", err)
+		return false
+	}
+	if err := s.store.Activate(pu.Manifest); err != nil {
+		s.log.Warn("recording the update failed; rebuilding", "error", err)
+		return false
+	}
+	if s.progress != nil {
+		s.progress(ch.Len(), ch.Len())
+	}
+	s.record(c, pu.Manifest)
+	s.mu.Lock()
+	s.status.Reindexes++
+	s.status.Updates++
+	s.status.LastError, s.status.LastErrorAt, s.status.Problems = "", time.Time{}, nil
+	s.mu.Unlock()
+	s.log.Info("index updated", "changed", len(ch.Changed), "deleted", len(ch.Deleted), "docs", len(c.Policies),
+		"version", c.Version, "dir", pu.Manifest.Dir, "took", time.Since(start).Round(time.Millisecond))
+	s.snapshotAfter(false)
+	return true
 }
 
 // build indexes c, checks the new index and swaps it in.
@@ -360,6 +534,7 @@ func (s *Service) build(c *corpus.Corpus) error {
 	s.status.LastError, s.status.LastErrorAt, s.status.Problems = "", time.Time{}, nil
 	s.mu.Unlock()
 	s.log.Info("reindexed", "docs", m.Docs, "dir", m.Dir, "took", time.Since(start).Round(time.Millisecond))
+	s.snapshotAfter(true)
 	return nil
 }
 

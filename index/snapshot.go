@@ -1,0 +1,211 @@
+package index
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+
+	"yicha/corpus/durable"
+)
+
+// Snapshots of an index are kept in a directory of their own (a volume
+// the replicas share), one directory each: the index as bleve copies it
+// online, the corpus files beside it, and its manifest. A replica with
+// no index of its own restores the newest one of its mapping version and
+// analysis instead of building (RestoreSnapshot), then catches up.
+const (
+	snapshotPrefix = "snap-"
+	// KeepSnapshots is how many snapshots WriteSnapshot leaves.
+	KeepSnapshots = 2
+	snapshotIndex = "index"
+)
+
+// WriteSnapshot copies the active index idx, which m describes, and its
+// corpus files into a new snapshot in dir, made whole before it takes its
+// name, and removes all but the newest KeepSnapshots there. Nothing may
+// change idx meanwhile. It returns the snapshot's path.
+func (s *Store) WriteSnapshot(idx bleve.Index, m *Manifest, dir string) (string, error) {
+	copyable, ok := idx.(bleve.IndexCopyable)
+	if !ok {
+		return "", fmt.Errorf("index of type %T cannot be copied", idx)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(dir, ".tmp-"+snapshotPrefix)
+	if err != nil {
+		return "", err
+	}
+	fail := func(err error) (string, error) {
+		os.RemoveAll(tmp)
+		return "", fmt.Errorf("snapshot: %w", err)
+	}
+	if err := copyable.CopyTo(bleve.FileSystemDirectory(filepath.Join(tmp, snapshotIndex))); err != nil {
+		return fail(err)
+	}
+	if err := copyFiles(filepath.Join(s.dir, m.Dir), filepath.Join(tmp, snapshotIndex), corpusFiles(m)); err != nil {
+		return fail(err)
+	}
+	sm := *m
+	sm.Dir = snapshotIndex
+	data, err := json.MarshalIndent(&sm, "", "  ")
+	if err != nil {
+		return fail(err)
+	}
+	if err := durable.Replace(tmp, manifestName, manifestName+".tmp-*", data, nil); err != nil {
+		return fail(err)
+	}
+	path := filepath.Join(dir, fmt.Sprintf("%sv%d-%d", snapshotPrefix, m.CorpusVersion, time.Now().UnixNano()))
+	if err := os.Rename(tmp, path); err != nil {
+		return fail(err)
+	}
+	if err := durable.SyncDir(dir); err != nil {
+		return path, err
+	}
+	snaps, err := listSnapshots(dir)
+	if err != nil {
+		return path, err
+	}
+	var errs []error
+	for i, sn := range snaps {
+		if i >= KeepSnapshots {
+			errs = append(errs, os.RemoveAll(sn.path))
+		}
+	}
+	return path, errors.Join(errs...)
+}
+
+// corpusFiles are the files beside the index of m holding its corpus.
+func corpusFiles(m *Manifest) []string {
+	files := []string{corpusName}
+	for _, u := range m.Updates {
+		files = append(files, u.File)
+	}
+	return files
+}
+
+type snapshotInfo struct {
+	path string
+	m    Manifest
+}
+
+// listSnapshots returns the snapshots in dir, newest corpus version
+// first (then newest built or updated), skipping any it cannot read.
+func listSnapshots(dir string) ([]snapshotInfo, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var snaps []snapshotInfo
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), snapshotPrefix) {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		data, err := os.ReadFile(filepath.Join(path, manifestName))
+		if err != nil {
+			continue
+		}
+		var m Manifest
+		if json.Unmarshal(data, &m) != nil {
+			continue
+		}
+		snaps = append(snaps, snapshotInfo{path, m})
+	}
+	changed := func(m Manifest) time.Time {
+		if m.UpdatedAt.After(m.BuiltAt) {
+			return m.UpdatedAt
+		}
+		return m.BuiltAt
+	}
+	slices.SortFunc(snaps, func(a, b snapshotInfo) int {
+		return cmp.Or(cmp.Compare(b.m.CorpusVersion, a.m.CorpusVersion), changed(b.m).Compare(changed(a.m)))
+	})
+	return snaps, nil
+}
+
+// RestoreSnapshot copies the newest snapshot in dir built by this mapping
+// version and analysis into the data directory and makes it the active
+// index. It reports false when there is none.
+func (s *Store) RestoreSnapshot(dir string) (bool, error) {
+	snaps, err := listSnapshots(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, sn := range snaps {
+		if sn.m.MappingVersion != MappingVersion || sn.m.Analysis != AnalysisFingerprint() {
+			continue
+		}
+		name := fmt.Sprintf("%s%d", indexPrefix, time.Now().UnixNano())
+		dst := filepath.Join(s.dir, name)
+		if err := copyTree(filepath.Join(sn.path, snapshotIndex), dst); err != nil {
+			os.RemoveAll(dst)
+			return false, fmt.Errorf("restore snapshot %s: %w", sn.path, err)
+		}
+		m := sn.m
+		m.Dir = name
+		if err := s.Activate(&m); err != nil {
+			os.RemoveAll(dst)
+			return false, err
+		}
+		s.log().Info("restored an index snapshot", "snapshot", sn.path, "version", m.CorpusVersion, "docs", m.Docs)
+		return true, nil
+	}
+	return false, nil
+}
+
+// copyTree copies the files under src to dst, each synced. Index
+// segments (.zap files), which are never changed once written, are hard
+// links when both are on one file system.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if strings.HasSuffix(path, ".zap") && os.Link(path, filepath.Join(dst, rel)) == nil {
+			return nil
+		}
+		return copyFile(path, filepath.Join(dst, rel))
+	})
+}
+
+// copyFiles copies the named files of src to dst.
+func copyFiles(src, dst string, names []string) error {
+	for _, n := range names {
+		if err := copyFile(filepath.Join(src, n), filepath.Join(dst, n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	return durable.Create(dst, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
+		return err
+	})
+}

@@ -1,0 +1,263 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"yicha/corpus"
+	"yicha/corpus/corpustest"
+	"yicha/index"
+	"yicha/search"
+)
+
+// swapSource is a corpus source whose corpus the test replaces.
+type swapSource struct {
+	mu    sync.Mutex
+	c     *corpus.Corpus
+	loads int
+}
+
+func (s *swapSource) String() string { return "test corpus" }
+
+func (s *swapSource) Load(context.Context) (*corpus.Corpus, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loads++
+	if s.c == nil {
+		return nil, errors.New("this source may not be loaded")
+	}
+	return s.c, nil
+}
+
+func (s *swapSource) set(c *corpus.Corpus) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.c = c
+}
+
+// openAt serves src from the data directory dir with the given snapshot
+// directory ("" for none).
+// The returned func closes both, once.
+func openAt(t *testing.T, dir, snapshots string, src corpus.Source) (*Service, *index.Store, func()) {
+	t.Helper()
+	store, err := index.OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := OpenService(context.Background(), store, src, ServiceOptions{
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: corpustest.Pinned(t).Now, Snapshots: snapshots,
+	})
+	if err != nil {
+		store.Close()
+		t.Fatal(err)
+	}
+	closeAll := sync.OnceFunc(func() { svc.Close(); store.Close() })
+	t.Cleanup(closeAll)
+	return svc, store, closeAll
+}
+
+// testCorpus is the embedded corpus's first n entries.
+func testCorpus(t *testing.T, n int) *corpus.Corpus {
+	t.Helper()
+	full, err := corpus.Embedded().Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := corpus.NewCorpus(slices.Clone(full.Policies[:n]), "base")
+	c.Documents, c.Sites = full.Documents, full.Sites
+	return c
+}
+
+// edited is c with entry 0's title changed, entry 1 removed and a copy of
+// entry 2 added under a new id and title.
+func edited(c *corpus.Corpus, fingerprint string) *corpus.Corpus {
+	changed := *c.Policies[0]
+	changed.Title = "鹦鹉螺专项补贴（已改）"
+	added := *c.Policies[2]
+	added.ID, added.Title = "zz-added", "蜂鸟临时津贴"
+	return c.Apply(corpus.Changes{Changed: []*corpus.Policy{&changed, &added}, Deleted: []string{c.Policies[1].ID}}, fingerprint, c.Version+1)
+}
+
+// hits returns the ids of the first hits of q.
+func hits(t *testing.T, e *search.Engine, q string) []string {
+	t.Helper()
+	req, err := e.ParseRequest(map[string][]string{"q": {q}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Search(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, h := range res.Hits {
+		ids = append(ids, h.Policy.ID)
+	}
+	return ids
+}
+
+// TestReindexAppliesChangesAsAnUpdate: a version that changes, adds and
+// removes an entry is applied to the served index in place — same index
+// directory and index, no build — while searches run; the index then
+// holds the same documents and statistics as a build of the new corpus,
+// the changed title finds its entry, the removed entry is gone, and a
+// restart serves the updated index and corpus.
+func TestReindexAppliesChangesAsAnUpdate(t *testing.T) {
+	base := testCorpus(t, 30)
+	src := &swapSource{c: base}
+	dir := t.TempDir()
+	svc, store, closeFirst := openAt(t, dir, "", src)
+	before, err := store.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := svc.Engine.Index()
+	removed := base.Policies[1]
+
+	var stop atomic.Bool
+	var searches, failures atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for !stop.Load() {
+			req, _ := svc.Engine.ParseRequest(map[string][]string{"q": {"补贴"}})
+			if _, err := svc.Engine.Search(context.Background(), req); err != nil {
+				failures.Add(1)
+			}
+			searches.Add(1)
+		}
+	}()
+	next := edited(base, "next")
+	src.set(next)
+	err = reindexWithin(t, svc)
+	stop.Store(true)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if failures.Load() != 0 {
+		t.Errorf("%d of %d searches failed during the update", failures.Load(), searches.Load())
+	}
+
+	st := svc.Status()
+	if st.Updates != 1 || st.Reindexes != 1 || st.Docs != 30 || st.Fingerprint != "next" {
+		t.Errorf("status after the update: %+v", st)
+	}
+	after, err := store.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Dir != before.Dir || svc.Engine.Index() != idx || len(after.Updates) != 1 || after.Fingerprint != "next" || after.Docs != 30 {
+		t.Errorf("manifest after the update = %+v, before %+v; same index: %v", after, before, svc.Engine.Index() == idx)
+	}
+	if n, err := idx.DocCount(); err != nil || n != 30 {
+		t.Errorf("the index holds %d documents (%v), want 30", n, err)
+	}
+	if got := hits(t, svc.Engine, "鹦鹉螺专项补贴"); len(got) == 0 || got[0] != base.Policies[0].ID {
+		t.Errorf("the changed title finds %v, want %s first", got, base.Policies[0].ID)
+	}
+	if got := hits(t, svc.Engine, "蜂鸟临时津贴"); !slices.Contains(got, "zz-added") {
+		t.Errorf("the added title finds %v", got)
+	}
+	if got := hits(t, svc.Engine, removed.Title); slices.Contains(got, removed.ID) {
+		t.Errorf("the removed entry %s is still found: %v", removed.ID, got)
+	}
+	if _, err := svc.Engine.Policy(removed.ID); err == nil {
+		t.Errorf("the removed entry %s is still served", removed.ID)
+	}
+	built, err := index.BuildAt(context.Background(), filepath.Join(t.TempDir(), "fresh"), next, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer built.Close()
+	want, _ := index.ReadStats(built)
+	got, err := index.ReadStats(idx)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("statistics after the update = %+v (%v), a build of the same corpus has %+v", got, err, want)
+	}
+
+	// A restart serves the updated index and its corpus without building.
+	closeFirst()
+	src.set(nil)
+	svc2, store2, _ := openAt(t, dir, "", src)
+	m, _ := store2.Manifest()
+	if m.Dir != before.Dir || svc2.Status().Fingerprint != "next" || svc2.Engine.Documents() != 30 {
+		t.Errorf("after a restart: manifest %+v, status %+v", m, svc2.Status())
+	}
+	if p, err := svc2.Engine.Policy(base.Policies[0].ID); err != nil || p.Title != "鹦鹉螺专项补贴（已改）" {
+		t.Errorf("after a restart the changed entry is %+v (%v)", p, err)
+	}
+}
+
+// TestReindexRebuildsForAnotherMapping: when the active index was built
+// by another mapping version, a version changing one entry is not applied
+// as an update: a new index is built.
+func TestReindexRebuildsForAnotherMapping(t *testing.T) {
+	base := testCorpus(t, 20)
+	src := &swapSource{c: base}
+	dir := t.TempDir()
+	svc, store, _ := openAt(t, dir, "", src)
+	m, err := store.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	older := *m
+	older.MappingVersion--
+	if err := store.Activate(&older); err != nil {
+		t.Fatal(err)
+	}
+	src.set(edited(base, "next"))
+	if err := reindexWithin(t, svc); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := store.Manifest()
+	if st := svc.Status(); st.Updates != 0 || st.Reindexes != 1 || after.Dir == m.Dir || after.MappingVersion != index.MappingVersion || len(after.Updates) != 0 {
+		t.Errorf("after the reindex: status %+v, manifest %+v (was %s)", st, after, m.Dir)
+	}
+	if got := hits(t, svc.Engine, "鹦鹉螺专项补贴"); len(got) == 0 || got[0] != base.Policies[0].ID {
+		t.Errorf("the changed title finds %v", got)
+	}
+}
+
+// TestServiceStartsFromASnapshot: a service writes a snapshot of its index
+// after building it; a new service with an empty data directory and the
+// same snapshot directory serves it without loading its source or
+// building, then applies the next version as an update.
+func TestServiceStartsFromASnapshot(t *testing.T) {
+	base := testCorpus(t, 20)
+	snaps := t.TempDir()
+	openAt(t, t.TempDir(), snaps, &swapSource{c: base})
+	entries, err := os.ReadDir(snaps)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("snapshot directory holds %v (%v), want one snapshot", entries, err)
+	}
+
+	src := &swapSource{} // loading it fails
+	svc, store, _ := openAt(t, t.TempDir(), snaps, src)
+	st := svc.Status()
+	if st.Reindexes != 0 || st.Docs != 20 || st.Fingerprint != "base" {
+		t.Errorf("status of the service started from the snapshot: %+v", st)
+	}
+	if got := hits(t, svc.Engine, base.Policies[3].Title); len(got) == 0 || got[0] != base.Policies[3].ID {
+		t.Errorf("searching %q on the restored index finds %v", base.Policies[3].Title, got)
+	}
+	m, _ := store.Manifest()
+	src.set(edited(base, "next"))
+	if err := reindexWithin(t, svc); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := store.Manifest()
+	if st := svc.Status(); st.Updates != 1 || after.Dir != m.Dir {
+		t.Errorf("the next version on the restored index: status %+v, manifest %+v", st, after)
+	}
+}
