@@ -331,7 +331,7 @@ func (s *Store) Clean() error {
 	var errs []error
 	for _, e := range entries {
 		name := e.Name()
-		stale := strings.HasPrefix(name, manifestName+".tmp-") ||
+		stale := strings.HasPrefix(name, manifestName+".tmp-") || strings.HasPrefix(name, preparedName+".tmp-") ||
 			(strings.HasPrefix(name, indexPrefix) && (m == nil || name != m.Dir))
 		if stale {
 			errs = append(errs, os.RemoveAll(filepath.Join(s.dir, name)))
