@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-ego/gse"
 )
@@ -26,10 +27,31 @@ var policyDict string
 //go:embed dict/general.txt
 var generalDict string
 
-// sharedSegmenter is the process's one segmenter: its dictionaries take
-// about 0.4 s and 50 MB to load, and gse is safe for
-// concurrent cutting once loaded.
+// sharedSegmenter is the process's one segmenter: building its dictionary
+// from the text dictionaries takes about 0.4 s and 50 MB, reading it back
+// from a data directory's prepared form (see Preload) a tenth of the time
+// and a third of the memory; gse is safe for concurrent cutting once loaded.
 var sharedSegmenter = sync.OnceValues(func() (*gse.Segmenter, error) {
+	dir, _ := preparedDir.Load().(string)
+	if dir != "" {
+		if seg, err := readPrepared(dir); err == nil {
+			return seg, nil
+		}
+	}
+	seg, err := loadSegmenter()
+	if err == nil && dir != "" {
+		// A directory that cannot take it only means a slower next start.
+		_ = writePrepared(dir, seg)
+	}
+	return seg, err
+})
+
+// preparedDir is the data directory whose prepared segmenter is read, or
+// written after building it; "" for none.
+var preparedDir atomic.Value
+
+// loadSegmenter builds the segmenter from the text dictionaries.
+func loadSegmenter() (*gse.Segmenter, error) {
 	seg := &gse.Segmenter{SkipLog: true}
 	if err := seg.LoadDictStr(userDict()); err != nil {
 		return nil, fmt.Errorf("load policy dictionary: %w", err)
@@ -41,7 +63,7 @@ var sharedSegmenter = sync.OnceValues(func() (*gse.Segmenter, error) {
 		return nil, fmt.Errorf("the general dictionary is missing or too small (%d words)", seg.Dict.NumTokens())
 	}
 	return seg, nil
-})
+}
 
 // userDict renders the policy dictionary in gse's "word freq" form, giving
 // terms without a frequency a high one.
@@ -99,8 +121,11 @@ func stripComments(dict string) string {
 
 // Preload loads the segmenter's dictionaries and the character tables in
 // the background, so that a server starting up overlaps the load with
-// opening its index.
-func Preload() {
+// opening its index. With a data directory, the segmenter is read from
+// its prepared form there, which is written when missing or out of date.
+// Only the first call counts.
+func Preload(dataDir string) {
+	preparedDir.CompareAndSwap(nil, dataDir)
 	go func() {
 		sharedSegmenter()
 		t2sTable()

@@ -22,6 +22,8 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 
 	"yicha/corpus"
 	"yicha/corpus/durable"
@@ -310,7 +312,50 @@ func BuildAt(ctx context.Context, path string, c *corpus.Corpus, progress Progre
 	if n != uint64(len(c.Policies)) {
 		return fail(fmt.Errorf("index holds %d documents, corpus has %d", n, len(c.Policies)))
 	}
+	if err := settle(ctx, idx); err != nil {
+		return fail(fmt.Errorf("merge the index: %w", err))
+	}
 	return idx, nil
+}
+
+// settle waits until every segment of a new index is on disk, then merges
+// them into one. Searches then read one segment's postings per term, and
+// the index does not change under its first searches: scorch would
+// otherwise go on merging in the background after the build, taking a
+// core from them and making each merged snapshot a new view to build.
+func settle(ctx context.Context, idx bleve.Index) error {
+	adv, err := idx.Advanced()
+	if err != nil {
+		return err
+	}
+	sc, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return nil
+	}
+	for {
+		r, err := sc.Reader()
+		if err != nil {
+			return err
+		}
+		persisted := true
+		if snap, ok := r.(*scorch.IndexSnapshot); ok {
+			for _, s := range snap.Segments() {
+				if _, ok := s.Segment().(segment.PersistedSegment); !ok {
+					persisted = false
+				}
+			}
+		}
+		r.Close()
+		if persisted {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return sc.ForceMerge(ctx, &mergeplan.SingleSegmentMergePlanOptions)
 }
 
 const statsKey = "yicha.stats"
@@ -345,7 +390,7 @@ func (s *Store) Clean() error {
 	var errs []error
 	for _, e := range entries {
 		name := e.Name()
-		stale := strings.HasPrefix(name, manifestName+".tmp-") ||
+		stale := strings.HasPrefix(name, manifestName+".tmp-") || strings.HasPrefix(name, preparedName+".tmp-") ||
 			(strings.HasPrefix(name, indexPrefix) && (m == nil || name != m.Dir))
 		if stale {
 			errs = append(errs, os.RemoveAll(filepath.Join(s.dir, name)))

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 
 	"yicha/corpus"
 )
@@ -179,5 +183,41 @@ func TestStoreReadsAHandMadeCorpusCopy(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), "reading the index's corpus as YAML") {
 		t.Errorf("no log line of the fallback; logged %q", logged.String())
+	}
+}
+
+// TestBuildLeavesOneSegment: a build of more than one batch ends as one
+// segment on disk, so that the index does not change under its first
+// searches.
+func TestBuildLeavesOneSegment(t *testing.T) {
+	emb := embeddedCorpus(t)
+	var ps []*corpus.Policy
+	for i := 0; len(ps) < 1200; i++ {
+		for _, p := range emb.Policies {
+			cp := *p
+			cp.ID = fmt.Sprintf("%s-%d", p.ID, i)
+			ps = append(ps, &cp)
+		}
+	}
+	idx, err := BuildAt(context.Background(), filepath.Join(t.TempDir(), "index"), corpus.NewCorpus(ps, ""), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	adv, err := idx.Advanced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	segs := r.(*scorch.IndexSnapshot).Segments()
+	if len(segs) != 1 {
+		t.Fatalf("%d segments after the build of %d entries, want 1", len(segs), len(ps))
+	}
+	if _, ok := segs[0].Segment().(segment.PersistedSegment); !ok || segs[0].Count() != uint64(len(ps)) {
+		t.Fatalf("the segment holds %d entries (on disk: %v), want %d on disk", segs[0].Count(), ok, len(ps))
 	}
 }

@@ -24,6 +24,9 @@ func runIndex(ctx context.Context, env *cli, args []string) error {
 		return err
 	}
 	defer store.Close()
+	// The segmenter loads while the corpus does, and is kept prepared in
+	// the data directory for the server's start.
+	index.Preload(c.dataDir)
 	corp, err := c.loadCorpus(ctx, stderr)
 	if err != nil {
 		return err

@@ -12,8 +12,6 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
-
-	"yicha/index"
 )
 
 type command struct {
@@ -44,9 +42,6 @@ var commands = []command{
 var errExit = errors.New("exit 1")
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "serve" {
-		index.Preload()
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, now: clock()}, os.Args[1:]))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -180,5 +181,29 @@ func TestCheckRefusesDevicesAndPipes(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("check --corpus %s did not end within 10s", path)
 		}
+	}
+}
+
+// TestIndexPreparesSegmenter: `yicha index` leaves the prepared segmenter
+// in the data directory for the server's start, and replaces one that
+// cannot be read with the same file again.
+func TestIndexPreparesSegmenter(t *testing.T) {
+	bin, dir := buildBinary(t), t.TempDir()
+	prepared := filepath.Join(dir, "segmenter.bin")
+	if out, err := exec.Command(bin, "index", "--data", dir).CombinedOutput(); err != nil {
+		t.Fatalf("index: %v\n%s", err, out)
+	}
+	first, err := os.ReadFile(prepared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(prepared, first[:len(first)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "index", "--data", dir).CombinedOutput(); err != nil {
+		t.Fatalf("index again: %v\n%s", err, out)
+	}
+	if again, err := os.ReadFile(prepared); err != nil || !bytes.Equal(again, first) {
+		t.Fatalf("after a cut file, %d bytes (%v), want the %d written first", len(again), err, len(first))
 	}
 }

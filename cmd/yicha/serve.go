@@ -131,6 +131,8 @@ func runServe(ctx context.Context, env *cli, args []string) error {
 		return err
 	}
 	defer store.Close()
+	// The segmenter loads while the index opens.
+	index.Preload(f.dataDir)
 	store.Log = log
 	ln, err := listen(f.addr)
 	if err != nil {
