@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -21,7 +20,6 @@ import (
 
 	"yicha/corpus"
 	"yicha/corpus/corpustest"
-	"yicha/index"
 	"yicha/search/live"
 	"yicha/web/sitestore"
 )
@@ -75,17 +73,8 @@ func newAdminServerWith(t testing.TB, token string, change func(*Config)) *admin
 	t.Helper()
 	dir := copyCorpus(t)
 	clock := corpustest.Pinned(t)
-	store, err := index.OpenStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := live.OpenService(context.Background(), store, corpus.Dir(dir), live.ServiceOptions{Log: log, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close() })
+	svc := liveService(t, corpus.Dir(dir), live.ServiceOptions{Log: log, Now: clock.Now})
 	fb, err := sitestore.OpenSQLite(filepath.Join(t.TempDir(), "feedback.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -47,13 +47,19 @@ type feedbackServer struct {
 // index on disk.
 func feedbackService(t testing.TB, now func() time.Time) *live.Service {
 	t.Helper()
+	return liveService(t, corpus.Embedded(), live.ServiceOptions{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now})
+}
+
+// liveService is a search service over src on a real index in a
+// temporary directory, closed after the test.
+func liveService(t testing.TB, src corpus.Source, opts live.ServiceOptions) *live.Service {
+	t.Helper()
 	store, err := index.OpenStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	svc, err := live.OpenService(context.Background(), store, corpus.Embedded(),
-		live.ServiceOptions{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now})
+	svc, err := live.OpenService(context.Background(), store, src, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,6 @@ import (
 
 	"yicha/corpus"
 	"yicha/corpus/corpustest"
-	"yicha/index"
 	"yicha/search/live"
 	"yicha/web/sitestore"
 )
@@ -61,19 +60,9 @@ func (g *gate) progress(done, total int) {
 func TestBrowserAdminRebuild(t *testing.T) {
 	chromiumPath(t)
 	clock := corpustest.Pinned(t)
-	store, err := index.OpenStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	g := &gate{}
-	svc, err := live.OpenService(context.Background(), store, corpus.Embedded(),
-		live.ServiceOptions{Log: log, Now: clock.Now, Progress: g.progress})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close() })
+	svc := liveService(t, corpus.Embedded(), live.ServiceOptions{Log: log, Now: clock.Now, Progress: g.progress})
 	fb, err := sitestore.OpenSQLite(filepath.Join(t.TempDir(), "records.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -381,12 +381,9 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 	var version int64
 	var fp string
 	var buf bytes.Buffer
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT version, fingerprint FROM corpus_versions ORDER BY version DESC LIMIT 1`).Scan(&version, &fp)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrNoCorpus
-		}
-		if err != nil {
+	err := pgx.BeginTxFunc(ctx, s.pool, readOnly, func(tx pgx.Tx) error {
+		var err error
+		if version, fp, err = latest(ctx, tx); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT id, body FROM corpus_policies WHERE version = $1 ORDER BY id`, version)
@@ -408,6 +405,21 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 	c.Fingerprint = fp
 	c.Version = version
 	return c, nil
+}
+
+// readOnly reads one version as a whole: a snapshot of the database.
+var readOnly = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+
+// latest reads the latest version and its fingerprint; ErrNoCorpus when
+// none is stored.
+func latest(ctx context.Context, tx pgx.Tx) (int64, string, error) {
+	var version int64
+	var fp string
+	err := tx.QueryRow(ctx, `SELECT version, fingerprint FROM corpus_versions ORDER BY version DESC LIMIT 1`).Scan(&version, &fp)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, "", ErrNoCorpus
+	}
+	return version, fp, err
 }
 
 // lines writes the bodies of rows (id, body) of version to buf, a line
@@ -455,12 +467,9 @@ func (s *Store) LoadChanges(ctx context.Context, base *corpus.Corpus) (*corpus.C
 	var version int64
 	var fp string
 	var buf bytes.Buffer
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT version, fingerprint FROM corpus_versions ORDER BY version DESC LIMIT 1`).Scan(&version, &fp)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrNoCorpus
-		}
-		if err != nil {
+	err := pgx.BeginTxFunc(ctx, s.pool, readOnly, func(tx pgx.Tx) error {
+		var err error
+		if version, fp, err = latest(ctx, tx); err != nil {
 			return err
 		}
 		var baseFP string
