@@ -1,9 +1,7 @@
 package search
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -22,41 +20,12 @@ import (
 
 var shared = filepath.Join("..", "..", "shared", "data")
 
-// jsonlTexts reads one string field of every line of a JSONL file.
-func jsonlTexts(tb testing.TB, path string, fields ...string) []string {
-	tb.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Skipf("shared data not available: %v", err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if json.Unmarshal(sc.Bytes(), &m) != nil {
-			continue
-		}
-		s := ""
-		for _, k := range fields {
-			if v, ok := m[k].(string); ok {
-				s += v
-			}
-		}
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // questions returns real questions residents asked: message-board subjects
 // and the two evaluation sets' questions.
 func benchQuestions(tb testing.TB) []string {
-	qs := jsonlTexts(tb, filepath.Join(shared, "resident-questions", "questions.jsonl"), "subject")
-	qs = append(qs, jsonlTexts(tb, filepath.Join(shared, "stard-lecoqa", "queries.jsonl"), "text")...)
-	qs = append(qs, jsonlTexts(tb, filepath.Join(shared, "msgabench-gov-qa", "queries.jsonl"), "text")...)
+	qs := corpustest.JSONLTexts(tb, filepath.Join(shared, "resident-questions", "questions.jsonl"), "subject")
+	qs = append(qs, corpustest.JSONLTexts(tb, filepath.Join(shared, "stard-lecoqa", "queries.jsonl"), "text")...)
+	qs = append(qs, corpustest.JSONLTexts(tb, filepath.Join(shared, "msgabench-gov-qa", "queries.jsonl"), "text")...)
 	for i, q := range qs {
 		if r := []rune(q); len(r) > MaxQueryRunes {
 			qs[i] = string(r[:MaxQueryRunes])
@@ -71,11 +40,7 @@ func benchQuestions(tb testing.TB) []string {
 // and never committed.
 func scaleCorpus(tb testing.TB, n int) *corpus.Corpus {
 	tb.Helper()
-	var pool []string
-	pool = append(pool, jsonlTexts(tb, filepath.Join(shared, "stard-lecoqa", "corpus.jsonl"), "title", "text")...)
-	pool = append(pool, jsonlTexts(tb, filepath.Join(shared, "msgabench-gov-qa", "corpus.jsonl"), "text")...)
-	pool = append(pool, jsonlTexts(tb, filepath.Join(shared, "lawrefbook-welfare", "articles.jsonl"), "law", "text")...)
-	pool = append(pool, jsonlTexts(tb, filepath.Join(shared, "resident-questions", "questions.jsonl"), "subject", "message")...)
+	pool := corpustest.SharedTexts(tb, shared)
 	ps := make([]*corpus.Policy, n)
 	for i := range ps {
 		a, b := pool[i%len(pool)], pool[(i*7919+13)%len(pool)]

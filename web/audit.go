@@ -70,22 +70,15 @@ func (s *Server) apiAudit(c echo.Context) error {
 	default:
 		return echo.NewHTTPError(http.StatusBadRequest, "format must be json or csv")
 	}
-	query, err := auditQuery(q, csvOut)
-	if err != nil {
-		return err
+	if csvOut {
+		return s.auditDownload(c)
 	}
-	recs, err := s.cfg.Entries.Audit(c.Request().Context(), query)
+	query, recs, err := s.auditRecords(c, false)
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	if csvOut {
-		return s.writeAuditCSV(c, recs)
-	}
-	out := AuditResponse{Records: []AuditEntry{}}
-	for _, r := range recs {
-		out.Records = append(out.Records, AuditEntry{AuditRecord: r, Label: auditLabels[r.Action]})
-	}
+	out := AuditResponse{Records: labelled(recs)}
 	out.Next = nextBefore(recs, query.Limit)
 	return c.JSON(http.StatusOK, out)
 }
@@ -138,18 +131,11 @@ type auditPageView struct {
 // Beijing time, each entry linked to its history, and the download.
 // /admin/audit.csv is that download for a session.
 func (s *Server) auditPage(c echo.Context) error {
-	query, err := auditQuery(c.QueryParams(), false)
+	query, recs, err := s.auditRecords(c, false)
 	if err != nil {
 		return err
 	}
-	recs, err := s.cfg.Entries.Audit(c.Request().Context(), query)
-	if err != nil {
-		return err
-	}
-	v := auditPageView{Entry: query.Entry, CSV: "/admin/audit.csv"}
-	for _, r := range recs {
-		v.Records = append(v.Records, AuditEntry{AuditRecord: r, Label: auditLabels[r.Action]})
-	}
+	v := auditPageView{Entry: query.Entry, CSV: "/admin/audit.csv", Records: labelled(recs)}
 	if query.Entry != "" {
 		v.CSV += "?entry=" + url.QueryEscape(query.Entry)
 	}
@@ -163,16 +149,33 @@ func (s *Server) auditPage(c echo.Context) error {
 	return s.render.render(c, http.StatusOK, "admin_audit", s.page(c, "操作记录", v))
 }
 
+// auditDownload sends the records the request selects as CSV.
 func (s *Server) auditDownload(c echo.Context) error {
-	query, err := auditQuery(c.QueryParams(), true)
+	_, recs, err := s.auditRecords(c, true)
 	if err != nil {
 		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return s.writeAuditCSV(c, recs)
+}
+
+// auditRecords reads the records the request's parameters select.
+func (s *Server) auditRecords(c echo.Context, download bool) (entrystore.AuditQuery, []entrystore.AuditRecord, error) {
+	query, err := auditQuery(c.QueryParams(), download)
+	if err != nil {
+		return query, nil, err
 	}
 	recs, err := s.cfg.Entries.Audit(c.Request().Context(), query)
-	if err != nil {
-		return err
+	return query, recs, err
+}
+
+// labelled names each record's action for people.
+func labelled(recs []entrystore.AuditRecord) []AuditEntry {
+	out := []AuditEntry{}
+	for _, r := range recs {
+		out = append(out, AuditEntry{AuditRecord: r, Label: auditLabels[r.Action]})
 	}
-	return s.writeAuditCSV(c, recs)
+	return out
 }
 
 // writeAuditCSV sends records as CSV, as the feedback download is: UTF-8

@@ -61,10 +61,7 @@ func (s *Server) advancedPage(c echo.Context) error {
 		}
 		v.searchView = resultsView(req, res, links{path: c.Path(), v: params})
 		// The hits' links keep ?list= already, as every parameter.
-		list := pageList(c)
-		for i := range v.Hits {
-			v.Hits[i].List = addToList(list, v.Hits[i].ID)
-		}
+		addLinks(v.Hits, pageList(c))
 	}
 	return s.render.render(c, http.StatusOK, "advanced", s.page(c, "精确检索（工作人员）", v))
 }

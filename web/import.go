@@ -424,9 +424,7 @@ func (s *Server) apiAddDocument(c echo.Context) error {
 
 // documentOfForm reads the document the registration form confirms.
 func documentOfForm(c echo.Context) corpus.Document {
-	f := func(name string) string {
-		return strings.TrimSpace(strings.ToValidUTF8(c.Request().PostFormValue(name), ""))
-	}
+	f := func(name string) string { return formText(c, name) }
 	return corpus.Document{ID: f("id"), Title: f("title"), Number: f("number"), Issuer: f("issuer"), Adopted: f("adopted"),
 		Effective: f("effective"), Expires: f("expires"), Status: f("status"), URL: f("url")}
 }

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -330,7 +329,7 @@ func formChange(c echo.Context) (entrystore.Expect, string, error) {
 		return entrystore.Expect{}, "", errors.New("表单缺少版本号，请从修改历史页面重新操作")
 	}
 	draft, _ := strconv.Atoi(c.Request().PostFormValue("draft"))
-	note := strings.TrimSpace(strings.ToValidUTF8(c.Request().PostFormValue("note"), ""))
+	note := formText(c, "note")
 	if note == "" {
 		return entrystore.Expect{}, "", errors.New("请填写说明：为什么这样改")
 	}

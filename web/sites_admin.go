@@ -106,7 +106,7 @@ func (s *Server) renderSites(c echo.Context, status int, problem string, form ur
 
 // formText is a form field, trimmed and valid UTF-8.
 func formText(c echo.Context, name string) string {
-	return strings.TrimSpace(strings.ToValidUTF8(c.Request().PostFormValue(name), ""))
+	return clean(c.Request().PostFormValue(name))
 }
 
 // siteNewPost adds a street under a district: its file with name, parent,

@@ -249,10 +249,9 @@ func (s *Server) recentUpdates(ctx context.Context, site string) ([]update, erro
 		return list, nil
 	}
 	cp := s.cfg.Searcher.Corpus()
-	owners := cp.Sites.Owners(site)
 	keep := func(id string) bool {
 		p, ok := cp.Get(id)
-		return !ok || slices.Contains(owners, p.Owner())
+		return !ok || cp.Sites.ShownOn(p, site)
 	}
 	var list []update
 	if s.cfg.Entries != nil {

@@ -83,15 +83,23 @@ func addToList(list []string, id string) *listAdd {
 // withList gives hits their 加入清单 links and makes their own links keep
 // the list, so that it is still there on the entry's page.
 func withList(hits []hitView, list []string) {
+	addLinks(hits, list)
+	if len(list) == 0 {
+		return
+	}
+	for i := range hits {
+		sep := "?"
+		if hits[i].Query != "" {
+			sep = "&"
+		}
+		hits[i].Query += sep + "list=" + strings.Join(list, ",")
+	}
+}
+
+// addLinks gives hits their 加入清单 links.
+func addLinks(hits []hitView, list []string) {
 	for i := range hits {
 		hits[i].List = addToList(list, hits[i].ID)
-		if len(list) > 0 {
-			sep := "?"
-			if hits[i].Query != "" {
-				sep = "&"
-			}
-			hits[i].Query += sep + "list=" + strings.Join(list, ",")
-		}
 	}
 }
 

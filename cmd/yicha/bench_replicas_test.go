@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"yicha/corpus"
+	"yicha/corpus/corpustest"
 	"yicha/corpus/pgstore"
 )
 
@@ -40,7 +41,7 @@ func TestBenchReplicas(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 
-	start := time.Now()
+	since := corpustest.Stopwatch()
 	cur := generatedCorpus(t, n)
 	store, err := pgstore.Open(ctx, db)
 	if err != nil {
@@ -52,7 +53,7 @@ func TestBenchReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	cur.Version = v
-	t.Logf("generated and pushed %d entries in %.1fs", n, time.Since(start).Seconds())
+	t.Logf("generated and pushed %d entries in %.1fs", n, since().Seconds())
 
 	snaps := filepath.Join(dir, "snapshots")
 	newReplica := func(i int) *replica {
@@ -80,19 +81,19 @@ func TestBenchReplicas(t *testing.T) {
 		p := *cur.Policies[(i*7919+1)%len(cur.Policies)]
 		p.Title = fmt.Sprintf("基准测试第%d次编辑的标题", i+1)
 		next := cur.Apply(corpus.Changes{Changed: []*corpus.Policy{&p}}, "", 0)
-		pushStart := time.Now()
+		pushing := corpustest.Stopwatch()
 		v, stored, err := store.Push(ctx, next, "bench", cur.Version)
 		if err != nil || !stored {
 			t.Fatalf("push %d: %v (stored %v)", i+1, err, stored)
 		}
-		committed := time.Now()
-		pushes = append(pushes, committed.Sub(pushStart).Seconds())
+		pushes = append(pushes, pushing().Seconds())
+		sinceCommit := corpustest.Stopwatch()
 		next.Version = v
 		cur = next
 		for j, r := range reps {
 			waitUntil(t, fmt.Sprintf("replica %d serves edit %d", j, i+1), r.logs, 10*time.Minute, func() bool { return r.title(p.ID) == p.Title })
 		}
-		lags = append(lags, time.Since(committed).Seconds())
+		lags = append(lags, sinceCommit().Seconds())
 	}
 	for j, r := range reps {
 		var took []string

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"yicha/corpus"
+	"yicha/corpus/corpustest"
 	"yicha/corpus/pgtest"
 	"yicha/web/webtest"
 )
@@ -74,21 +75,20 @@ func (r *replica) title(id string) string {
 	return p.Title
 }
 
-// waitUntil waits, at most d, until ok; it fails the test with what and,
-// if given, the log of the process concerned as it is then.
+// waitUntil waits, at most d, until ok (corpustest.Eventually); it fails
+// the test with what and, if given, the log of the process concerned as
+// it is then. It returns how long the wait took.
 func waitUntil(t *testing.T, what string, logs fmt.Stringer, d time.Duration, ok func() bool) time.Duration {
 	t.Helper()
-	start := time.Now()
-	for !ok() {
-		if time.Since(start) > d {
-			if logs != nil {
-				what += ":\n" + logs.String()
-			}
-			t.Fatalf("not within %s: %s", d, what)
+	failed := true
+	defer func() {
+		if failed && logs != nil {
+			t.Logf("%s: the log as it is:\n%s", what, logs)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return time.Since(start)
+	}()
+	took := corpustest.Eventually(t, d, what, ok)
+	failed = false
+	return took
 }
 
 const nginxConf = `worker_processes 2;

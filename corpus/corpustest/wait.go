@@ -14,7 +14,7 @@ const pollEvery = 20 * time.Millisecond
 // never a fixed sleep.
 func Eventually(t testing.TB, d time.Duration, what string, ok func() bool) time.Duration {
 	t.Helper()
-	start := time.Now()
+	since := Stopwatch()
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	tick := time.NewTicker(pollEvery)
@@ -23,11 +23,19 @@ func Eventually(t testing.TB, d time.Duration, what string, ok func() bool) time
 		select {
 		case <-deadline.C:
 			if ok() {
-				return time.Since(start)
+				return since()
 			}
 			t.Fatalf("not within %s: %s", d, what)
 		case <-tick.C:
 		}
 	}
-	return time.Since(start)
+	return since()
+}
+
+// Stopwatch starts timing; the function it returns tells how long has
+// passed since. Tests measure durations with it (on the monotonic clock)
+// and never read the date.
+func Stopwatch() func() time.Duration {
+	start := time.Now()
+	return func() time.Duration { return time.Since(start) }
 }

@@ -378,14 +378,8 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 	if err := s.Connect(ctx); err != nil {
 		return nil, fmt.Errorf("load corpus: %w", err)
 	}
-	var version int64
-	var fp string
 	var buf bytes.Buffer
-	err := pgx.BeginTxFunc(ctx, s.pool, readOnly, func(tx pgx.Tx) error {
-		var err error
-		if version, fp, err = latest(ctx, tx); err != nil {
-			return err
-		}
+	version, fp, err := s.inLatest(ctx, func(tx pgx.Tx, version int64) error {
 		rows, err := tx.Query(ctx, `SELECT id, body FROM corpus_policies WHERE version = $1 ORDER BY id`, version)
 		if err != nil {
 			return err
@@ -409,6 +403,22 @@ func (s *Store) Load(ctx context.Context) (*corpus.Corpus, error) {
 
 // readOnly reads one version as a whole: a snapshot of the database.
 var readOnly = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+
+// inLatest runs read on the latest version in a read-only snapshot of the
+// database; it returns that version and its fingerprint (ErrNoCorpus when
+// none is stored).
+func (s *Store) inLatest(ctx context.Context, read func(tx pgx.Tx, version int64) error) (int64, string, error) {
+	var version int64
+	var fp string
+	err := pgx.BeginTxFunc(ctx, s.pool, readOnly, func(tx pgx.Tx) error {
+		var err error
+		if version, fp, err = latest(ctx, tx); err != nil {
+			return err
+		}
+		return read(tx, version)
+	})
+	return version, fp, err
+}
 
 // latest reads the latest version and its fingerprint; ErrNoCorpus when
 // none is stored.
@@ -464,16 +474,10 @@ func (s *Store) LoadChanges(ctx context.Context, base *corpus.Corpus) (*corpus.C
 	if err := s.Connect(ctx); err != nil {
 		return nil, ch, fmt.Errorf("load corpus: %w", err)
 	}
-	var version int64
-	var fp string
 	var buf bytes.Buffer
-	err := pgx.BeginTxFunc(ctx, s.pool, readOnly, func(tx pgx.Tx) error {
-		var err error
-		if version, fp, err = latest(ctx, tx); err != nil {
-			return err
-		}
+	version, fp, err := s.inLatest(ctx, func(tx pgx.Tx, version int64) error {
 		var baseFP string
-		err = tx.QueryRow(ctx, `SELECT fingerprint FROM corpus_versions WHERE version = $1`, base.Version).Scan(&baseFP)
+		err := tx.QueryRow(ctx, `SELECT fingerprint FROM corpus_versions WHERE version = $1`, base.Version).Scan(&baseFP)
 		if errors.Is(err, pgx.ErrNoRows) || (err == nil && baseFP != base.Fingerprint) {
 			return fmt.Errorf("%w: version %d is not stored as served", ErrWhole, base.Version)
 		}
