@@ -233,8 +233,9 @@ func DecodePacked(name, data string) (JSONLFile, error) {
 	reg := r.bytes()
 	sites := r.bytes()
 	n := r.uvarint()
-	if r.err == nil && n > uint64(len(data)-r.pos)/4 {
+	if r.err != nil || n > uint64(len(data)-r.pos)/4 {
 		r.fail()
+		n = 0
 	}
 	// The entries' bounds, then the entries, decoded by parts at once.
 	bounds := make([][2]int, n)
