@@ -125,80 +125,51 @@ func (w *packWriter) present(ok bool) bool {
 
 func (w *packWriter) strs(l []string) {
 	w.list(len(l), l == nil)
+	w.all(l...)
+}
+
+// all writes strings, one after the other.
+func (w *packWriter) all(l ...string) {
 	for _, s := range l {
 		w.str(s)
 	}
 }
 
+// writeList writes a list, each item with item.
+func writeList[T any](w *packWriter, l []T, item func(*T)) {
+	w.list(len(l), l == nil)
+	for i := range l {
+		item(&l[i])
+	}
+}
+
 func (w *packWriter) citation(c *Citation) {
-	w.str(c.Title)
-	w.str(c.URL)
-	w.str(c.Publisher)
-	w.str(c.Date)
-	w.str(c.Retrieved)
-	w.str(c.Note)
+	w.all(c.Title, c.URL, c.Publisher, c.Date, c.Retrieved, c.Note)
 }
 
 func (w *packWriter) policy(p *Policy) {
-	w.str(p.ID)
-	w.str(p.Title)
-	w.str(p.Kind)
-	w.str(p.Category)
+	w.all(p.ID, p.Title, p.Kind, p.Category)
 	w.strs(p.Audiences)
-	w.str(p.Summary)
-	w.str(p.Content)
-	w.list(len(p.Basis), p.Basis == nil)
-	for _, b := range p.Basis {
-		w.str(b.Document)
-		w.str(b.Title)
-		w.str(b.Number)
-		w.str(b.Issuer)
-		w.str(b.Date)
-		w.str(b.Status)
-		w.str(b.Articles)
-	}
+	w.all(p.Summary, p.Content)
+	writeList(w, p.Basis, func(b *Basis) { w.all(b.Document, b.Title, b.Number, b.Issuer, b.Date, b.Status, b.Articles) })
 	w.str(p.Benefit)
-	w.list(len(p.Amounts), p.Amounts == nil)
-	for _, a := range p.Amounts {
-		w.str(a.Name)
-		w.str(a.Value)
-		w.str(a.From)
-	}
-	w.list(len(p.Sources), p.Sources == nil)
-	for i := range p.Sources {
-		w.citation(&p.Sources[i])
-	}
+	writeList(w, p.Amounts, func(a *Amount) { w.all(a.Name, a.Value, a.From) })
+	writeList(w, p.Sources, w.citation)
 	w.str(p.Verified)
 	w.strs(p.Guide.Eligibility)
 	w.strs(p.Guide.Materials)
 	w.strs(p.Guide.Steps)
-	w.str(p.Guide.TimeLimit)
-	w.str(p.Guide.Fee)
-	w.list(len(p.Locations), p.Locations == nil)
-	for _, l := range p.Locations {
-		w.str(l.ID)
-		w.str(l.Name)
-		w.str(l.Address)
-		w.str(l.Hours)
-		w.str(l.Phone)
-		w.str(l.Note)
+	w.all(p.Guide.TimeLimit, p.Guide.Fee)
+	writeList(w, p.Locations, func(l *Location) {
+		w.all(l.ID, l.Name, l.Address, l.Hours, l.Phone, l.Note)
 		if w.present(l.Source != nil) {
 			w.citation(l.Source)
 		}
-	}
+	})
 	if o := p.Online; w.present(o != nil) {
-		w.str(o.URL)
-		w.str(o.Search)
-		w.str(o.Label)
-		w.str(o.Source)
+		w.all(o.URL, o.Search, o.Label, o.Source)
 	}
-	w.str(p.Agency)
-	w.str(p.Region)
-	w.str(p.Scope)
-	w.str(p.Site)
-	w.str(p.Effective)
-	w.str(p.Expires)
-	w.str(p.Updated)
+	w.all(p.Agency, p.Region, p.Scope, p.Site, p.Effective, p.Expires, p.Updated)
 	w.strs(p.Keywords)
 	w.condition(p.Eligible)
 }
@@ -207,17 +178,13 @@ func (w *packWriter) condition(c *Condition) {
 	if !w.present(c != nil) {
 		return
 	}
-	w.str(c.Field)
-	w.str(c.Op)
+	w.all(c.Field, c.Op)
 	w.strs(c.Values)
 	w.buf = binary.AppendVarint(w.buf, int64(c.Number))
 	w.str(c.Ask)
-	for _, items := range [][]*Condition{c.All, c.Any} {
-		w.list(len(items), items == nil)
-		for _, it := range items {
-			w.condition(it)
-		}
-	}
+	item := func(it **Condition) { w.condition(*it) }
+	writeList(w, c.All, item)
+	writeList(w, c.Any, item)
 }
 
 // DecodePacked decodes a packed corpus, all of it in data (the file read
@@ -415,95 +382,58 @@ func (r *packReader) present() bool {
 }
 
 func (r *packReader) strs() []string {
+	return readList(r, func(s *string) { *s = r.str() })
+}
+
+// into reads strings into the fields given, one after the other.
+func (r *packReader) into(fields ...*string) {
+	for _, f := range fields {
+		*f = r.str()
+	}
+}
+
+// readList reads a list, each item with item.
+func readList[T any](r *packReader, item func(*T)) []T {
 	n := r.list()
 	if n < 0 {
 		return nil
 	}
-	l := make([]string, n)
+	l := make([]T, n)
 	for i := range l {
-		l[i] = r.str()
+		item(&l[i])
 	}
 	return l
 }
 
 func (r *packReader) citation(c *Citation) {
-	c.Title = r.str()
-	c.URL = r.str()
-	c.Publisher = r.str()
-	c.Date = r.str()
-	c.Retrieved = r.str()
-	c.Note = r.str()
+	r.into(&c.Title, &c.URL, &c.Publisher, &c.Date, &c.Retrieved, &c.Note)
 }
 
 func (r *packReader) policy(p *Policy) {
-	p.ID = r.str()
-	p.Title = r.str()
-	p.Kind = r.str()
-	p.Category = r.str()
+	r.into(&p.ID, &p.Title, &p.Kind, &p.Category)
 	p.Audiences = r.strs()
-	p.Summary = r.str()
-	p.Content = r.str()
-	if n := r.list(); n >= 0 {
-		p.Basis = make([]Basis, n)
-		for i := range p.Basis {
-			b := &p.Basis[i]
-			b.Document = r.str()
-			b.Title = r.str()
-			b.Number = r.str()
-			b.Issuer = r.str()
-			b.Date = r.str()
-			b.Status = r.str()
-			b.Articles = r.str()
-		}
-	}
+	r.into(&p.Summary, &p.Content)
+	p.Basis = readList(r, func(b *Basis) { r.into(&b.Document, &b.Title, &b.Number, &b.Issuer, &b.Date, &b.Status, &b.Articles) })
 	p.Benefit = r.str()
-	if n := r.list(); n >= 0 {
-		p.Amounts = make([]Amount, n)
-		for i := range p.Amounts {
-			a := &p.Amounts[i]
-			a.Name = r.str()
-			a.Value = r.str()
-			a.From = r.str()
-		}
-	}
-	if n := r.list(); n >= 0 {
-		p.Sources = make([]Citation, n)
-		for i := range p.Sources {
-			r.citation(&p.Sources[i])
-		}
-	}
+	p.Amounts = readList(r, func(a *Amount) { r.into(&a.Name, &a.Value, &a.From) })
+	p.Sources = readList(r, r.citation)
 	p.Verified = r.str()
 	p.Guide.Eligibility = r.strs()
 	p.Guide.Materials = r.strs()
 	p.Guide.Steps = r.strs()
-	p.Guide.TimeLimit = r.str()
-	p.Guide.Fee = r.str()
-	if n := r.list(); n >= 0 {
-		p.Locations = make([]Location, n)
-		for i := range p.Locations {
-			l := &p.Locations[i]
-			l.ID = r.str()
-			l.Name = r.str()
-			l.Address = r.str()
-			l.Hours = r.str()
-			l.Phone = r.str()
-			l.Note = r.str()
-			if r.present() {
-				l.Source = &Citation{}
-				r.citation(l.Source)
-			}
+	r.into(&p.Guide.TimeLimit, &p.Guide.Fee)
+	p.Locations = readList(r, func(l *Location) {
+		r.into(&l.ID, &l.Name, &l.Address, &l.Hours, &l.Phone, &l.Note)
+		if r.present() {
+			l.Source = &Citation{}
+			r.citation(l.Source)
 		}
-	}
+	})
 	if r.present() {
-		p.Online = &Online{URL: r.str(), Search: r.str(), Label: r.str(), Source: r.str()}
+		p.Online = &Online{}
+		r.into(&p.Online.URL, &p.Online.Search, &p.Online.Label, &p.Online.Source)
 	}
-	p.Agency = r.str()
-	p.Region = r.str()
-	p.Scope = r.str()
-	p.Site = r.str()
-	p.Effective = r.str()
-	p.Expires = r.str()
-	p.Updated = r.str()
+	r.into(&p.Agency, &p.Region, &p.Scope, &p.Site, &p.Effective, &p.Expires, &p.Updated)
 	p.Keywords = r.strs()
 	p.Eligible = r.condition(0)
 }
@@ -516,16 +446,11 @@ func (r *packReader) condition(depth int) *Condition {
 		r.fail()
 		return nil
 	}
-	c := &Condition{Field: r.str(), Op: r.str(), Values: r.strs(), Number: r.varint(), Ask: r.str()}
-	for _, items := range []*[]*Condition{&c.All, &c.Any} {
-		n := r.list()
-		if n < 0 {
-			continue
-		}
-		*items = make([]*Condition, n)
-		for i := range *items {
-			(*items)[i] = r.condition(depth + 1)
-		}
-	}
+	c := &Condition{}
+	r.into(&c.Field, &c.Op)
+	c.Values, c.Number = r.strs(), r.varint()
+	c.Ask = r.str()
+	item := func(it **Condition) { *it = r.condition(depth + 1) }
+	c.All, c.Any = readList(r, item), readList(r, item)
 	return c
 }
