@@ -323,8 +323,10 @@ func (r *packReader) varint() int {
 }
 
 // bytes reads a length and that many bytes.
-func (r *packReader) bytes() string {
-	n := r.uvarint()
+func (r *packReader) bytes() string { return r.next(r.uvarint()) }
+
+// next reads the next n bytes.
+func (r *packReader) next(n uint64) string {
 	if n > uint64(r.end-r.pos) {
 		r.fail()
 		return ""
@@ -337,14 +339,7 @@ func (r *packReader) bytes() string {
 func (r *packReader) str() string {
 	x := r.uvarint()
 	if x&1 == 0 {
-		n := x >> 1
-		if n > uint64(r.end-r.pos) {
-			r.fail()
-			return ""
-		}
-		s := r.data[r.pos : r.pos+int(n)]
-		r.pos += int(n)
-		return s
+		return r.next(x >> 1)
 	}
 	n, off := x>>1, r.uvarint()
 	if r.err != nil || off > uint64(r.pos) || n > uint64(r.pos)-off {
