@@ -99,6 +99,11 @@ func TestBenchReplicas(t *testing.T) {
 		t.Logf("edit %d (version %d) served by the replicas in turn after %s", i+1, v, strings.Join(each, ", "))
 	}
 	for j, r := range reps {
+		// The line is logged just after the update serves, so it may
+		// still be on its way.
+		waitUntil(t, fmt.Sprintf("replica %d logs its %d updates", j, len(lags)), r.logs, time.Minute, func() bool {
+			return strings.Count(r.logs.String(), "msg=\"index updated\"") >= len(lags)
+		})
 		var took []string
 		for _, line := range strings.Split(r.logs.String(), "\n") {
 			if strings.Contains(line, "index updated") {
