@@ -283,6 +283,27 @@ func (c *Condition) check(path string, report func(path string, line int, format
 	}
 }
 
+// setNumbers gives each test of a number field in the tree its Number,
+// from its value, as check does: a corpus decoded without being checked
+// again (an index's own copy, written once it was) compares numbers as
+// the checked one did.
+func (c *Condition) setNumbers() {
+	if c == nil {
+		return
+	}
+	if f, ok := FieldByName(c.Field); ok && f.Kind == KindNumber && len(c.Values) == 1 {
+		if n, err := strconv.Atoi(c.Values[0]); err == nil {
+			c.Number = n
+		}
+	}
+	for _, it := range c.All {
+		it.setNumbers()
+	}
+	for _, it := range c.Any {
+		it.setNumbers()
+	}
+}
+
 func fieldNames() string {
 	names := make([]string, len(Fields))
 	for i, f := range Fields {

@@ -285,6 +285,7 @@ func decodePolicy(name string, line int, text []byte) (*Policy, error) {
 	}
 	p.Source = name
 	setConditionLines(p.Eligible, line)
+	p.Eligible.setNumbers()
 	return &p, nil
 }
 
@@ -325,23 +326,13 @@ func readLine(br *bufio.Reader) (text []byte, n int64, long bool, err error) {
 // whose line would be longer than MaxLineBytes is an error.
 func WriteJSONL(w io.Writer, c *Corpus) error {
 	bw := bufio.NewWriter(w)
-	reg, err := DocumentsLine(c.Documents)
+	reg, sites, err := headerLines(c)
 	if err != nil {
 		return err
 	}
 	if reg != nil {
 		bw.Write(reg)
 		bw.WriteByte('\n')
-	}
-	// Built-in sites are not written: a reader has them too.
-	var sites []byte
-	if c.Sites != builtinSites() {
-		if sites, err = SitesLine(c.Sites); err != nil {
-			return err
-		}
-		if builtin, _ := SitesLine(builtinSites()); bytes.Equal(sites, builtin) {
-			sites = nil
-		}
 	}
 	if sites != nil {
 		bw.Write(sites)
@@ -363,6 +354,24 @@ func WriteJSONL(w io.Writer, c *Corpus) error {
 		bw.WriteByte('\n')
 	}
 	return bw.Flush()
+}
+
+// headerLines are the registry line and the sites line a written corpus
+// starts with, each nil when there is none: the sites line is left out
+// when they are the built-in ones, which a reader has too.
+func headerLines(c *Corpus) (reg, sites []byte, err error) {
+	if reg, err = DocumentsLine(c.Documents); err != nil {
+		return nil, nil, err
+	}
+	if c.Sites != builtinSites() {
+		if sites, err = SitesLine(c.Sites); err != nil {
+			return nil, nil, err
+		}
+		if builtin, _ := SitesLine(builtinSites()); bytes.Equal(sites, builtin) {
+			sites = nil
+		}
+	}
+	return reg, sites, nil
 }
 
 // documentsLinePrefix starts the registry line of a JSONL corpus.

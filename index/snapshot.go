@@ -52,7 +52,12 @@ func (s *Store) WriteSnapshot(idx bleve.Index, m *Manifest, dir string) (string,
 	if err := copyable.CopyTo(bleve.FileSystemDirectory(filepath.Join(tmp, snapshotIndex))); err != nil {
 		return fail(err)
 	}
-	if err := copyFiles(filepath.Join(s.dir, m.Dir), filepath.Join(tmp, snapshotIndex), corpusFiles(m)); err != nil {
+	for _, n := range corpusFiles(m) {
+		if err := linkOrCopy(filepath.Join(s.dir, m.Dir, n), filepath.Join(tmp, snapshotIndex, n)); err != nil {
+			return fail(err)
+		}
+	}
+	if err := durable.SyncDir(filepath.Join(tmp, snapshotIndex)); err != nil {
 		return fail(err)
 	}
 	sm := *m
@@ -86,7 +91,7 @@ func (s *Store) WriteSnapshot(idx bleve.Index, m *Manifest, dir string) (string,
 
 // corpusFiles are the files beside the index of m holding its corpus.
 func corpusFiles(m *Manifest) []string {
-	files := []string{corpusName}
+	files := []string{m.corpusFile()}
 	for _, u := range m.Updates {
 		files = append(files, u.File)
 	}
@@ -150,7 +155,7 @@ func (s *Store) RestoreSnapshot(dir string) (bool, error) {
 		}
 		name := fmt.Sprintf("%s%d", indexPrefix, time.Now().UnixNano())
 		dst := filepath.Join(s.dir, name)
-		if err := copyTree(filepath.Join(sn.path, snapshotIndex), dst); err != nil {
+		if err := copyTree(filepath.Join(sn.path, snapshotIndex), dst, corpusFiles(&sn.m)); err != nil {
 			os.RemoveAll(dst)
 			return false, fmt.Errorf("restore snapshot %s: %w", sn.path, err)
 		}
@@ -166,11 +171,13 @@ func (s *Store) RestoreSnapshot(dir string) (bool, error) {
 	return false, nil
 }
 
-// copyTree copies the files under src to dst, each synced. Index
-// segments (.zap files), which are never changed once written, are hard
-// links when both are on one file system.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+// copyTree copies the files under src to dst, each synced, and syncs the
+// directories. Files never changed once written — index segments (.zap
+// files) and the corpus files named — are hard links when both are on
+// one file system.
+func copyTree(src, dst string, corpusFiles []string) error {
+	var dirs []string
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -179,23 +186,31 @@ func copyTree(src, dst string) error {
 			return err
 		}
 		if d.IsDir() {
+			dirs = append(dirs, filepath.Join(dst, rel))
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
 		}
-		if strings.HasSuffix(path, ".zap") && os.Link(path, filepath.Join(dst, rel)) == nil {
-			return nil
+		if strings.HasSuffix(path, ".zap") || slices.Contains(corpusFiles, rel) {
+			return linkOrCopy(path, filepath.Join(dst, rel))
 		}
 		return copyFile(path, filepath.Join(dst, rel))
 	})
-}
-
-// copyFiles copies the named files of src to dst.
-func copyFiles(src, dst string, names []string) error {
-	for _, n := range names {
-		if err := copyFile(filepath.Join(src, n), filepath.Join(dst, n)); err != nil {
-			return err
+	for _, d := range dirs {
+		if err == nil {
+			err = durable.SyncDir(d)
 		}
 	}
-	return nil
+	return err
+}
+
+// linkOrCopy makes dst a hard link of src, or a copy when they are on two
+// file systems. Only files never changed once written may be linked: the
+// index's and its snapshots' (writeCorpus removes a file before writing
+// one of its name).
+func linkOrCopy(src, dst string) error {
+	if os.Link(src, dst) == nil {
+		return nil
+	}
+	return copyFile(src, dst)
 }
 
 func copyFile(src, dst string) error {

@@ -1,7 +1,7 @@
 package index
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -44,7 +44,10 @@ type Manifest struct {
 	// came from one.
 	CorpusVersion int64  `json:"corpus_version,omitempty"`
 	Docs          uint64 `json:"docs"`
-	// CorpusSHA256 is the hash of the corpus file beside the index.
+	// CorpusFile names the file beside the index holding the corpus it
+	// was built from; none means corpus.jsonl, as indexes built before
+	// the corpus was kept packed have. CorpusSHA256 is its hash.
+	CorpusFile   string    `json:"corpus_file,omitempty"`
 	CorpusSHA256 string    `json:"corpus_sha256,omitempty"`
 	BuiltAt      time.Time `json:"built_at"`
 	BuildSeconds float64   `json:"build_seconds"`
@@ -120,11 +123,15 @@ func (s *Store) writeManifest(m *Manifest) error {
 	return durable.Replace(s.dir, manifestName, manifestName+".tmp-*", data, nil)
 }
 
-// writeCorpus keeps the corpus beside its index, durably, and returns
-// the SHA-256 of the file.
+// writeCorpus keeps the corpus beside its index, packed, durably, and
+// returns the SHA-256 of the file. A file there before is removed first,
+// not written over: a snapshot may share it (a hard link).
 func writeCorpus(path string, c *corpus.Corpus) (string, error) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
 	h := sha256.New()
-	err := durable.Create(path, func(w io.Writer) error { return corpus.WriteJSONL(io.MultiWriter(w, h), c) })
+	err := durable.Create(path, func(w io.Writer) error { return corpus.WritePacked(io.MultiWriter(w, h), c) })
 	return hex.EncodeToString(h.Sum(nil)), err
 }
 
@@ -157,29 +164,58 @@ func (s *Store) Active() (bleve.Index, *corpus.Corpus, *Manifest, error) {
 	return idx, served, m, nil
 }
 
-// readCorpus reads and checks the corpus kept beside an index. A file
-// whose SHA-256 is sum, as written once its corpus was checked, is only
-// decoded (corpus.DecodeJSONL). Any other is decoded and checked, and
-// read as a hand-made JSONL corpus (corpus.ReadJSONLEntries, ten times
-// slower) when that fails or the corpus has problems, so that they name
-// their lines.
+// readCorpus reads and checks the corpus kept beside an index. A packed
+// file (corpus.WritePacked) must have the SHA-256 sum, as written: one
+// cut short or damaged is an error. A JSONL file, as indexes built before
+// kept, whose SHA-256 is sum, as written once its corpus was checked, is
+// only decoded (corpus.DecodeJSONL). Any other is decoded and checked,
+// and read as a hand-made JSONL corpus (corpus.ReadJSONLEntries, ten
+// times slower) when that fails or the corpus has problems, so that they
+// name their lines.
 func (s *Store) readCorpus(path, sum string) (corpus.JSONLFile, error) {
-	data, err := os.ReadFile(path)
+	data, got, err := readFile(path)
 	if err != nil {
 		return corpus.JSONLFile{}, err
 	}
-	if h := sha256.Sum256(data); sum != "" && hex.EncodeToString(h[:]) == sum {
-		if file, err := corpus.DecodeJSONL(context.Background(), path, bytes.NewReader(data)); err == nil {
+	if corpus.IsPacked(data) {
+		if got != sum {
+			return corpus.JSONLFile{}, fmt.Errorf("%s is cut short or damaged: its SHA-256 is %.12s, written %.12s", path, got, sum)
+		}
+		return corpus.DecodePacked(path, data)
+	}
+	if sum != "" && got == sum {
+		if file, err := corpus.DecodeJSONL(context.Background(), path, strings.NewReader(data)); err == nil {
 			return file, nil
 		}
 	}
-	file, probs, err := corpus.ReadWritten(context.Background(), path, bytes.NewReader(data), corpus.JSONLFile.Check, func(reason error) {
+	file, probs, err := corpus.ReadWritten(context.Background(), path, strings.NewReader(data), corpus.JSONLFile.Check, func(reason error) {
 		s.log().Info("reading the index's corpus as YAML", "file", path, "reason", reason)
 	})
 	if err == nil && len(probs) > 0 {
 		err = &corpus.CheckError{Problems: probs}
 	}
 	return file, err
+}
+
+// readFile reads a file as one string, which its decoded corpus's strings
+// are parts of, and its SHA-256 as it goes.
+func readFile(path string) (string, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", "", err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return "", "", err
+	}
+	var b strings.Builder
+	b.Grow(int(info.Size()))
+	h := sha256.New()
+	if _, err := io.CopyBuffer(io.MultiWriter(&b, h), f, make([]byte, 1<<20)); err != nil {
+		return "", "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return b.String(), hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func (s *Store) log() *slog.Logger {
@@ -189,8 +225,17 @@ func (s *Store) log() *slog.Logger {
 	return slog.Default()
 }
 
-// corpusName is the file beside an index holding the corpus it was built from.
-const corpusName = "corpus.jsonl"
+// corpusName is the file beside an index holding the corpus it was built
+// from (Manifest.CorpusFile); jsonlCorpusName is the one of indexes built
+// before it was kept packed.
+const (
+	corpusName      = "corpus.packed"
+	jsonlCorpusName = "corpus.jsonl"
+)
+
+// corpusFile is the file beside the index of m holding the corpus it was
+// built from.
+func (m *Manifest) corpusFile() string { return cmp.Or(m.CorpusFile, jsonlCorpusName) }
 
 // Progress is told how many documents have been indexed so far.
 type Progress func(done, total int)
@@ -227,6 +272,7 @@ func (s *Store) Build(ctx context.Context, c *corpus.Corpus, progress Progress) 
 		Fingerprint:    c.Fingerprint,
 		CorpusVersion:  c.Version,
 		Docs:           uint64(len(c.Policies)),
+		CorpusFile:     corpusName,
 		CorpusSHA256:   sum,
 		BuiltAt:        start.UTC(),
 		BuildSeconds:   time.Since(start).Seconds(),

@@ -3,11 +3,14 @@ package index
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -141,6 +144,108 @@ func TestStoreRebuildsWhenTheDictionaryChanges(t *testing.T) {
 	}
 }
 
+// jsonlCopy makes the index of m keep its corpus as indexes built before
+// it was packed did: a JSONL file, which edit may change, named by no
+// CorpusFile, with its hash.
+func jsonlCopy(t *testing.T, s *Store, m *Manifest, c *corpus.Corpus, edit func([]byte) []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := corpus.WriteJSONL(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	data := edit(buf.Bytes())
+	if err := os.WriteFile(filepath.Join(s.Dir(), m.Dir, jsonlCorpusName), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(s.Dir(), m.Dir, m.CorpusFile))
+	m.CorpusFile, m.CorpusSHA256 = "", hex.EncodeToString(sum[:])
+	if err := s.Activate(m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStoreReadsAJSONLCorpusCopy: an index built before the corpus was
+// kept packed still opens, its JSONL copy decoded fast, with each number
+// condition's number as the checked corpus had it.
+func TestStoreReadsAJSONLCorpusCopy(t *testing.T) {
+	c := embeddedCorpus(t)
+	s, err := OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var logged bytes.Buffer
+	s.Log = slog.New(slog.NewTextHandler(&logged, nil))
+	idx, m, err := s.Build(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx.Close()
+	jsonlCopy(t, s, m, c, func(b []byte) []byte { return b })
+	idx, got, _, err := s.Active()
+	if err != nil || idx == nil {
+		t.Fatalf("Active = %v, %v", idx, err)
+	}
+	idx.Close()
+	if len(got.Policies) != len(c.Policies) || logged.Len() > 0 {
+		t.Fatalf("read %d entries of %d; logged %q", len(got.Policies), len(c.Policies), logged.String())
+	}
+	numbers := 0
+	for i, p := range c.Policies {
+		want, have := corpus.Describe(p.Eligible), corpus.Describe(got.Policies[i].Eligible)
+		if !slices.Equal(want, have) {
+			t.Errorf("%s: conditions %q read back as %q", p.ID, want, have)
+		}
+		if strings.Contains(strings.Join(want, " "), "周岁") {
+			numbers++
+		}
+	}
+	if numbers == 0 {
+		t.Fatal("no entry of the corpus has a condition on age")
+	}
+}
+
+// TestStoreRefusesADamagedCorpus: an index whose packed corpus was cut
+// short, or had a byte changed, is not served.
+func TestStoreRefusesADamagedCorpus(t *testing.T) {
+	c := embeddedCorpus(t)
+	for name, damage := range map[string]func([]byte) []byte{
+		"cut":     func(b []byte) []byte { return b[:len(b)/2] },
+		"changed": func(b []byte) []byte { b[len(b)-10]++; return b },
+	} {
+		s, err := OpenStore(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx, m, err := s.Build(context.Background(), c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx.Close()
+		if err := s.Activate(m); err != nil {
+			t.Fatal(err)
+		}
+		if idx, _, _, err := s.Active(); err != nil || idx == nil {
+			t.Fatalf("%s: before the damage, Active = %v, %v", name, idx, err)
+		} else {
+			idx.Close()
+		}
+		path := filepath.Join(s.Dir(), m.Dir, m.CorpusFile)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, damage(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if idx, _, _, err := s.Active(); err == nil || idx != nil || !strings.Contains(err.Error(), "cut short or damaged") {
+			t.Errorf("%s: Active = %v, %v; want the corpus refused", name, idx, err)
+		}
+		s.Close()
+	}
+}
+
 // TestStoreReadsAHandMadeCorpusCopy checks that an index whose corpus copy
 // is not the JSON WriteJSONL writes (here: YAML flow mappings) still opens,
 // read the slow way, with a log line saying so.
@@ -158,21 +263,13 @@ func TestStoreReadsAHandMadeCorpusCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	idx.Close()
-	if err := s.Activate(m); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(s.Dir(), m.Dir, corpusName)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	yamlish := bytes.ReplaceAll(data, []byte("\n{\"id\":"), []byte("\n{id: "))
-	if bytes.Equal(yamlish, data) {
-		t.Fatal("no entry line to rewrite")
-	}
-	if err := os.WriteFile(path, yamlish, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	jsonlCopy(t, s, m, c, func(data []byte) []byte {
+		yamlish := bytes.ReplaceAll(data, []byte("\n{\"id\":"), []byte("\n{id: "))
+		if bytes.Equal(yamlish, data) {
+			t.Fatal("no entry line to rewrite")
+		}
+		return yamlish
+	})
 	idx, got, _, err := s.Active()
 	if err != nil || idx == nil {
 		t.Fatalf("Active = %v, %v", idx, err)

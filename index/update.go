@@ -25,9 +25,9 @@ var ErrRebuild = errors.New("the active index cannot be updated; build a new one
 const MaxUpdates = 200
 
 // Applied is one update of an index since it was built: the file beside
-// the index holding the entries it added or changed (a JSONL corpus, with
-// the version's registry and sites), the ids it deleted, and the corpus
-// it made.
+// the index holding the entries it added or changed (a corpus, packed as
+// the index's own is, with the version's registry and sites; JSONL before
+// it was), the ids it deleted, and the corpus it made.
 type Applied struct {
 	File        string   `json:"file"`
 	SHA256      string   `json:"sha256,omitempty"`
@@ -102,7 +102,7 @@ func (m *Manifest) updated(u Applied, docs uint64, at time.Time) *Manifest {
 // from, with each update applied in turn.
 func (s *Store) corpusOf(m *Manifest) (*corpus.Corpus, error) {
 	dir := filepath.Join(s.dir, m.Dir)
-	file, err := s.readCorpus(filepath.Join(dir, corpusName), m.CorpusSHA256)
+	file, err := s.readCorpus(filepath.Join(dir, m.corpusFile()), m.CorpusSHA256)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func (s *Store) Update(idx bleve.Index, old, next *corpus.Corpus, ch corpus.Chan
 		return nil, err
 	}
 	batch.SetInternal([]byte(statsKey), data)
-	name := fmt.Sprintf("update-%d.jsonl", len(m.Updates)+1)
+	name := fmt.Sprintf("update-%d.packed", len(m.Updates)+1)
 	path := filepath.Join(s.dir, m.Dir, name)
 	sum, err := writeCorpus(path, &corpus.Corpus{Policies: ch.Changed, Documents: next.Documents, Sites: next.Sites})
 	if err != nil {

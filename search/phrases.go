@@ -2,8 +2,10 @@ package search
 
 import (
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"yicha/corpus"
@@ -25,10 +27,44 @@ type phrase struct {
 // minPhraseRunes is the shortest keyword that counts.
 const minPhraseRunes = 2
 
+// newPhrases finds the phrases of every entry of c. Folding them is the
+// costly part, spread over the cores; each first character's phrases are
+// then laid out, in the entries' order, in a list of the size it needs.
 func newPhrases(c *corpus.Corpus, fold *index.Folder) *phrases {
-	p := &phrases{byFirst: map[rune][]phrase{}}
-	for _, pol := range c.Policies {
-		eachPhrase(pol, fold, func(r rune, ph phrase) { p.byFirst[r] = append(p.byFirst[r], ph) })
+	type first struct {
+		r  rune
+		ph phrase
+	}
+	ps := c.Policies
+	parts := make([][]first, max(1, min(runtime.GOMAXPROCS(0), len(ps)/1000)))
+	var wg sync.WaitGroup
+	for w := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, pol := range ps[w*len(ps)/len(parts) : (w+1)*len(ps)/len(parts)] {
+				eachPhrase(pol, fold, func(r rune, ph phrase) { parts[w] = append(parts[w], first{r, ph}) })
+			}
+		}()
+	}
+	wg.Wait()
+	counts := map[rune]int{}
+	total := 0
+	for _, part := range parts {
+		for _, f := range part {
+			counts[f.r]++
+		}
+		total += len(part)
+	}
+	all := make([]phrase, total)
+	p := &phrases{byFirst: make(map[rune][]phrase, len(counts))}
+	for r, n := range counts {
+		p.byFirst[r], all = all[:0:n], all[n:]
+	}
+	for _, part := range parts {
+		for _, f := range part {
+			p.byFirst[f.r] = append(p.byFirst[f.r], f.ph)
+		}
 	}
 	return p
 }

@@ -3,6 +3,7 @@ package search
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -53,5 +54,33 @@ func TestPhrasesUpdate(t *testing.T) {
 	}
 	if ids := got.in("我想问新的关键词怎么办"); ids[changed.ID] == 0 {
 		t.Errorf("the changed entry's new keyword finds %v", ids)
+	}
+}
+
+// TestNewPhrasesAcrossCores: the phrases of a corpus large enough to be
+// found on every core are those found entry by entry, each first
+// character's in the entries' order.
+func TestNewPhrasesAcrossCores(t *testing.T) {
+	qb, err := NewQueryBuilder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	emb, err := corpus.Embedded().Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []*corpus.Policy
+	for i := 0; len(ps) < 2500; i++ {
+		p := *emb.Policies[i%len(emb.Policies)]
+		p.ID = fmt.Sprintf("%s-%d", p.ID, i)
+		ps = append(ps, &p)
+	}
+	c := corpus.NewCorpus(ps, "")
+	want := map[rune][]phrase{}
+	for _, p := range c.Policies {
+		eachPhrase(p, qb.fold, func(r rune, ph phrase) { want[r] = append(want[r], ph) })
+	}
+	if got := newPhrases(c, qb.fold); !maps.EqualFunc(got.byFirst, want, slices.Equal) {
+		t.Error("the phrases found on every core differ from those found entry by entry")
 	}
 }

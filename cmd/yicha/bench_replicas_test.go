@@ -90,17 +90,32 @@ func TestBenchReplicas(t *testing.T) {
 		sinceCommit := corpustest.Stopwatch()
 		next.Version = v
 		cur = next
+		var each []string
 		for j, r := range reps {
 			waitUntil(t, fmt.Sprintf("replica %d serves edit %d", j, i+1), r.logs, 10*time.Minute, func() bool { return r.title(p.ID) == p.Title })
+			each = append(each, fmt.Sprintf("%.2f s", sinceCommit().Seconds()))
 		}
 		lags = append(lags, sinceCommit().Seconds())
+		t.Logf("edit %d (version %d) served by the replicas in turn after %s", i+1, v, strings.Join(each, ", "))
 	}
 	for j, r := range reps {
+		// The line is logged just after the update serves, so it may
+		// still be on its way.
+		waitUntil(t, fmt.Sprintf("replica %d logs its %d updates", j, len(lags)), r.logs, time.Minute, func() bool {
+			return strings.Count(r.logs.String(), "msg=\"index updated\"") >= len(lags)
+		})
 		var took []string
 		for _, line := range strings.Split(r.logs.String(), "\n") {
 			if strings.Contains(line, "index updated") {
 				if _, after, ok := strings.Cut(line, " took="); ok {
 					took = append(took, strings.Fields(after)[0])
+				}
+			}
+			// What else a replica did while following: slow publishes say why.
+			for _, what := range []string{"level=WARN", "level=ERROR", "loading the whole corpus", "rebuilding", "wrote an index snapshot"} {
+				if strings.Contains(line, what) {
+					t.Logf("replica %d: %s", j, line)
+					break
 				}
 			}
 		}

@@ -334,6 +334,15 @@ func pushTx(ctx context.Context, tx pgx.Tx, c *corpus.Corpus, origin string, bas
 	if _, err := tx.Exec(ctx, `DELETE FROM corpus_versions WHERE version <= $1`, version-KeepVersions); err != nil {
 		return 0, false, err
 	}
+	// The planner's statistics must know the new version before any
+	// replica reads it (at commit, told by the notification): with
+	// statistics from before it, a version is thought to hold no rows, and
+	// LoadChanges' anti-join was planned as a nested loop over every pair
+	// of entries (minutes at 100,000). Analysed inside this transaction,
+	// the new rows count and the statistics commit with them.
+	if _, err := tx.Exec(ctx, `ANALYZE corpus_policies`); err != nil {
+		return 0, false, fmt.Errorf("analyze: %w", err)
+	}
 	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, Channel, strconv.FormatInt(version, 10)); err != nil {
 		return 0, false, err
 	}
@@ -457,6 +466,31 @@ func (s *Store) lines(rows pgx.Rows, version int64, buf *bytes.Buffer, check fun
 	return rows.Err()
 }
 
+// The queries of LoadChanges, of versions $1 (the base) and $2 (the
+// latest): the rows of $2 that $1 does not hold alike (rows with digests
+// are compared by them, older ones by body), and the ids of $1 that $2
+// no longer holds.
+const (
+	changedSQL = `SELECT n.id, n.body FROM corpus_policies n WHERE n.version = $2 AND NOT EXISTS
+	(SELECT 1 FROM corpus_policies o WHERE o.version = $1 AND o.id = n.id AND CASE
+		WHEN o.digest IS NOT NULL AND n.digest IS NOT NULL THEN o.digest = n.digest
+		ELSE o.body = n.body END) ORDER BY n.id`
+	goneSQL = `SELECT o.id FROM corpus_policies o WHERE o.version = $1 AND NOT EXISTS
+	(SELECT 1 FROM corpus_policies n WHERE n.version = $2 AND n.id = o.id) ORDER BY o.id`
+)
+
+// planChanges sets how the rest of tx plans the comparison of two
+// versions: never as a nested loop. With statistics that do not know a
+// version yet (one stored by a writer that did not analyse, or before
+// autovacuum came by), PostgreSQL takes it for a row or two and joins in a
+// nested loop, which over two versions of 100,000 entries compares every
+// pair; a hash or merge join reads each version once whatever the
+// statistics say.
+func planChanges(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `SET LOCAL enable_nestloop = off`)
+	return err
+}
+
 // ErrWhole means the changes since a version cannot be read entry by
 // entry (LoadChanges): the version is no longer stored, or the registry
 // of documents or the sites changed. Load reads the whole corpus.
@@ -484,11 +518,10 @@ func (s *Store) LoadChanges(ctx context.Context, base *corpus.Corpus) (*corpus.C
 		if err != nil {
 			return err
 		}
-		// Rows with digests are compared by them, older ones by body.
-		rows, err := tx.Query(ctx, `SELECT n.id, n.body FROM corpus_policies n WHERE n.version = $2 AND NOT EXISTS
-			(SELECT 1 FROM corpus_policies o WHERE o.version = $1 AND o.id = n.id AND CASE
-				WHEN o.digest IS NOT NULL AND n.digest IS NOT NULL THEN o.digest = n.digest
-				ELSE o.body = n.body END) ORDER BY n.id`, base.Version, version)
+		if err := planChanges(ctx, tx); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, changedSQL, base.Version, version)
 		if err != nil {
 			return err
 		}
@@ -501,8 +534,7 @@ func (s *Store) LoadChanges(ctx context.Context, base *corpus.Corpus) (*corpus.C
 		if err != nil {
 			return err
 		}
-		gone, err := tx.Query(ctx, `SELECT o.id FROM corpus_policies o WHERE o.version = $1 AND NOT EXISTS
-			(SELECT 1 FROM corpus_policies n WHERE n.version = $2 AND n.id = o.id) ORDER BY o.id`, base.Version, version)
+		gone, err := tx.Query(ctx, goneSQL, base.Version, version)
 		if err != nil {
 			return err
 		}

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -49,12 +51,18 @@ func (s *swapSource) set(c *corpus.Corpus) {
 // The returned func closes both, once.
 func openAt(t *testing.T, dir, snapshots string, src corpus.Source) (*Service, *index.Store, func()) {
 	t.Helper()
+	return openLogged(t, dir, snapshots, src, io.Discard)
+}
+
+// openLogged is openAt, logging to log.
+func openLogged(t *testing.T, dir, snapshots string, src corpus.Source, log io.Writer) (*Service, *index.Store, func()) {
+	t.Helper()
 	store, err := index.OpenStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc, err := OpenService(context.Background(), store, src, ServiceOptions{
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: corpustest.Pinned(t).Now, Snapshots: snapshots,
+		Log: slog.New(slog.NewTextHandler(log, nil)), Now: corpustest.Pinned(t).Now, Snapshots: snapshots,
 	})
 	if err != nil {
 		store.Close()
@@ -259,5 +267,101 @@ func TestServiceStartsFromASnapshot(t *testing.T) {
 	after, _ := store.Manifest()
 	if st := svc.Status(); st.Updates != 1 || after.Dir != m.Dir {
 		t.Errorf("the next version on the restored index: status %+v, manifest %+v", st, after)
+	}
+}
+
+// answer is what e answers to the request v, to compare between engines:
+// the result without its timing, each entry (hit or matched) by id.
+func answer(t *testing.T, e *search.Engine, v url.Values) (ids []string, res *search.Result) {
+	t.Helper()
+	req, err := e.ParseRequest(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err = e.Search(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	res.Took, res.Request = 0, search.Request{}
+	for i := range res.Hits {
+		ids = append(ids, res.Hits[i].Policy.ID)
+		res.Hits[i].Policy = nil
+	}
+	if res.Match != nil {
+		for _, l := range [][]search.Matched{res.Match.Eligible, res.Match.Maybe} {
+			for i := range l {
+				ids = append(ids, "matched:"+l[i].Policy.ID)
+				l[i].Policy = nil
+			}
+		}
+	}
+	return ids, res
+}
+
+// TestRestoredServiceAnswersAsTheBuilder: a service started from a
+// snapshot answers every request as the service that built the index
+// does — the same hits, scores, snippets, facets and confidence, and the
+// same outcome of a situation, numbers (ages) included.
+func TestRestoredServiceAnswersAsTheBuilder(t *testing.T) {
+	full, err := corpus.Embedded().Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := testCorpus(t, len(full.Policies))
+	snaps := t.TempDir()
+	builder, _, _ := openAt(t, t.TempDir(), snaps, &swapSource{c: base})
+	restored, _, _ := openAt(t, t.TempDir(), snaps, &swapSource{})
+	if st := restored.Status(); st.Reindexes != 0 || st.Docs != len(base.Policies) {
+		t.Fatalf("the second service did not start from the snapshot: %+v", st)
+	}
+	var requests []url.Values
+	for i := 0; i < len(base.Policies); i += 7 {
+		p := base.Policies[i]
+		requests = append(requests, url.Values{"q": {p.Title}})
+		if len(p.Keywords) > 0 {
+			requests = append(requests, url.Values{"q": {"我想问" + p.Keywords[0] + "怎么办"}})
+		}
+	}
+	for _, age := range []string{"8", "30", "59", "60", "75"} {
+		requests = append(requests, url.Values{"q": {"补贴"}, "age": {age}}, url.Values{"q": {"养老服务"}, "age": {age}, "hukou": {"本市户籍"}})
+	}
+	for _, v := range requests {
+		wantIDs, want := answer(t, builder.Engine, v)
+		gotIDs, got := answer(t, restored.Engine, v)
+		if !reflect.DeepEqual(got, want) || !slices.Equal(gotIDs, wantIDs) {
+			t.Errorf("%s: the restored service answers %v, the builder %v", v.Encode(), gotIDs, wantIDs)
+		}
+	}
+}
+
+// TestADamagedSnapshotIsBuilt: a snapshot whose corpus was cut short is
+// not served: the service says so and builds from its source.
+func TestADamagedSnapshotIsBuilt(t *testing.T) {
+	base := testCorpus(t, 20)
+	snaps := t.TempDir()
+	openAt(t, t.TempDir(), snaps, &swapSource{c: base})
+	files, err := filepath.Glob(filepath.Join(snaps, "snap-*", "index", "corpus.packed"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("the snapshot's corpus: %v, %v", files, err)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Written anew, not through the link the builder's index shares.
+	os.Remove(files[0])
+	if err := os.WriteFile(files[0], data[:len(data)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logs := &lockedBuffer{}
+	src := &swapSource{c: base}
+	svc, _, _ := openLogged(t, t.TempDir(), snaps, src, logs)
+	if !strings.Contains(logs.String(), "no index snapshot could be restored; building a new index") || !strings.Contains(logs.String(), "cut short or damaged") {
+		t.Errorf("no log line of the damaged snapshot:\n%s", logs)
+	}
+	if st := svc.Status(); st.Docs != 20 || src.loads == 0 {
+		t.Errorf("status %+v after %d loads of the source; want a build", st, src.loads)
+	}
+	if got := hits(t, svc.Engine, base.Policies[3].Title); len(got) == 0 || got[0] != base.Policies[3].ID {
+		t.Errorf("searching %q on the built index finds %v", base.Policies[3].Title, got)
 	}
 }
