@@ -126,14 +126,7 @@ func TestPackedRoundTrip(t *testing.T) {
 			t.Errorf("entry %s:\n got %+v\nwant %+v", p.ID, q, &want)
 		}
 	}
-	var jsonl bytes.Buffer
-	if err := WriteJSONL(&jsonl, c); err != nil {
-		t.Fatal(err)
-	}
-	ref, err := DecodeJSONL(context.Background(), "corpus.packed", &jsonl)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref := viaJSONL(t, c, "corpus.packed")
 	if got.Sites == nil || !reflect.DeepEqual(got.Sites, ref.Sites) || !reflect.DeepEqual(got.Documents, ref.Documents) || len(got.Documents) == 0 {
 		t.Error("the registry or the sites differ from those of the JSONL form")
 	}
@@ -167,20 +160,27 @@ func TestPackedEqualsJSONL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := WriteJSONL(&buf, c); err != nil {
-		t.Fatal(err)
-	}
-	want, err := DecodeJSONL(context.Background(), "x", &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := viaJSONL(t, c, "x")
 	for _, p := range want.Policies {
 		clearLines(p.Eligible)
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Error("the packed and the JSONL forms decode to different corpora")
 	}
+}
+
+// viaJSONL is c written as a JSONL corpus and decoded as name.
+func viaJSONL(t *testing.T, c *Corpus, name string) JSONLFile {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WriteJSONL(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	file, err := DecodeJSONL(context.Background(), name, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return file
 }
 
 // TestPackedRefusesACutFile: a packed corpus cut anywhere, or with bytes
