@@ -14,6 +14,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 
+	"yicha/corpus"
 	"yicha/corpus/durable"
 )
 
@@ -138,37 +139,76 @@ func listSnapshots(dir string) ([]snapshotInfo, error) {
 	return snaps, nil
 }
 
-// RestoreSnapshot copies the newest snapshot in dir built by this mapping
-// version and analysis into the data directory and makes it the active
-// index. It reports false when there is none.
-func (s *Store) RestoreSnapshot(dir string) (bool, error) {
+// RestoreSnapshot restores the newest usable snapshot in dir built by
+// this mapping version and analysis: it copies the snapshot into the data
+// directory, makes it the active index and opens it with its corpus, as
+// Active does. A snapshot that cannot be copied or opened (its corpus or
+// a segment cut short or damaged) is logged, its copy removed and the
+// manifest put back as it was, and the next older one is tried. It
+// returns nils when there is none to restore, and an error naming why
+// each one tried failed when none could be restored.
+func (s *Store) RestoreSnapshot(dir string) (bleve.Index, *corpus.Corpus, *Manifest, error) {
 	snaps, err := listSnapshots(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
+		return nil, nil, nil, nil
 	}
 	if err != nil {
-		return false, err
+		return nil, nil, nil, err
 	}
+	var errs []error
 	for _, sn := range snaps {
 		if sn.m.MappingVersion != MappingVersion || sn.m.Analysis != AnalysisFingerprint() {
 			continue
 		}
-		name := fmt.Sprintf("%s%d", indexPrefix, time.Now().UnixNano())
-		dst := filepath.Join(s.dir, name)
-		if err := copyTree(filepath.Join(sn.path, snapshotIndex), dst, corpusFiles(&sn.m)); err != nil {
-			os.RemoveAll(dst)
-			return false, fmt.Errorf("restore snapshot %s: %w", sn.path, err)
+		idx, c, m, err := s.restore(sn)
+		if err == nil {
+			s.log().Info("restored an index snapshot", "snapshot", sn.path, "version", m.CorpusVersion, "docs", m.Docs)
+			return idx, c, m, nil
 		}
-		m := sn.m
-		m.Dir = name
-		if err := s.Activate(&m); err != nil {
-			os.RemoveAll(dst)
-			return false, err
-		}
-		s.log().Info("restored an index snapshot", "snapshot", sn.path, "version", m.CorpusVersion, "docs", m.Docs)
-		return true, nil
+		err = fmt.Errorf("restore snapshot %s: %w", sn.path, err)
+		s.log().Warn("passing over an index snapshot that cannot be served", "error", err)
+		errs = append(errs, err)
 	}
-	return false, nil
+	return nil, nil, nil, errors.Join(errs...)
+}
+
+// restore copies the snapshot sn into the data directory, makes it the
+// active index and opens it. On failure it leaves the data directory as
+// it found it: the copy removed, the manifest as it was.
+func (s *Store) restore(sn snapshotInfo) (bleve.Index, *corpus.Corpus, *Manifest, error) {
+	prev, err := os.ReadFile(filepath.Join(s.dir, manifestName))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil, err
+	}
+	name := fmt.Sprintf("%s%d", indexPrefix, time.Now().UnixNano())
+	dst := filepath.Join(s.dir, name)
+	undo := func(err error) (bleve.Index, *corpus.Corpus, *Manifest, error) {
+		errs := []error{err, os.RemoveAll(dst)}
+		if prev == nil {
+			if rm := os.Remove(filepath.Join(s.dir, manifestName)); !errors.Is(rm, os.ErrNotExist) {
+				errs = append(errs, rm)
+			}
+		} else {
+			errs = append(errs, durable.Replace(s.dir, manifestName, manifestName+".tmp-*", prev, nil))
+		}
+		return nil, nil, nil, errors.Join(errs...)
+	}
+	if err := copyTree(filepath.Join(sn.path, snapshotIndex), dst, corpusFiles(&sn.m)); err != nil {
+		return undo(err)
+	}
+	m := sn.m
+	m.Dir = name
+	if err := s.Activate(&m); err != nil {
+		return undo(err)
+	}
+	idx, c, active, err := s.Active()
+	if err == nil && idx == nil {
+		err = errors.New("the restored index is not served by this version")
+	}
+	if err != nil {
+		return undo(err)
+	}
+	return idx, c, active, nil
 }
 
 // copyTree copies the files under src to dst, each synced, and syncs the

@@ -208,19 +208,17 @@ func OpenService(ctx context.Context, store *index.Store, source corpus.Source, 
 }
 
 // restore restores the newest index snapshot of the snapshot directory
-// into the data directory and opens it; nils when there is none.
+// that can be served into the data directory and opens it; nils when
+// there is none.
 func (s *Service) restore() (bleve.Index, *corpus.Corpus, *index.Manifest, error) {
 	start := time.Now()
-	ok, err := s.store.RestoreSnapshot(s.snapshots)
-	if err != nil || !ok {
+	idx, c, m, err := s.store.RestoreSnapshot(s.snapshots)
+	if err != nil || idx == nil {
 		return nil, nil, nil, err
 	}
 	s.lastSnapshot = start // the snapshot it came from is as recent
-	idx, c, m, err := s.store.Active()
-	if err == nil && idx != nil {
-		s.log.Info("serving an index snapshot", "version", m.CorpusVersion, "docs", m.Docs, "took", time.Since(start).Round(time.Millisecond))
-	}
-	return idx, c, m, err
+	s.log.Info("serving an index snapshot", "version", m.CorpusVersion, "docs", m.Docs, "took", time.Since(start).Round(time.Millisecond))
+	return idx, c, m, nil
 }
 
 // snapshotAfter writes a snapshot of the served index to the snapshot

@@ -365,3 +365,138 @@ func TestADamagedSnapshotIsBuilt(t *testing.T) {
 		t.Errorf("searching %q on the built index finds %v", base.Policies[3].Title, got)
 	}
 }
+
+// damageCorpus cuts the corpus file of the snapshot snap to two thirds,
+// written anew, not through the link an index may share.
+func damageCorpus(t *testing.T, snap string) {
+	t.Helper()
+	file := filepath.Join(snap, "index", "corpus.packed")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(file)
+	if err := os.WriteFile(file, data[:len(data)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// indexDirs lists the index directories in the data directory dir.
+func indexDirs(t *testing.T, dir string) []string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(dir, "idx-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dirs
+}
+
+// twoSnapshots writes into a new snapshot directory a snapshot of base and
+// one of its next version (built elsewhere and moved in), and returns the
+// directory and the newer snapshot's path.
+func twoSnapshots(t *testing.T, base *corpus.Corpus) (string, string) {
+	t.Helper()
+	snaps, other := t.TempDir(), t.TempDir()
+	openAt(t, t.TempDir(), snaps, &swapSource{c: base})
+	openAt(t, t.TempDir(), other, &swapSource{c: edited(base, "next")})
+	moved, err := filepath.Glob(filepath.Join(other, "snap-*"))
+	if err != nil || len(moved) != 1 {
+		t.Fatalf("snapshots of the next version: %v, %v", moved, err)
+	}
+	newest := filepath.Join(snaps, filepath.Base(moved[0]))
+	if err := os.Rename(moved[0], newest); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ := filepath.Glob(filepath.Join(snaps, "snap-*")); len(all) != 2 {
+		t.Fatalf("snapshots %v, want two", all)
+	}
+	return snaps, newest
+}
+
+// TestADamagedNewestSnapshotGivesWayToAnOlder: when the newest snapshot
+// cannot be served, a new service passes over it (and says so) and
+// restores the next older one instead of building, leaving no copy of
+// the damaged one behind.
+func TestADamagedNewestSnapshotGivesWayToAnOlder(t *testing.T) {
+	base := testCorpus(t, 20)
+	snaps, newest := twoSnapshots(t, base)
+	damageCorpus(t, newest)
+
+	logs := &lockedBuffer{}
+	dir := t.TempDir()
+	svc, _, _ := openLogged(t, dir, snaps, &swapSource{}, logs) // loading it fails
+	if st := svc.Status(); st.Reindexes != 0 || st.Docs != 20 || st.Fingerprint != "base" {
+		t.Errorf("status %+v; want the older snapshot served", st)
+	}
+	if !strings.Contains(logs.String(), "passing over an index snapshot that cannot be served") || !strings.Contains(logs.String(), filepath.Base(newest)) || !strings.Contains(logs.String(), "cut short or damaged") {
+		t.Errorf("no log line of the damaged snapshot %s:\n%s", newest, logs)
+	}
+	if got := hits(t, svc.Engine, base.Policies[1].Title); len(got) == 0 || got[0] != base.Policies[1].ID {
+		t.Errorf("searching %q on the restored index finds %v", base.Policies[1].Title, got)
+	}
+	if dirs := indexDirs(t, dir); len(dirs) != 1 {
+		t.Errorf("the data directory holds the index directories %v; want only the served one", dirs)
+	}
+}
+
+// TestNoUsableSnapshotLeavesNothingBehind: when no snapshot can be
+// served, the service builds, and the copies of the snapshots it tried
+// are gone from its data directory.
+func TestNoUsableSnapshotLeavesNothingBehind(t *testing.T) {
+	base := testCorpus(t, 20)
+	snaps, _ := twoSnapshots(t, base)
+	all, _ := filepath.Glob(filepath.Join(snaps, "snap-*"))
+	for _, snap := range all {
+		damageCorpus(t, snap)
+	}
+	logs := &lockedBuffer{}
+	dir := t.TempDir()
+	src := &swapSource{c: base}
+	svc, store, _ := openLogged(t, dir, snaps, src, logs)
+	if st := svc.Status(); st.Docs != 20 || src.loads == 0 {
+		t.Errorf("status %+v after %d loads; want a build", st, src.loads)
+	}
+	if n := strings.Count(logs.String(), "passing over an index snapshot that cannot be served"); n != len(all) {
+		t.Errorf("%d snapshots passed over, want %d:\n%s", n, len(all), logs)
+	}
+	m, err := store.Manifest()
+	if err != nil || m == nil {
+		t.Fatalf("manifest %+v, %v", m, err)
+	}
+	if dirs := indexDirs(t, dir); len(dirs) != 1 || filepath.Base(dirs[0]) != m.Dir {
+		t.Errorf("the data directory holds the index directories %v; want only the built one, %s", dirs, m.Dir)
+	}
+}
+
+// TestASnapshotWithADamagedSegmentGivesWay: a newest snapshot whose index
+// segments were cut short is passed over as one whose corpus was.
+func TestASnapshotWithADamagedSegmentGivesWay(t *testing.T) {
+	base := testCorpus(t, 20)
+	snaps, newest := twoSnapshots(t, base)
+	zaps, err := filepath.Glob(filepath.Join(newest, "index", "store", "*.zap"))
+	if err != nil || len(zaps) == 0 {
+		t.Fatalf("the newest snapshot's segments: %v, %v", zaps, err)
+	}
+	for _, z := range zaps {
+		data, err := os.ReadFile(z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(z) // not through the link the builder's index shares
+		if err := os.WriteFile(z, data[:len(data)/2], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logs := &lockedBuffer{}
+	dir := t.TempDir()
+	svc, _, _ := openLogged(t, dir, snaps, &swapSource{}, logs) // loading it fails
+	if st := svc.Status(); st.Reindexes != 0 || st.Docs != 20 || st.Fingerprint != "base" {
+		t.Errorf("status %+v; want the older snapshot served", st)
+	}
+	if !strings.Contains(logs.String(), "passing over an index snapshot that cannot be served") || !strings.Contains(logs.String(), filepath.Base(newest)) {
+		t.Errorf("no log line of the damaged snapshot %s:\n%s", newest, logs)
+	}
+	if dirs := indexDirs(t, dir); len(dirs) != 1 {
+		t.Errorf("the data directory holds the index directories %v; want only the served one", dirs)
+	}
+}
