@@ -29,6 +29,7 @@ var auditLabels = map[string]string{
 	entrystore.ActionSeed: "导入语料", entrystore.ActionSave: "保存草稿", entrystore.ActionReview: "提交审核",
 	entrystore.ActionPublish: "发布", entrystore.ActionRollback: "回滚", entrystore.ActionRetire: "撤下",
 	entrystore.ActionDocument: "登记政策文件", entrystore.ActionSupport: "修改站点或办事地点",
+	entrystore.ActionUnwritten: "修改未写入",
 }
 
 // audit records an action that changes no entry. Without an entry store

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,4 +123,93 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// changedPlaces is the embedded places file with one more comment line: a
+// change of a supporting file any check accepts.
+func changedPlaces(t *testing.T, snap *Snapshot) (before, after []byte) {
+	t.Helper()
+	before = snap.Support[corpus.PlacesFile]
+	if len(before) == 0 {
+		t.Fatal("the seeded store holds no places file")
+	}
+	return before, append(slices.Clone(before), "\n# 改过一次\n"...)
+}
+
+// TestASupportChangeThatNeverReachedItsFileIsRecorded: the places file
+// changed through the store, then put back as a crash that lost the
+// file's rename would leave it: opening the store again serves the file
+// as it is, keeps the change's record and adds one saying the change was
+// not written; opening once more adds nothing.
+func TestASupportChangeThatNeverReachedItsFileIsRecorded(t *testing.T) {
+	ctx := context.Background()
+	s, dir, snap := seededFiles(t)
+	before, after := changedPlaces(t, snap)
+	if err := s.PutSupport(ctx, corpus.PlacesFile, after, Change{Author: "李强", At: time.Unix(1e9+60, 0)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, supportDir, corpus.PlacesFile)
+	if !bytes.Equal(mustRead(t, file), after) {
+		t.Fatal("the change is not in the places file")
+	}
+	if err := os.WriteFile(file, before, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	again, err := OpenFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := again.Snapshot(ctx)
+	if !bytes.Equal(got.Support[corpus.PlacesFile], before) {
+		t.Error("the store does not serve the places file as it is")
+	}
+	recs, _ := again.Audit(ctx, AuditQuery{})
+	if len(recs) != 3 || recs[0].Action != ActionUnwritten || !strings.Contains(recs[0].Detail, corpus.PlacesFile) ||
+		!strings.Contains(recs[0].Detail, fmt.Sprintf("第%d条", recs[1].Seq)) || recs[1].Action != ActionSupport || recs[1].Admin != "李强" {
+		t.Errorf("audit after the lost change = %+v", recs)
+	}
+	third, err := OpenFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs, _ := third.Audit(ctx, AuditQuery{}); len(recs) != 3 {
+		t.Errorf("opened once more, the audit holds %d records, want 3: %+v", len(recs), recs)
+	}
+}
+
+// TestASupportChangeCutShortIsRecorded: a change of the places file
+// stopped where a crash would (written, not renamed into place) fails,
+// leaves the file as it was, and the audit says both that it was made and
+// that it was not written, in order, before and after opening again.
+func TestASupportChangeCutShortIsRecorded(t *testing.T) {
+	ctx := context.Background()
+	s, dir, snap := seededFiles(t)
+	before, after := changedPlaces(t, snap)
+	s.beforeRename = func(string) error { return errCrash }
+	if err := s.PutSupport(ctx, corpus.PlacesFile, after, Change{Author: "李强", At: time.Unix(1e9+60, 0)}, nil); !errors.Is(err, errCrash) {
+		t.Fatalf("PutSupport = %v, want the crash", err)
+	}
+	for _, st := range []*Files{s, mustOpen(t, dir)} {
+		got, _ := st.Snapshot(ctx)
+		if !bytes.Equal(got.Support[corpus.PlacesFile], before) {
+			t.Error("the places file is not as it was")
+		}
+		recs, _ := st.Audit(ctx, AuditQuery{})
+		if len(recs) != 3 || recs[0].Action != ActionUnwritten || recs[1].Action != ActionSupport || recs[2].Action != ActionSeed {
+			t.Errorf("audit = %+v", recs)
+		}
+	}
+	if !bytes.Equal(mustRead(t, filepath.Join(dir, supportDir, corpus.PlacesFile)), before) {
+		t.Error("the places file on disk changed")
+	}
+}
+
+func mustOpen(t *testing.T, dir string) *Files {
+	t.Helper()
+	s, err := OpenFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

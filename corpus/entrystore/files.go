@@ -3,16 +3,20 @@ package entrystore
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"yicha/corpus"
 	"yicha/corpus/durable"
@@ -25,8 +29,13 @@ import (
 // the directory synced, so a crash at any moment leaves the entry as it
 // was or as it became, never half. Actions that change no entry are
 // appended to audit.jsonl and synced; a line a crash cut short is dropped
-// on opening. Seeding writes the whole store beside its place and renames
-// it in.
+// on opening. A supporting file's change is written ahead: its audit line,
+// naming the file and the SHA-256 of what it is to hold, is synced before
+// the file is replaced, so a change on disk always has its record, and
+// opening finds a record whose change never reached the file (a crash, or
+// a write that failed, between the two) and says so in a record of its
+// own (ActionUnwritten). Seeding writes the whole store beside its place
+// and renames it in.
 //
 //	DIR/support/places.yaml, documents.yaml, referrals.yaml
 //	DIR/entries/ID.json
@@ -99,6 +108,29 @@ func toFile(e *Entry, events []AuditRecord) *fileEntry {
 		f.Draft = &fileDraft{Draft: d, Body: string(d.Body)}
 	}
 	return f
+}
+
+// auditLine is a line of audit.jsonl: a record and, for a supporting
+// file's change, the file and the SHA-256 of the content it was to hold
+// (of the content it holds, for ActionUnwritten).
+type auditLine struct {
+	AuditRecord
+	File string `json:"file,omitempty"`
+	Sum  string `json:"sum,omitempty"`
+}
+
+// ActionUnwritten records, on opening the store, that a supporting file's
+// change whose audit line was written never reached the file: the file
+// holds what it held before.
+const ActionUnwritten = "unwritten"
+
+// unwrittenBy is the admin ActionUnwritten records name.
+const unwrittenBy = "系统"
+
+// sum is the SHA-256 of data, in hex.
+func sum(data []byte) string {
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:])
 }
 
 const (
@@ -177,20 +209,48 @@ func (s *Files) load() error {
 		}
 		s.support[name] = data
 	}
-	recs, err := readAudit(filepath.Join(s.dir, auditFile))
+	lines, err := readAudit(filepath.Join(s.dir, auditFile))
 	if err != nil {
 		return err
 	}
-	s.audit = append(s.audit, recs...)
+	last := map[string]auditLine{} // each supporting file's last written-ahead line
+	for _, l := range lines {
+		s.audit = append(s.audit, l.AuditRecord)
+		if l.File != "" && l.Sum != "" {
+			last[l.File] = l
+		}
+	}
 	slices.SortFunc(s.audit, func(a, b AuditRecord) int { return int(a.Seq - b.Seq) })
 	if n := len(s.audit); n > 0 {
 		s.seq = s.audit[n-1].Seq
 	}
+	files := slices.Sorted(maps.Keys(last))
+	for _, name := range files {
+		l := last[name]
+		if data, ok := s.support[name]; (ok && sum(data) == l.Sum) || (!ok && l.Sum == sum(nil)) {
+			continue
+		}
+		if err := s.unwritten(name, l, time.Now()); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
+// unwritten records that the change l of the supporting file name never
+// reached it, with the sum of what the file holds. It is called with the
+// lock held, or before the store is shared.
+func (s *Files) unwritten(name string, l auditLine, at time.Time) error {
+	data := s.support[name]
+	return s.appendAudit(auditLine{
+		AuditRecord: AuditRecord{At: at, Admin: unwrittenBy, Action: ActionUnwritten,
+			Detail: fmt.Sprintf("%s：第%d条记录的修改没有写入文件，文件仍是修改前的内容", name, l.Seq)},
+		File: name, Sum: sum(data),
+	})
+}
+
 // readAudit reads audit.jsonl, cutting off a last line a crash left short.
-func readAudit(path string) ([]AuditRecord, error) {
+func readAudit(path string) ([]auditLine, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -199,7 +259,7 @@ func readAudit(path string) ([]AuditRecord, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var recs []AuditRecord
+	var recs []auditLine
 	var good int64
 	br := bufio.NewReader(f)
 	for {
@@ -210,7 +270,7 @@ func readAudit(path string) ([]AuditRecord, error) {
 		if err != nil {
 			return nil, err
 		}
-		var r AuditRecord
+		var r auditLine
 		if json.Unmarshal(line, &r) != nil {
 			break
 		}
@@ -460,44 +520,55 @@ func (s *Files) Retire(ctx context.Context, id string, exp Expect, by Change, ch
 	})
 }
 
-// AddDocument replaces the registry's file atomically with the document
-// added, then appends its audit record (a crash between the two keeps the
-// document and loses the record).
+// AddDocument appends its audit record, then replaces the registry's
+// file atomically with the document added (a crash between the two keeps
+// the registry as it was, and opening records that).
 func (s *Files) AddDocument(ctx context.Context, doc *corpus.Document, by Change, check Check) error {
 	return s.putSupport(ctx, corpus.DocumentsFile, check, func(snap *Snapshot) (*Snapshot, AuditRecord, error) { return withDocument(snap, doc, by) })
 }
 
-// PutSupport replaces (or adds) an editable supporting file atomically,
-// then appends its audit record.
+// PutSupport appends its audit record, then replaces (or adds) an
+// editable supporting file atomically.
 func (s *Files) PutSupport(ctx context.Context, name string, body []byte, by Change, check Check) error {
 	return s.putSupport(ctx, name, check, func(snap *Snapshot) (*Snapshot, AuditRecord, error) { return withSupport(snap, name, body, by) })
 }
 
 // putSupport writes the supporting file name as next makes it, once check
-// accepts the corpus with it.
+// accepts the corpus with it: its audit line first, then the file, under
+// one hold of the lock.
 func (s *Files) putSupport(ctx context.Context, name string, check Check, next func(*Snapshot) (*Snapshot, AuditRecord, error)) error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	snap, rec, err := next(s.snapshot())
 	if err == nil && check != nil {
 		_, err = check(ctx, snap)
 	}
+	if err == nil {
+		err = validRecord(rec)
+	}
 	if err != nil {
-		s.mu.Unlock()
 		return err
 	}
 	file := filepath.Join(s.dir, supportDir, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		s.mu.Unlock()
 		return err
 	}
 	data := snap.Support[name]
+	line := auditLine{AuditRecord: rec, File: name, Sum: sum(data)}
+	if err := s.appendAudit(line); err != nil {
+		return err
+	}
+	line.Seq = s.seq
 	if err := s.replace(filepath.Dir(file), filepath.Base(file), data); err != nil {
-		s.mu.Unlock()
-		return fmt.Errorf("write %s: %w", name, err)
+		err = fmt.Errorf("write %s: %w", name, err)
+		// The file holds what it held: say so now (opening would).
+		if uerr := s.unwritten(name, line, rec.At); uerr != nil {
+			err = errors.Join(err, uerr)
+		}
+		return err
 	}
 	s.support[name] = data
-	s.mu.Unlock()
-	return s.Record(ctx, rec)
+	return nil
 }
 
 // Record appends an action that changes no entry to audit.jsonl, synced.
@@ -507,8 +578,14 @@ func (s *Files) Record(_ context.Context, r AuditRecord) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r.Seq, r.At = s.seq+1, utc(r.At)
-	line, err := json.Marshal(r)
+	return s.appendAudit(auditLine{AuditRecord: r})
+}
+
+// appendAudit appends l, numbered next, to audit.jsonl and syncs it. It
+// is called with the lock held, or before the store is shared.
+func (s *Files) appendAudit(l auditLine) error {
+	l.Seq, l.At = s.seq+1, utc(l.At)
+	line, err := json.Marshal(l)
 	if err != nil {
 		return err
 	}
@@ -531,7 +608,7 @@ func (s *Files) Record(_ context.Context, r AuditRecord) error {
 		return err
 	}
 	s.seq++
-	s.audit = append(s.audit, r)
+	s.audit = append(s.audit, l.AuditRecord)
 	return nil
 }
 
