@@ -46,7 +46,8 @@ func (s *Server) ready(ctx context.Context) error {
 // sending requests before the server stops listening.
 func (s *Server) Drain() { s.draining.Store(true) }
 
-// Quiet reports how long it is since the latest request began.
+// Quiet reports how long it is since the latest request began, or since
+// the server was made when none has come.
 func (s *Server) Quiet() time.Duration {
 	return time.Since(time.Unix(0, s.lastRequest.Load()))
 }

@@ -113,6 +113,19 @@ func TestReadiness(t *testing.T) {
 	}
 }
 
+// TestQuietBeforeAnyRequest: a server no request has reached has been
+// quiet since it was made, not since 1970 (what a shutdown logs).
+func TestQuietBeforeAnyRequest(t *testing.T) {
+	made := time.Now()
+	s, err := NewServer(Config{Searcher: newTestServer(t).engine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q, since := s.Quiet(), time.Since(made); q < 0 || q > since {
+		t.Errorf("quiet for %v before any request; the server was made %v ago", q, since)
+	}
+}
+
 func TestAdminListsWhatWasNotFound(t *testing.T) {
 	s := newAdminServer(t, testToken)
 	for _, q := range []string{"zzqqxx", "zzqqxx", "残疾人补贴", "<script>x</script>qqzz"} {

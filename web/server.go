@@ -196,6 +196,7 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, echo: echo.New(), render: r, cache: newAnswerCache(SearchCacheSize, cfg.CacheBytes), admins: set}
+	s.lastRequest.Store(time.Now().UnixNano()) // quiet since it was made, until a request comes
 	if cfg.Records != nil {
 		s.queries = newQueryLog(cfg.Records, cfg.Now, cfg.QueryLogDays, cfg.Logger)
 	}
