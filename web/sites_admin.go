@@ -156,6 +156,9 @@ func (s *Server) rebuildAfterSupport(ctx context.Context, what string) {
 type placeFormView struct {
 	ID string
 	corpus.Location
+	// Shared: another site lists the office too, and the admin may not
+	// change that site, so the form shows its facts without fields.
+	Shared bool
 }
 
 type siteEditView struct {
@@ -220,14 +223,14 @@ func (s *Server) renderSite(c echo.Context, status int, problem string) error {
 		v.Inherited = s.cfg.Searcher.Corpus().Sites.HotlineOf(site.Parent)
 	}
 	for _, p := range site.Places {
-		v.Places = append(v.Places, placeFormView{ID: p, Location: places[p]})
+		v.Places = append(v.Places, placeFormView{ID: p, Location: places[p], Shared: !s.mayChangePlace(currentAdmin(c), p)})
 	}
 	return s.render.render(c, status, "admin_site", s.page(c, "站点："+site.Name, v))
 }
 
 // siteEditPost saves a site's form: its name, intro and hotline, each of
-// its offices (a ticked 移除 takes one off its list, the place itself
-// stays), and a new office. The places file is written first, so the
+// its offices whose fields were sent (a ticked 移除 takes one off its
+// list, the place itself stays), and a new office. The places file is written first, so the
 // site's file names only places it holds.
 func (s *Server) siteEditPost(c echo.Context) error {
 	id := c.Param("id")
@@ -258,6 +261,11 @@ func (s *Server) siteEditPost(c echo.Context) error {
 			continue
 		}
 		keep = append(keep, pid)
+		if !slices.ContainsFunc([]string{"name", "address", "hours", "phone", "note"}, func(f string) bool {
+			return c.Request().PostForm.Has("place-" + pid + "-" + f)
+		}) {
+			continue // shown without fields (Shared): as it stands
+		}
 		loc := places[pid]
 		loc.Name, loc.Address, loc.Hours, loc.Phone, loc.Note = formText(c, "place-"+pid+"-name"), formText(c, "place-"+pid+"-address"),
 			formText(c, "place-"+pid+"-hours"), formText(c, "place-"+pid+"-phone"), formText(c, "place-"+pid+"-note")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -604,6 +605,20 @@ func TestSiteAdminPages(t *testing.T) {
 	shared.Set("place-hk-zhengwu-phone", "021-22222222")
 	if code, _, _ := sp.post(sitesPages+"/quyanglu", shared); code != http.StatusForbidden {
 		t.Errorf("the street's publisher changes the district's office: %d", code)
+	}
+	// Its form shows that office without fields, and saves as it stands.
+	page = mustPage(t, sp, sitesPages+"/quyanglu")
+	form = formValues(t, page, sitesPages+"/quyanglu")
+	if form.Has("place-hk-zhengwu-phone") || !form.Has("place-quyanglu-center-phone") || !strings.Contains(page, `name="remove-hk-zhengwu"`) {
+		t.Errorf("the street's form offers %v; want the district's office without fields, removable", slices.Sorted(maps.Keys(form)))
+	}
+	form.Set("intro", "曲阳路街道，测试保存。")
+	if code, _, _ := sp.post(sitesPages+"/quyanglu", form); code != http.StatusSeeOther {
+		t.Errorf("the street's publisher saves its form as shown: %d", code)
+	}
+	if snap, err := s.entries.Snapshot(t.Context()); err != nil || !strings.Contains(string(snap.Support[corpus.SiteFilePath("quyanglu")]), "曲阳路街道，测试保存。") ||
+		!strings.Contains(string(snap.Support[corpus.SiteFilePath("quyanglu")]), "hk-zhengwu") {
+		t.Errorf("the street's file after its save lacks its intro or the district's office (%v)", err)
 	}
 	own := formValues(t, mustPage(t, sp, sitesPages+"/quyanglu"), sitesPages+"/quyanglu")
 	own.Set("hotline-name", "曲阳路街道测试热线")
