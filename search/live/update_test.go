@@ -260,6 +260,10 @@ func TestServiceStartsFromASnapshot(t *testing.T) {
 		t.Errorf("searching %q on the restored index finds %v", base.Policies[3].Title, got)
 	}
 	m, _ := store.Manifest()
+	// The catch-up that follows the start tried the source, which may not
+	// be loaded, before it changes: it cannot start a reindex of its own
+	// beside the one below.
+	waitFor(t, "the catch-up after the restore", reindexWait, func() bool { return svc.Status().LastError != "" })
 	src.set(edited(base, "next"))
 	if err := reindexWithin(t, svc); err != nil {
 		t.Fatal(err)
