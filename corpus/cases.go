@@ -2,7 +2,6 @@ package corpus
 
 import (
 	"bytes"
-	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,8 +12,22 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-//go:embed cases/*.yaml
-var embeddedCases embed.FS
+// CasesDir holds, in a corpus directory, each entry's cases: cases/ID.yaml.
+const CasesDir = "cases"
+
+// CasesFilePath names the cases file of entry id in a corpus directory.
+func CasesFilePath(id string) string { return CasesDir + "/" + id + ".yaml" }
+
+// CasesIDOf returns the entry id of a cases file's path in a corpus
+// directory (cases/ID.yaml), or false.
+func CasesIDOf(name string) (string, bool) {
+	id, ok := strings.CutPrefix(name, CasesDir+"/")
+	if !ok {
+		return "", false
+	}
+	id, ok = strings.CutSuffix(id, ".yaml")
+	return id, ok && ValidID(id)
+}
 
 // Cases are the situations kept for an entry in cases/ID.yaml, by the
 // outcome the matcher must give them (FORMAT.md, 「Eligibility cases」).
@@ -42,13 +55,23 @@ func ParseCases(data []byte) (Cases, error) {
 	return cs, nil
 }
 
+// EmbeddedCasesFile returns the cases file built into the binary for an
+// entry; ok is false when it has none (a new entry).
+func EmbeddedCasesFile(id string) ([]byte, bool) {
+	if !ValidID(id) {
+		return nil, false
+	}
+	data, err := embedded.ReadFile(CasesFilePath(id))
+	return data, err == nil
+}
+
 // EmbeddedCases returns the cases built into the binary for an entry;
 // ok is false when it has none (a new entry).
 func EmbeddedCases(id string) (cs Cases, ok bool, err error) {
 	if !ValidID(id) {
 		return Cases{}, false, nil
 	}
-	data, err := embeddedCases.ReadFile("cases/" + id + ".yaml")
+	data, err := embedded.ReadFile(CasesFilePath(id))
 	if errors.Is(err, fs.ErrNotExist) {
 		return Cases{}, false, nil
 	}
@@ -57,7 +80,7 @@ func EmbeddedCases(id string) (cs Cases, ok bool, err error) {
 	}
 	cs, err = ParseCases(data)
 	if err != nil {
-		return Cases{}, false, fmt.Errorf("cases/%s.yaml: %w", id, err)
+		return Cases{}, false, fmt.Errorf("%s: %w", CasesFilePath(id), err)
 	}
 	return cs, true, nil
 }
@@ -94,14 +117,113 @@ type Case struct {
 	Situation Situation
 }
 
+// caseGroup is one list of a cases file: its key, the expectation of its
+// situations, and them.
+type caseGroup struct {
+	key, expect string
+	list        []map[string]any
+}
+
+func (cs Cases) groups() []caseGroup {
+	return []caseGroup{{"eligible", ExpectEligible, cs.Eligible}, {"maybe", ExpectMaybe, cs.Maybe},
+		{"not_eligible", ExpectNotEligible, cs.NotEligible}, {"ineligible", ExpectIneligible, cs.Ineligible}}
+}
+
+// CasesOf returns the cases file of a list of cases, in the order List
+// gives them back.
+func CasesOf(list []Case) Cases {
+	var cs Cases
+	for _, k := range list {
+		m := map[string]any{}
+		for name, vals := range k.Situation.Query() {
+			f, _ := FieldByName(name)
+			switch {
+			case f.Kind == KindNumber && len(vals) == 1:
+				if n, err := strconv.Atoi(vals[0]); err == nil {
+					m[name] = n
+					continue
+				}
+				m[name] = vals[0]
+			case f.Kind == KindSet:
+				list := make([]any, len(vals))
+				for i, v := range vals {
+					list[i] = v
+				}
+				m[name] = list
+			default:
+				m[name] = vals[0]
+			}
+		}
+		switch k.Expect {
+		case ExpectEligible:
+			cs.Eligible = append(cs.Eligible, m)
+		case ExpectMaybe:
+			cs.Maybe = append(cs.Maybe, m)
+		case ExpectNotEligible:
+			cs.NotEligible = append(cs.NotEligible, m)
+		case ExpectIneligible:
+			cs.Ineligible = append(cs.Ineligible, m)
+		}
+	}
+	return cs
+}
+
+// CheckCases runs the cases file data, named file in problems, against
+// its entry p (nil when the corpus holds none): a case that cannot be
+// read, or whose outcome does not meet its expectation, is a problem at
+// its line.
+func CheckCases(file string, p *Policy, data []byte) Problems {
+	cs, err := ParseCases(data)
+	if err != nil {
+		return Problems{yamlProblem(file, err)}
+	}
+	if p == nil {
+		return Problems{{File: file, Line: 1, Message: "cases of an entry the corpus does not hold"}}
+	}
+	lines := caseLines(data)
+	var probs Problems
+	for _, g := range cs.groups() {
+		for i, m := range g.list {
+			line := 1
+			if i < len(lines[g.key]) {
+				line = lines[g.key][i]
+			}
+			s, err := SituationOf(m)
+			if err != nil {
+				probs = append(probs, Problem{File: file, Line: line, Message: fmt.Sprintf("%s[%d]: %v", g.key, i, err)})
+				continue
+			}
+			if o := Evaluate(p.Eligible, s).Outcome; !Meets(g.expect, o) {
+				probs = append(probs, Problem{File: file, Line: line,
+					Message: fmt.Sprintf("%s[%d] (%s) must be %s; the entry's eligibility gives %s", g.key, i, s.Words(), g.expect, o)})
+			}
+		}
+	}
+	return probs
+}
+
+// caseLines returns, for each list of a cases file, the line of each of
+// its situations.
+func caseLines(data []byte) map[string][]int {
+	out := map[string][]int{}
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return out
+	}
+	m := doc.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		for _, it := range m.Content[i+1].Content {
+			out[m.Content[i].Value] = append(out[m.Content[i].Value], it.Line)
+		}
+	}
+	return out
+}
+
 // List returns the cases in order, each situation read and validated as
 // request parameters are.
 func (cs Cases) List() ([]Case, error) {
 	var out []Case
-	for _, g := range []struct {
-		expect string
-		list   []map[string]any
-	}{{ExpectEligible, cs.Eligible}, {ExpectMaybe, cs.Maybe}, {ExpectNotEligible, cs.NotEligible}, {ExpectIneligible, cs.Ineligible}} {
+	for _, g := range cs.groups() {
 		for _, m := range g.list {
 			s, err := SituationOf(m)
 			if err != nil {

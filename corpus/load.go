@@ -34,7 +34,7 @@ const (
 	PlacesFile  = "places.yaml"
 )
 
-//go:embed policies/*.yaml places.yaml referrals.yaml documents.yaml sites/*/site.yaml
+//go:embed policies/*.yaml places.yaml referrals.yaml documents.yaml sites/*/site.yaml cases/*.yaml
 var embedded embed.FS
 
 // Embedded returns the corpus built into the binary.
@@ -100,7 +100,12 @@ func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
 	}
 	slices.Sort(siteNames)
 	head = append(head, siteNames...)
-	files, err := d.statAll(append(head, names...))
+	caseNames, err := fs.Glob(d.fsys, CasesDir+"/*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", s.Name, err)
+	}
+	slices.Sort(caseNames)
+	files, err := d.statAll(append(append(head, names...), caseNames...))
 	if err != nil {
 		return nil, fmt.Errorf("corpus %s: %w", s.Name, err)
 	}
@@ -119,6 +124,7 @@ func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
 	var places map[string]Location
 	docs := Documents{}
 	var ps []*Policy
+	var cases []casesFile
 	var siteList []*Site
 	sum := sha256.New()
 	for _, f := range files {
@@ -138,6 +144,12 @@ func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
 			continue
 		}
 		file := path.Join(s.Prefix, f.name)
+		if strings.HasPrefix(f.name, CasesDir+"/") {
+			// Checked once the entries are read; what is served does not
+			// depend on them (not in the fingerprint).
+			cases = append(cases, casesFile{file, f.name, data})
+			continue
+		}
 		if f.name == PlacesFile {
 			sum.Write(data)
 			var placeProbs Problems
@@ -172,6 +184,7 @@ func (s *DirSource) Load(ctx context.Context) (*Corpus, error) {
 		}
 	}
 	probs = append(probs, Check(ps, places, docs)...)
+	probs = append(probs, checkCasesFiles(ps, cases)...)
 	// A directory without sites has the built-in ones, whose places are
 	// the embedded places file's.
 	sites, sitePlaces := builtinSites(), map[string]Location(nil)
@@ -410,6 +423,31 @@ func lineProblem(file, msg string) Problem {
 		msg = strings.Replace(msg, m[0], "", 1)
 	}
 	return Problem{File: file, Line: line, Message: msg}
+}
+
+// casesFile is a cases file read: its name in problems, its path in the
+// directory and its content.
+type casesFile struct {
+	file, name string
+	data       []byte
+}
+
+// checkCasesFiles runs each cases file against its entry of ps.
+func checkCasesFiles(ps []*Policy, files []casesFile) Problems {
+	byID := map[string]*Policy{}
+	for _, p := range ps {
+		byID[p.ID] = p
+	}
+	var probs Problems
+	for _, f := range files {
+		id, ok := CasesIDOf(f.name)
+		if !ok {
+			probs = append(probs, Problem{File: f.file, Line: 1, Message: "a cases file is named after its entry's id: cases/ID.yaml"})
+			continue
+		}
+		probs = append(probs, CheckCases(f.file, byID[id], f.data)...)
+	}
+	return probs
 }
 
 // Fixed returns a source that always yields c, already loaded and checked.

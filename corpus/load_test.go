@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"gopkg.in/yaml.v3"
 )
 
 const testPlaces = `
@@ -170,4 +172,77 @@ func FuzzParsePolicy(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLoadChecksCases: a directory's cases/ID.yaml are run against their
+// entries as it loads; a case its entry does not meet, a situation that
+// cannot be read and cases of no entry are problems at their file and
+// line; cases that hold load, and do not change the fingerprint.
+func TestLoadChecksCases(t *testing.T) {
+	files := map[string]string{"places.yaml": testPlaces, "policies/laonian-jintie.yaml": goodEntry}
+	plain, err := load(t, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files["cases/laonian-jintie.yaml"] = "eligible:\n  - {age: 70, hukou: 本市户籍}\nineligible:\n  - {age: 60, hukou: 本市户籍}\n"
+	good, err := load(t, files)
+	if err != nil {
+		t.Fatalf("cases that hold: %v", err)
+	}
+	if good.Fingerprint != plain.Fingerprint {
+		t.Error("cases changed the fingerprint")
+	}
+	files["cases/laonian-jintie.yaml"] = "eligible:\n  - {age: 70, hukou: 本市户籍}\n  - {age: 64, hukou: 本市户籍}\nmaybe:\n  - {age: 200}\n"
+	files["cases/qita.yaml"] = "eligible:\n  - {age: 70}\n"
+	_, err = load(t, files)
+	var ce *CheckError
+	if !errors.As(err, &ce) {
+		t.Fatalf("failing cases: %v", err)
+	}
+	got := ce.Error()
+	for _, want := range []string{
+		"c/cases/laonian-jintie.yaml:3: eligible[1] (年龄 64 岁，户籍：本市户籍) must be 符合; the entry's eligibility gives 不符合",
+		"c/cases/laonian-jintie.yaml:5: maybe[0]:",
+		"c/cases/qita.yaml:1: cases of an entry the corpus does not hold",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack %q:\n%s", want, got)
+		}
+	}
+	if n := len(ce.Problems); n != 3 {
+		t.Errorf("%d problems, want 3:\n%s", n, got)
+	}
+}
+
+// TestCasesOfRoundTrip: cases written by CasesOf read back as the same
+// list, in order.
+func TestCasesOfRoundTrip(t *testing.T) {
+	cs, ok, err := EmbeddedCases("dibao")
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	list, err := cs.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := yaml.Marshal(CasesOf(list))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseCases(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := back.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again) != len(list) {
+		t.Fatalf("%d cases back, want %d", len(again), len(list))
+	}
+	for i := range list {
+		if again[i].Expect != list[i].Expect || again[i].Situation.Query().Encode() != list[i].Situation.Query().Encode() {
+			t.Errorf("case %d: %v back as %v", i, list[i], again[i])
+		}
+	}
 }

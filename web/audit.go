@@ -28,7 +28,7 @@ var auditLabels = map[string]string{
 	AuditLogin: "登录", AuditLogout: "退出", AuditReindex: "重建索引", AuditFeedback: "处理反馈",
 	entrystore.ActionSeed: "导入语料", entrystore.ActionSave: "保存草稿", entrystore.ActionReview: "提交审核",
 	entrystore.ActionPublish: "发布", entrystore.ActionRollback: "回滚", entrystore.ActionRetire: "撤下",
-	entrystore.ActionDocument: "登记政策文件", entrystore.ActionSupport: "修改站点或办事地点",
+	entrystore.ActionDocument: "登记政策文件", entrystore.ActionSupport: "修改站点、办事地点或检验情形",
 	entrystore.ActionUnwritten: "修改未写入",
 }
 

@@ -391,7 +391,9 @@ func (s *Server) apiReview(c echo.Context) error {
 
 // publishCheck is what a publish, rollback or retire checks: the whole
 // corpus it would serve loads (every entry, the places and documents), and
-// the entry it changes passes CheckTrust as of now.
+// the entry it changes passes CheckTrust as of now and meets its cases
+// (the store's cases/ID.yaml, else the built-in one): a change of its
+// eligibility that would call a case 符合 that must not be is refused.
 func (s *Server) publishCheck(id string) entrystore.Check {
 	return func(ctx context.Context, snap *entrystore.Snapshot) (*corpus.Corpus, error) {
 		c, err := snap.Corpus(ctx)
@@ -401,12 +403,29 @@ func (s *Server) publishCheck(id string) entrystore.Check {
 		if p, ok := c.Get(id); ok {
 			one := corpus.NewCorpus([]*corpus.Policy{p}, "")
 			one.Documents = c.Documents
-			if probs := corpus.CheckTrust(one, s.cfg.Now()); len(probs) > 0 {
+			probs := corpus.CheckTrust(one, s.cfg.Now())
+			// Its eligibility must still give each of its cases the
+			// outcome it expects.
+			if name, data, _, ok := entryCases(snap, id); ok {
+				probs = append(probs, corpus.CheckCases(entrystore.Prefix+"/"+name, p, data)...)
+			}
+			if len(probs) > 0 {
 				return nil, &corpus.CheckError{Problems: probs}
 			}
 		}
 		return c, nil
 	}
+}
+
+// entryCases returns an entry's cases file: the store's, else the one
+// built in (stored says which); ok is false when it has neither.
+func entryCases(snap *entrystore.Snapshot, id string) (name string, data []byte, stored, ok bool) {
+	name = corpus.CasesFilePath(id)
+	if data, ok := snap.Support[name]; ok {
+		return name, data, true, true
+	}
+	data, ok = corpus.EmbeddedCasesFile(id)
+	return name, data, false, ok
 }
 
 type publishOp func(ctx context.Context, id string, r changeRequest, by entrystore.Change, check entrystore.Check) (*entrystore.Entry, error)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"gopkg.in/yaml.v3"
 
 	"yicha/corpus"
 	"yicha/corpus/entrystore"
@@ -60,6 +61,7 @@ func (s *Server) policyPageRoutes() {
 	small := middleware.BodyLimit("64K") // as every other post
 	e.POST(policiesPages+"/:id/review", s.policyReviewPost, small, s.adminForm)
 	e.POST(policiesPages+"/:id/publish", s.policyPublishPost, small, s.adminForm)
+	e.POST(policiesPages+"/:id/cases", s.policyCasesPost, small, s.adminForm)
 }
 
 // signedInPage sends a person without a session to the sign-in form.
@@ -550,6 +552,8 @@ type caseView struct {
 	Expect, Situation, Got string
 	Pass                   bool
 	Reasons                []string
+	// Value is the case as the forms carry it: expectation|situation.
+	Value string
 }
 
 type previewView struct {
@@ -572,6 +576,7 @@ type previewView struct {
 	Cases       []caseView
 	Passed      int
 	CasesBuilt  bool
+	CasesStored bool
 	TrialFields []fieldView
 	TrialCases  []string
 	Expects     []string
@@ -640,7 +645,11 @@ func (s *Server) policyPreviewPage(c echo.Context) error {
 			return fmt.Errorf("render the preview of %s: %w", e.ID, err)
 		}
 		v.Page = template.HTML(buf.String())
-		if err := v.runCases(p); err != nil {
+		snap, err := s.cfg.Entries.Snapshot(ctx)
+		if err != nil {
+			return err
+		}
+		if err := v.runCases(snap, p); err != nil {
 			return err
 		}
 	}
@@ -650,14 +659,18 @@ func (s *Server) policyPreviewPage(c echo.Context) error {
 	return s.render.render(c, http.StatusOK, "admin_policy_preview", s.page(c, "预览："+v.Title, v))
 }
 
-// runCases runs the entry's built-in cases and those in the address
-// against the previewed entry.
-func (v *previewView) runCases(p *corpus.Policy) error {
-	cs, ok, err := corpus.EmbeddedCases(p.ID)
-	if err != nil {
-		return err
+// runCases runs the entry's cases (the store's, else the built-in ones)
+// and those in the address against the previewed entry.
+func (v *previewView) runCases(snap *entrystore.Snapshot, p *corpus.Policy) error {
+	var cs corpus.Cases
+	_, data, stored, ok := entryCases(snap, p.ID)
+	if ok {
+		var err error
+		if cs, err = corpus.ParseCases(data); err != nil {
+			return fmt.Errorf("the cases of %s: %w", p.ID, err)
+		}
 	}
-	v.CasesBuilt = ok
+	v.CasesBuilt, v.CasesStored = ok, stored
 	list, err := cs.List()
 	if err != nil {
 		return err
@@ -676,7 +689,8 @@ func (v *previewView) runCases(p *corpus.Policy) error {
 	}
 	for _, k := range list {
 		m := corpus.Evaluate(p.Eligible, k.Situation)
-		cv := caseView{Expect: k.Expect, Situation: k.Situation.Words(), Got: m.Outcome.String(), Pass: corpus.Meets(k.Expect, m.Outcome)}
+		cv := caseView{Expect: k.Expect, Situation: k.Situation.Words(), Got: m.Outcome.String(), Pass: corpus.Meets(k.Expect, m.Outcome),
+			Value: k.Expect + "|" + k.Situation.Query().Encode()}
 		for _, r := range m.Reasons {
 			cv.Reasons = append(cv.Reasons, r.Text)
 		}
@@ -733,6 +747,66 @@ func (s *Server) policyReviewPost(c echo.Context) error {
 		msg = m
 	}
 	return c.Redirect(http.StatusSeeOther, policiesPages+"/"+id+"/preview?msg="+url.QueryEscape(msg))
+}
+
+// policyCasesPost keeps the ticked cases of the preview as the entry's
+// cases (cases/ID.yaml in the store), which every later publish of it
+// must meet. They must hold for what the preview shows (the draft, else
+// the published version): cases that fail are not kept.
+func (s *Server) policyCasesPost(c echo.Context) error {
+	if !currentAdmin(c).CanPublish() {
+		return echo.NewHTTPError(http.StatusForbidden, "只有发布人可以修改检验情形")
+	}
+	ctx := c.Request().Context()
+	e, body, err := s.editable(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	back := func(msg string) error {
+		return c.Redirect(http.StatusSeeOther, policiesPages+"/"+e.ID+"/preview?msg="+url.QueryEscape(msg)+"#cases")
+	}
+	p, probs, err := s.previewed(ctx, e.ID, body)
+	if err != nil {
+		return err
+	}
+	if p == nil || len(probs) > 0 {
+		return back("条目内容有问题，先修改条目再保存检验情形")
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "表单无法读取")
+	}
+	var list []corpus.Case
+	for _, raw := range form["keep"] {
+		expect, query, _ := strings.Cut(raw, "|")
+		vals, err := url.ParseQuery(query)
+		if err != nil || !slices.Contains(corpus.Expectations, expect) {
+			return echo.NewHTTPError(http.StatusBadRequest, "情形填写有误")
+		}
+		sit, err := corpus.ParseSituation(vals)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "情形填写有误："+err.Error())
+		}
+		list = append(list, corpus.Case{Expect: expect, Situation: sit})
+	}
+	if len(list) == 0 {
+		return back("没有勾选情形：至少保留一个")
+	}
+	data, err := yaml.Marshal(corpus.CasesOf(list))
+	if err != nil {
+		return err
+	}
+	if cp := corpus.CheckCases(corpus.CasesFilePath(e.ID), p, data); len(cp) > 0 {
+		return back(fmt.Sprintf("有 %d 个勾选的情形与条目的办理条件不符，未保存：%s", len(cp), cp[0].Message))
+	}
+	err = s.entriesOf(c).PutSupport(ctx, corpus.CasesFilePath(e.ID), data, s.change(c, clean(c.FormValue("note"))), loadCheck)
+	if err != nil {
+		if m, ok := pageChangeError(err); ok {
+			return back(m)
+		}
+		return entryError(err)
+	}
+	return back(fmt.Sprintf("已保存 %d 个检验情形；以后发布本条目时都须成立", len(list)))
 }
 
 // policyPublishPost publishes the draft through the API's path: the

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,6 +12,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"yicha/corpus"
 	"yicha/corpus/entrystore"
 )
 
@@ -524,5 +526,83 @@ func TestPolicyFormTraditional(t *testing.T) {
 	after, _ := s.entries.Get(t.Context(), "dibao")
 	if changes, _ := entrystore.Diff(before.Current().Body, after.Draft.Body); len(changes) > 0 {
 		t.Errorf("saving the traditional form unchanged changed %+v", changes)
+	}
+}
+
+// TestCasesGateAPublish: an entry's eligibility changed so that its cases
+// fail cannot be published (from the page or the API); the publisher
+// keeps the cases that hold on the preview, and the publish goes through;
+// cases that fail are not kept, and a street's publisher cannot change a
+// city entry's cases.
+func TestCasesGateAPublish(t *testing.T) {
+	s := newEntryServer(t, false)
+	pub := signIn(t, s, publisherToken)
+	snap, err := s.entries.Snapshot(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := snap.Support[corpus.CasesFilePath("dibao")]; !ok {
+		t.Fatal("the seeded store holds no cases of dibao")
+	}
+	_, page := pub.get(policiesPages + "/dibao")
+	form := formValues(t, page, policiesPages+"/dibao")
+	if form.Get("c.0.field") != "hukou" || form.Get("c.0.value") != "本市户籍" {
+		t.Fatalf("dibao's first condition: %v", form)
+	}
+	form.Set("c.0.value", "非本市户籍")
+	form.Set("act", "save")
+	if code, page, _ := pub.post(policiesPages+"/dibao", form); code != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", code, problemsOf(page))
+	}
+	page = mustPage(t, pub, policiesPages+"/dibao/preview")
+	publish := formValues(t, page, policiesPages+"/dibao/publish")
+	code, _, loc := pub.post(policiesPages+"/dibao/publish", publish)
+	if msg, _ := url.QueryUnescape(loc); code != http.StatusSeeOther || !strings.Contains(msg, "未发布") || !strings.Contains(msg, "cases/dibao.yaml") {
+		t.Errorf("publishing a rule its cases fail = %d → %s", code, msg)
+	}
+	var r ChangeResponse
+	if code, body := s.call(t, "POST", policiesAPI+"/dibao/publish", publisherToken, changeRequest{BasedOn: entrystore.Expect{Version: 1, Draft: 1}}, &r); code != http.StatusUnprocessableEntity {
+		t.Errorf("the API publishes a rule its cases fail: %d %s", code, body)
+	}
+	if e, _ := s.entries.Get(t.Context(), "dibao"); e.Current().Number != 1 {
+		t.Fatalf("dibao was published: version %d", e.Current().Number)
+	}
+
+	// The preview offers the cases that hold ticked, those that fail not.
+	cases := formValues(t, page, policiesPages+"/dibao/cases")
+	kept := cases["keep"]
+	if n := strings.Count(page, `name="keep"`); len(kept) == 0 || len(kept) >= n {
+		t.Fatalf("%d of %d cases ticked; want those that hold", len(kept), n)
+	}
+	failing := regexp.MustCompile(`name="keep" value="([^"]+)">`).FindStringSubmatch(page)
+	if failing == nil {
+		t.Fatal("no failing case unticked")
+	}
+	bad := cloneValues(cases)
+	bad.Add("keep", html.UnescapeString(failing[1]))
+	if code, _, loc := pub.post(policiesPages+"/dibao/cases", bad); code != http.StatusSeeOther || !strings.Contains(loc, url.QueryEscape("未保存")) {
+		t.Errorf("keeping a case that fails = %d → %s", code, loc)
+	}
+	sp := signIn(t, s, streetPublisherToken)
+	if code, _, _ := sp.post(policiesPages+"/dibao/cases", formValues(t, mustPage(t, sp, policiesPages+"/dibao/preview"), policiesPages+"/dibao/cases")); code != http.StatusForbidden {
+		t.Errorf("a street's publisher keeps a city entry's cases: %d", code)
+	}
+	if code, _, loc := pub.post(policiesPages+"/dibao/cases", cases); code != http.StatusSeeOther || !strings.Contains(loc, url.QueryEscape(fmt.Sprintf("已保存 %d 个检验情形", len(kept)))) {
+		t.Fatalf("keeping the cases that hold = %d → %s", code, loc)
+	}
+	snap, _ = s.entries.Snapshot(t.Context())
+	stored, err := corpus.ParseCases(snap.Support[corpus.CasesFilePath("dibao")])
+	if list, lerr := stored.List(); err != nil || lerr != nil || len(list) != len(kept) {
+		t.Fatalf("the stored cases: %d (%v, %v), want %d", len(list), err, lerr, len(kept))
+	}
+	page = mustPage(t, pub, policiesPages+"/dibao/preview")
+	if m := regexp.MustCompile(`(\d+) / (\d+) 个情形通过`).FindStringSubmatch(page); m == nil || m[1] != m[2] || !strings.Contains(page, "现在用的是已保存的情形") {
+		t.Errorf("the preview after keeping the cases: %v", m)
+	}
+	if code, _, loc := pub.post(policiesPages+"/dibao/publish", formValues(t, page, policiesPages+"/dibao/publish")); code != http.StatusSeeOther || !strings.Contains(loc, url.QueryEscape("已发布")) {
+		t.Fatalf("publishing once its cases hold = %d → %s", code, loc)
+	}
+	if e, _ := s.entries.Get(t.Context(), "dibao"); e.Current().Number != 2 {
+		t.Errorf("dibao after the publish: version %d", e.Current().Number)
 	}
 }

@@ -124,6 +124,17 @@ func (e *siteEntries) Publish(ctx context.Context, id string, exp entrystore.Exp
 	return e.Store.Publish(ctx, id, exp, by, check)
 }
 
+// PutSupport guards an entry's cases (cases/ID.yaml) as the entry itself;
+// the pages of the other supporting files check who may change them.
+func (e *siteEntries) PutSupport(ctx context.Context, name string, body []byte, by entrystore.Change, check entrystore.Check) error {
+	if id, ok := corpus.CasesIDOf(name); ok {
+		if err := e.allowed(ctx, id); err != nil {
+			return err
+		}
+	}
+	return e.Store.PutSupport(ctx, name, body, by, check)
+}
+
 func (e *siteEntries) Rollback(ctx context.Context, id string, to int, exp entrystore.Expect, by entrystore.Change, check entrystore.Check) (*entrystore.Entry, error) {
 	cur, err := e.Store.Get(ctx, id)
 	if err != nil {

@@ -213,3 +213,40 @@ func mustOpen(t *testing.T, dir string) *Files {
 	}
 	return s
 }
+
+// TestCasesAreKeptAsSupportingFiles: a store seeded from a directory
+// holds its entries' cases; a publisher's replacement of one is kept
+// across a restart and exported with the directory, and a retired
+// entry's cases are left out of the export.
+func TestCasesAreKeptAsSupportingFiles(t *testing.T) {
+	ctx := context.Background()
+	s, dir, snap := seededFiles(t)
+	name := corpus.CasesFilePath("dibao")
+	if len(snap.Support[name]) == 0 || !EditableSupport(name) || !IsSupportFile(name) {
+		t.Fatalf("the seed's cases of dibao: %d bytes", len(snap.Support[name]))
+	}
+	body := []byte("eligible:\n  - {hukou: 本市户籍, residence: 嘉兴路街道, economic: 低保}\n")
+	if err := s.PutSupport(ctx, name, body, Change{Author: "李强", At: time.Unix(1e9+60, 0)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Retire(ctx, "falv-yuanzhu", Expect{Version: 1}, Change{Author: "李强", At: time.Unix(1e9+120, 0)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := mustOpen(t, dir).Snapshot(ctx)
+	if !bytes.Equal(got.Support[name], body) || len(got.Support[corpus.CasesFilePath("falv-yuanzhu")]) == 0 {
+		t.Fatal("the cases are not kept across a restart")
+	}
+	out := filepath.Join(t.TempDir(), "export")
+	if err := got.WriteDir(out); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(mustRead(t, filepath.Join(out, name)), body) {
+		t.Error("the export lacks dibao's cases")
+	}
+	if _, err := os.Stat(filepath.Join(out, corpus.CasesFilePath("falv-yuanzhu"))); !errors.Is(err, os.ErrNotExist) {
+		t.Error("the export holds a retired entry's cases")
+	}
+	if _, err := corpus.Dir(out).Load(ctx); err != nil {
+		t.Errorf("the export does not load: %v", err)
+	}
+}

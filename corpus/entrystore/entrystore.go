@@ -288,9 +288,12 @@ type Snapshot struct {
 var SupportFiles = []string{corpus.PlacesFile, corpus.DocumentsFile, corpus.ReferralsFile}
 
 // IsSupportFile reports whether name is a supporting file: one of
-// SupportFiles or a site's file.
+// SupportFiles, a site's file or an entry's cases (cases/ID.yaml).
 func IsSupportFile(name string) bool {
 	if slices.Contains(SupportFiles, name) {
+		return true
+	}
+	if _, ok := corpus.CasesIDOf(name); ok {
 		return true
 	}
 	_, ok := corpus.SiteIDOf(name)

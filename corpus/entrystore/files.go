@@ -37,7 +37,7 @@ import (
 // own (ActionUnwritten). Seeding writes the whole store beside its place
 // and renames it in.
 //
-//	DIR/support/places.yaml, documents.yaml, referrals.yaml
+//	DIR/support/places.yaml, documents.yaml, referrals.yaml, sites/ID/site.yaml, cases/ID.yaml
 //	DIR/entries/ID.json
 //	DIR/audit.jsonl
 type Files struct {
@@ -191,8 +191,12 @@ func (s *Files) load() error {
 	if err != nil {
 		return err
 	}
+	cases, err := filepath.Glob(filepath.Join(s.dir, supportDir, corpus.CasesDir, "*.yaml"))
+	if err != nil {
+		return err
+	}
 	support := slices.Clone(SupportFiles)
-	for _, p := range sites {
+	for _, p := range append(sites, cases...) {
 		rel, err := filepath.Rel(filepath.Join(s.dir, supportDir), p)
 		if err != nil {
 			return err

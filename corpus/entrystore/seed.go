@@ -84,7 +84,11 @@ func snapshotOfFS(fsys fs.FS, c *corpus.Corpus) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range sites {
+	cases, err := fs.Glob(fsys, corpus.CasesDir+"/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range append(sites, cases...) {
 		if snap.Support[name], err = fs.ReadFile(fsys, name); err != nil {
 			return nil, err
 		}
@@ -100,7 +104,8 @@ func snapshotOfFS(fsys fs.FS, c *corpus.Corpus) (*Snapshot, error) {
 }
 
 // WriteDir writes a snapshot as a corpus directory: DIR/places.yaml,
-// documents.yaml, referrals.yaml and policies/ID.yaml, which `yicha check
+// documents.yaml, referrals.yaml, the sites' files, cases/ID.yaml and
+// policies/ID.yaml, which `yicha check
 // --corpus DIR` reads. It refuses a directory that already holds a corpus.
 func (s *Snapshot) WriteDir(dir string) error {
 	if _, err := os.Stat(path.Join(dir, corpus.PoliciesDir)); err == nil {
@@ -110,6 +115,9 @@ func (s *Snapshot) WriteDir(dir string) error {
 		return err
 	}
 	for _, name := range s.SupportNames() {
+		if id, ok := corpus.CasesIDOf(name); ok && s.Entries[id] == nil {
+			continue // a retired entry's: a directory holds only its entries' cases
+		}
 		if err := os.MkdirAll(path.Dir(path.Join(dir, name)), 0o755); err != nil {
 			return err
 		}

@@ -12,10 +12,14 @@ import (
 const ActionSupport = "support"
 
 // EditableSupport reports whether a supporting file may be replaced
-// through PutSupport: places.yaml and the sites' files (sites/ID/site.yaml).
+// through PutSupport: places.yaml, the sites' files (sites/ID/site.yaml)
+// and the entries' cases (cases/ID.yaml).
 // The registry of documents grows through AddDocument only.
 func EditableSupport(name string) bool {
 	if name == corpus.PlacesFile {
+		return true
+	}
+	if _, ok := corpus.CasesIDOf(name); ok {
 		return true
 	}
 	_, ok := corpus.SiteIDOf(name)
