@@ -573,9 +573,9 @@ type previewView struct {
 	Page template.HTML
 	// Cases are the entry's cases and those added on the page, run
 	// against the draft; Passed counts those that pass.
-	Cases       []caseView
-	Passed      int
-	CasesBuilt  bool
+	Cases  []caseView
+	Passed int
+	// CasesStored: the cases are the store's, not the built-in ones.
 	CasesStored bool
 	TrialFields []fieldView
 	TrialCases  []string
@@ -664,13 +664,13 @@ func (s *Server) policyPreviewPage(c echo.Context) error {
 func (v *previewView) runCases(snap *entrystore.Snapshot, p *corpus.Policy) error {
 	var cs corpus.Cases
 	_, data, stored, ok := entryCases(snap, p.ID)
+	v.CasesStored = stored
 	if ok {
 		var err error
 		if cs, err = corpus.ParseCases(data); err != nil {
 			return fmt.Errorf("the cases of %s: %w", p.ID, err)
 		}
 	}
-	v.CasesBuilt, v.CasesStored = ok, stored
 	list, err := cs.List()
 	if err != nil {
 		return err
