@@ -2,8 +2,10 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -159,11 +161,41 @@ type placeFormView struct {
 	// Shared: another site lists the office too, and the admin may not
 	// change that site, so the form shows its facts without fields.
 	Shared bool
+	// Src is the office's source, or an empty one to fill in.
+	Src corpus.Citation
+}
+
+// sourceFormView is one of a site's sources on its form, by its index.
+type sourceFormView struct {
+	Index int
+	corpus.Citation
+}
+
+// citationFields are the fields of a source on the site form, after its
+// prefix.
+var citationFields = []string{"title", "url", "publisher", "date", "retrieved", "note"}
+
+// citationForm reads the source whose fields start with prefix; sent is
+// false when none of them was sent (the form did not show them).
+func citationForm(c echo.Context, prefix string) (cit corpus.Citation, sent bool) {
+	form := c.Request().PostForm
+	sent = slices.ContainsFunc(citationFields, func(f string) bool { return form.Has(prefix + f) })
+	cit = corpus.Citation{Title: formText(c, prefix+"title"), URL: formText(c, prefix+"url"), Publisher: formText(c, prefix+"publisher"),
+		Date: formText(c, prefix+"date"), Retrieved: formText(c, prefix+"retrieved"), Note: formText(c, prefix+"note")}
+	return cit, sent
+}
+
+// sameLocation compares two places by their facts and their sources'.
+func sameLocation(a, b corpus.Location) bool {
+	as, bs := a.Source, b.Source
+	a.Source, b.Source = nil, nil
+	return a == b && (as == nil) == (bs == nil) && (as == nil || *as == *bs)
 }
 
 type siteEditView struct {
 	CSRF, Message, Error string
 	Site                 *corpus.Site
+	Sources              []sourceFormView
 	Hotline              corpus.Hotline
 	// Inherited is the hotline the site answers with when it sets none.
 	Inherited  *corpus.Hotline
@@ -222,14 +254,22 @@ func (s *Server) renderSite(c echo.Context, status int, problem string) error {
 	} else {
 		v.Inherited = s.cfg.Searcher.Corpus().Sites.HotlineOf(site.Parent)
 	}
+	for i, src := range site.Sources {
+		v.Sources = append(v.Sources, sourceFormView{Index: i, Citation: src})
+	}
 	for _, p := range site.Places {
-		v.Places = append(v.Places, placeFormView{ID: p, Location: places[p], Shared: !s.mayChangePlace(currentAdmin(c), p)})
+		pv := placeFormView{ID: p, Location: places[p], Shared: !s.mayChangePlace(currentAdmin(c), p)}
+		if pv.Location.Source != nil {
+			pv.Src = *pv.Location.Source
+		}
+		v.Places = append(v.Places, pv)
 	}
 	return s.render.render(c, status, "admin_site", s.page(c, "站点："+site.Name, v))
 }
 
-// siteEditPost saves a site's form: its name, intro and hotline, each of
-// its offices whose fields were sent (a ticked 移除 takes one off its
+// siteEditPost saves a site's form: its name, intro, hotline and sources
+// (each as sent, a ticked 删除 dropping it, and a new one), each of its
+// offices whose fields were sent, with its source (a ticked 移除 takes one off its
 // list, the place itself stays), and a new office. The places file is written first, so the
 // site's file names only places it holds.
 func (s *Server) siteEditPost(c echo.Context) error {
@@ -248,6 +288,23 @@ func (s *Server) siteEditPost(c echo.Context) error {
 	if h := (corpus.Hotline{Name: formText(c, "hotline-name"), Phone: formText(c, "hotline-phone")}); h != (corpus.Hotline{}) {
 		site.Hotline = &h
 	}
+	// Its sources: each as sent (a ticked 删除 drops it), then a new one.
+	var sources []corpus.Citation
+	for i, src := range site.Sources {
+		prefix := fmt.Sprintf("src-%d-", i)
+		cit, sent := citationForm(c, prefix)
+		switch {
+		case !sent:
+			sources = append(sources, src)
+		case c.Request().PostFormValue("remove-"+prefix[:len(prefix)-1]) == "":
+			sources = append(sources, cit)
+		}
+	}
+	if cit, _ := citationForm(c, "src-new-"); cit != (corpus.Citation{}) {
+		cit.Retrieved = cmp.Or(cit.Retrieved, corpus.Today(s.cfg.Now()))
+		sources = append(sources, cit)
+	}
+	site.Sources = sources
 	placesFile := snap.Support[corpus.PlacesFile]
 	setPlace := func(pid string, loc corpus.Location) error {
 		if placesFile, err = corpus.SetPlace(placesFile, pid, loc); err != nil {
@@ -269,7 +326,13 @@ func (s *Server) siteEditPost(c echo.Context) error {
 		loc := places[pid]
 		loc.Name, loc.Address, loc.Hours, loc.Phone, loc.Note = formText(c, "place-"+pid+"-name"), formText(c, "place-"+pid+"-address"),
 			formText(c, "place-"+pid+"-hours"), formText(c, "place-"+pid+"-phone"), formText(c, "place-"+pid+"-note")
-		if loc != places[pid] {
+		if cit, sent := citationForm(c, "place-"+pid+"-src-"); sent {
+			loc.Source = nil
+			if cit != (corpus.Citation{}) {
+				loc.Source = &cit
+			}
+		}
+		if !sameLocation(loc, places[pid]) {
 			if !s.mayChangePlace(currentAdmin(c), pid) {
 				return errOutsideSite
 			}

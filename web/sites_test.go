@@ -579,6 +579,46 @@ func TestSiteAdminPages(t *testing.T) {
 		t.Error("the store does not hold the street's files")
 	}
 
+	// Its sources and its office's: one changed, one added, then removed.
+	edit = formValues(t, mustPage(t, pub, sitesPages+"/xinjian"), sitesPages+"/xinjian")
+	if edit.Get("src-0-title") != "新建街道设立的公告" || !edit.Has("place-xinjian-center-src-title") {
+		t.Fatalf("the street's form lacks its sources: %v", edit)
+	}
+	edit.Set("src-0-url", "https://www.shhk.gov.cn/xinjian")
+	edit.Set("src-new-title", "新建街道办事处地址公告")
+	edit.Set("src-new-url", "https://www.shhk.gov.cn/")
+	edit.Set("src-new-publisher", "虹口区人民政府")
+	edit.Set("src-new-date", "unknown")
+	edit.Set("place-xinjian-center-src-title", "新建街道社区事务受理服务中心办事指南")
+	edit.Set("place-xinjian-center-src-url", "https://www.shhk.gov.cn/center")
+	edit.Set("place-xinjian-center-src-publisher", "虹口区人民政府")
+	edit.Set("place-xinjian-center-src-date", "unknown")
+	if code, page, loc := pub.post(sitesPages+"/xinjian", edit); code != http.StatusSeeOther {
+		t.Fatalf("saving the sources = %d %s\n%s", code, loc, page)
+	}
+	snap, _ = s.entries.Snapshot(t.Context())
+	siteFile, placesFile := string(snap.Support[corpus.SiteFilePath("xinjian")]), string(snap.Support[corpus.PlacesFile])
+	for _, want := range []string{"https://www.shhk.gov.cn/xinjian", "新建街道办事处地址公告", "retrieved: "} {
+		if !strings.Contains(siteFile, want) {
+			t.Errorf("the street's file lacks %q:\n%s", want, siteFile)
+		}
+	}
+	if !strings.Contains(placesFile, "新建街道社区事务受理服务中心办事指南") || !strings.Contains(placesFile, "https://www.shhk.gov.cn/center") {
+		t.Error("the places file lacks the office's source")
+	}
+	edit = formValues(t, mustPage(t, pub, sitesPages+"/xinjian"), sitesPages+"/xinjian")
+	if edit.Get("src-1-title") != "新建街道办事处地址公告" || edit.Get("place-xinjian-center-src-url") != "https://www.shhk.gov.cn/center" {
+		t.Fatalf("the form does not show the saved sources: %v", edit)
+	}
+	edit.Set("remove-src-1", "1")
+	if code, _, _ := pub.post(sitesPages+"/xinjian", edit); code != http.StatusSeeOther {
+		t.Fatalf("removing a source = %d", code)
+	}
+	snap, _ = s.entries.Snapshot(t.Context())
+	if siteFile = string(snap.Support[corpus.SiteFilePath("xinjian")]); strings.Contains(siteFile, "新建街道办事处地址公告") || !strings.Contains(siteFile, "新建街道设立的公告") {
+		t.Errorf("after removing the second source:\n%s", siteFile)
+	}
+
 	// A street's publisher: its own site, nothing else.
 	sp := signIn(t, s, streetPublisherToken)
 	if _, list := sp.get(sitesPages); strings.Count(list, `<tr data-id=`) != 1 || !strings.Contains(list, `data-id="quyanglu"`) || strings.Contains(list, `id="new-site-form"`) {
