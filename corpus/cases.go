@@ -2,9 +2,7 @@ package corpus
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"strconv"
 	"strings"
@@ -68,15 +66,9 @@ func EmbeddedCasesFile(id string) ([]byte, bool) {
 // EmbeddedCases returns the cases built into the binary for an entry;
 // ok is false when it has none (a new entry).
 func EmbeddedCases(id string) (cs Cases, ok bool, err error) {
-	if !ValidID(id) {
+	data, ok := EmbeddedCasesFile(id)
+	if !ok {
 		return Cases{}, false, nil
-	}
-	data, err := embedded.ReadFile(CasesFilePath(id))
-	if errors.Is(err, fs.ErrNotExist) {
-		return Cases{}, false, nil
-	}
-	if err != nil {
-		return Cases{}, false, err
 	}
 	cs, err = ParseCases(data)
 	if err != nil {
@@ -180,21 +172,26 @@ func CheckCases(file string, p *Policy, data []byte) Problems {
 	if p == nil {
 		return Problems{{File: file, Line: 1, Message: "cases of an entry the corpus does not hold"}}
 	}
-	lines := caseLines(data)
+	var lines map[string][]int // read only for a problem
+	lineOf := func(key string, i int) int {
+		if lines == nil {
+			lines = caseLines(data)
+		}
+		if i < len(lines[key]) {
+			return lines[key][i]
+		}
+		return 1
+	}
 	var probs Problems
 	for _, g := range cs.groups() {
 		for i, m := range g.list {
-			line := 1
-			if i < len(lines[g.key]) {
-				line = lines[g.key][i]
-			}
 			s, err := SituationOf(m)
 			if err != nil {
-				probs = append(probs, Problem{File: file, Line: line, Message: fmt.Sprintf("%s[%d]: %v", g.key, i, err)})
+				probs = append(probs, Problem{File: file, Line: lineOf(g.key, i), Message: fmt.Sprintf("%s[%d]: %v", g.key, i, err)})
 				continue
 			}
 			if o := Evaluate(p.Eligible, s).Outcome; !Meets(g.expect, o) {
-				probs = append(probs, Problem{File: file, Line: line,
+				probs = append(probs, Problem{File: file, Line: lineOf(g.key, i),
 					Message: fmt.Sprintf("%s[%d] (%s) must be %s; the entry's eligibility gives %s", g.key, i, s.Words(), g.expect, o)})
 			}
 		}

@@ -189,7 +189,7 @@ func (s *Store) restore(sn snapshotInfo) (bleve.Index, *corpus.Corpus, *Manifest
 				errs = append(errs, rm)
 			}
 		} else {
-			errs = append(errs, durable.Replace(s.dir, manifestName, manifestName+".tmp-*", prev, nil))
+			errs = append(errs, s.replaceManifest(prev))
 		}
 		return nil, nil, nil, errors.Join(errs...)
 	}

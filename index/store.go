@@ -120,6 +120,11 @@ func (s *Store) writeManifest(m *Manifest) error {
 	if err != nil {
 		return err
 	}
+	return s.replaceManifest(data)
+}
+
+// replaceManifest writes the manifest's bytes atomically.
+func (s *Store) replaceManifest(data []byte) error {
 	return durable.Replace(s.dir, manifestName, manifestName+".tmp-*", data, nil)
 }
 

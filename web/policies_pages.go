@@ -584,12 +584,8 @@ type previewView struct {
 }
 
 // previewed loads the body a preview shows, checked as a save is, with
-// places and documents resolved.
-func (s *Server) previewed(ctx context.Context, id string, body []byte) (*corpus.Policy, corpus.Problems, error) {
-	snap, err := s.cfg.Entries.Snapshot(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
+// places and documents resolved from the store's snapshot.
+func previewed(snap *entrystore.Snapshot, id string, body []byte) (*corpus.Policy, corpus.Problems) {
 	places, _ := corpus.ParsePlaces(entrystore.Prefix+"/"+corpus.PlacesFile, snap.Support[corpus.PlacesFile])
 	docs := corpus.Documents{}
 	if data, ok := snap.Support[corpus.DocumentsFile]; ok {
@@ -597,10 +593,10 @@ func (s *Server) previewed(ctx context.Context, id string, body []byte) (*corpus
 	}
 	p, probs := corpus.ParsePolicy(entrystore.File(id), id, body)
 	if p == nil {
-		return nil, probs, nil
+		return nil, probs
 	}
 	probs = append(probs, corpus.Check([]*corpus.Policy{p}, places, docs)...)
-	return p, probs, nil
+	return p, probs
 }
 
 func (s *Server) policyPreviewPage(c echo.Context) error {
@@ -631,10 +627,11 @@ func (s *Server) policyPreviewPage(c echo.Context) error {
 	if cur := e.Current(); cur != nil {
 		v.BasedOn.Version = cur.Number
 	}
-	p, probs, err := s.previewed(ctx, e.ID, body)
+	snap, err := s.cfg.Entries.Snapshot(ctx)
 	if err != nil {
 		return err
 	}
+	p, probs := previewed(snap, e.ID, body)
 	v.Problems = probs
 	if p != nil {
 		v.Title = p.Title
@@ -645,10 +642,6 @@ func (s *Server) policyPreviewPage(c echo.Context) error {
 			return fmt.Errorf("render the preview of %s: %w", e.ID, err)
 		}
 		v.Page = template.HTML(buf.String())
-		snap, err := s.cfg.Entries.Snapshot(ctx)
-		if err != nil {
-			return err
-		}
 		if err := v.runCases(snap, p); err != nil {
 			return err
 		}
@@ -765,10 +758,11 @@ func (s *Server) policyCasesPost(c echo.Context) error {
 	back := func(msg string) error {
 		return c.Redirect(http.StatusSeeOther, policiesPages+"/"+e.ID+"/preview?msg="+url.QueryEscape(msg)+"#cases")
 	}
-	p, probs, err := s.previewed(ctx, e.ID, body)
+	snap, err := s.cfg.Entries.Snapshot(ctx)
 	if err != nil {
 		return err
 	}
+	p, probs := previewed(snap, e.ID, body)
 	if p == nil || len(probs) > 0 {
 		return back("条目内容有问题，先修改条目再保存检验情形")
 	}

@@ -161,8 +161,6 @@ type placeFormView struct {
 	// Shared: another site lists the office too, and the admin may not
 	// change that site, so the form shows its facts without fields.
 	Shared bool
-	// Src is the office's source, or an empty one to fill in.
-	Src corpus.Citation
 }
 
 // sourceFormView is one of a site's sources on its form, by its index.
@@ -175,11 +173,20 @@ type sourceFormView struct {
 // prefix.
 var citationFields = []string{"title", "url", "publisher", "date", "retrieved", "note"}
 
+// placeFields are the fields of an office on the site form, after its
+// prefix.
+var placeFields = []string{"name", "address", "hours", "phone", "note"}
+
+// sentAny reports whether the form sent any of the fields after prefix:
+// it did not when it showed them without fields.
+func sentAny(c echo.Context, prefix string, fields []string) bool {
+	return slices.ContainsFunc(fields, func(f string) bool { return c.Request().PostForm.Has(prefix + f) })
+}
+
 // citationForm reads the source whose fields start with prefix; sent is
 // false when none of them was sent (the form did not show them).
 func citationForm(c echo.Context, prefix string) (cit corpus.Citation, sent bool) {
-	form := c.Request().PostForm
-	sent = slices.ContainsFunc(citationFields, func(f string) bool { return form.Has(prefix + f) })
+	sent = sentAny(c, prefix, citationFields)
 	cit = corpus.Citation{Title: formText(c, prefix+"title"), URL: formText(c, prefix+"url"), Publisher: formText(c, prefix+"publisher"),
 		Date: formText(c, prefix+"date"), Retrieved: formText(c, prefix+"retrieved"), Note: formText(c, prefix+"note")}
 	return cit, sent
@@ -258,20 +265,16 @@ func (s *Server) renderSite(c echo.Context, status int, problem string) error {
 		v.Sources = append(v.Sources, sourceFormView{Index: i, Citation: src})
 	}
 	for _, p := range site.Places {
-		pv := placeFormView{ID: p, Location: places[p], Shared: !s.mayChangePlace(currentAdmin(c), p)}
-		if pv.Location.Source != nil {
-			pv.Src = *pv.Location.Source
-		}
-		v.Places = append(v.Places, pv)
+		v.Places = append(v.Places, placeFormView{ID: p, Location: places[p], Shared: !s.mayChangePlace(currentAdmin(c), p)})
 	}
 	return s.render.render(c, status, "admin_site", s.page(c, "站点："+site.Name, v))
 }
 
 // siteEditPost saves a site's form: its name, intro, hotline and sources
 // (each as sent, a ticked 删除 dropping it, and a new one), each of its
-// offices whose fields were sent, with its source (a ticked 移除 takes one off its
-// list, the place itself stays), and a new office. The places file is written first, so the
-// site's file names only places it holds.
+// offices whose fields were sent, with its source (a ticked 移除 takes
+// one off its list, the place itself stays), and a new office. The places
+// file is written first, so the site's file names only places it holds.
 func (s *Server) siteEditPost(c echo.Context) error {
 	id := c.Param("id")
 	if !s.mayChange(currentAdmin(c), id) {
@@ -318,9 +321,7 @@ func (s *Server) siteEditPost(c echo.Context) error {
 			continue
 		}
 		keep = append(keep, pid)
-		if !slices.ContainsFunc([]string{"name", "address", "hours", "phone", "note"}, func(f string) bool {
-			return c.Request().PostForm.Has("place-" + pid + "-" + f)
-		}) {
+		if !sentAny(c, "place-"+pid+"-", placeFields) {
 			continue // shown without fields (Shared): as it stands
 		}
 		loc := places[pid]

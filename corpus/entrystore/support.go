@@ -16,14 +16,7 @@ const ActionSupport = "support"
 // and the entries' cases (cases/ID.yaml).
 // The registry of documents grows through AddDocument only.
 func EditableSupport(name string) bool {
-	if name == corpus.PlacesFile {
-		return true
-	}
-	if _, ok := corpus.CasesIDOf(name); ok {
-		return true
-	}
-	_, ok := corpus.SiteIDOf(name)
-	return ok
+	return IsSupportFile(name) && name != corpus.DocumentsFile && name != corpus.ReferralsFile
 }
 
 // withSupport returns the snapshot with the supporting file name set to
