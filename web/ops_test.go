@@ -114,15 +114,15 @@ func TestReadiness(t *testing.T) {
 }
 
 // TestQuietBeforeAnyRequest: a server no request has reached has been
-// quiet since it was made, not since 1970 (what a shutdown logs).
+// quiet since it was made, not since 1970 (what a shutdown logs): well
+// under the hour, whatever the day.
 func TestQuietBeforeAnyRequest(t *testing.T) {
-	made := time.Now()
 	s, err := NewServer(Config{Searcher: newTestServer(t).engine})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q, since := s.Quiet(), time.Since(made); q < 0 || q > since {
-		t.Errorf("quiet for %v before any request; the server was made %v ago", q, since)
+	if q := s.Quiet(); q < 0 || q > time.Hour {
+		t.Errorf("quiet for %v before any request, just after the server was made", q)
 	}
 }
 
